@@ -1,0 +1,127 @@
+// Package cases defines the candidate case that patrol publishes on Kafka
+// topic patrol.cases.v1: the contract integrators consume.
+package cases
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the version of the Case JSON layout.
+const SchemaVersion = 1
+
+// Event kinds of a case.
+const (
+	EventOpened = "opened"
+)
+
+// Case is one candidate case for a dispatcher to verify.
+type Case struct {
+	SchemaVersion int    `json:"schema_version"`
+	CaseID        string `json:"case_id"`
+	// Event is "opened" (later: "updated", "closed").
+	Event  string `json:"event"`
+	Worker string `json:"worker"`
+	Rule   Rule   `json:"rule"`
+	Camera Camera `json:"camera"`
+	ZoneID string `json:"zone_id"`
+	// FirstSeen is when the object came to rest in the zone.
+	FirstSeen time.Time `json:"first_seen"`
+	// ConfirmedAt is when the rule fired (server receive time of the frame).
+	ConfirmedAt time.Time `json:"confirmed_at"`
+	// DwellS is ConfirmedAt - FirstSeen in seconds.
+	DwellS   float64    `json:"dwell_s"`
+	Objects  []Object   `json:"objects"`
+	Evidence []Evidence `json:"evidence"`
+	Model    Model      `json:"model"`
+	// PublishedAt is when the case was handed to Kafka.
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// Rule names the rule that fired and its city event code.
+type Rule struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Camera identifies the camera.
+type Camera struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Object is a detected object behind the case.
+type Object struct {
+	TrackID uint64  `json:"track_id"`
+	Label   string  `json:"label"`
+	Score   float64 `json:"score"`
+	// Box is [x, y, w, h] normalized to the frame (0..1).
+	Box [4]float64 `json:"box"`
+}
+
+// Evidence is one stored evidence object.
+type Evidence struct {
+	// Kind is "clip" or "snapshot".
+	Kind        string `json:"kind"`
+	Bucket      string `json:"bucket"`
+	Key         string `json:"key"`
+	SHA256      string `json:"sha256"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+	// Start and End bound the clip's content (clips only).
+	Start *time.Time `json:"start,omitempty"`
+	End   *time.Time `json:"end,omitempty"`
+}
+
+// Model identifies the detector that saw the object.
+type Model struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// ID derives a deterministic case id from what identifies the case, so a
+// republished case keeps its id.
+func ID(cameraID, ruleID, zoneID string, trackID uint64, firstSeen time.Time) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%d|%d", cameraID, ruleID, zoneID, trackID, firstSeen.UnixNano())))
+	return fmt.Sprintf("%s-%s-%s", cameraID, firstSeen.UTC().Format("20060102T150405Z"), hex.EncodeToString(h[:5]))
+}
+
+// Validate checks the fields every consumer relies on.
+func (c *Case) Validate() error {
+	switch {
+	case c.SchemaVersion != SchemaVersion:
+		return fmt.Errorf("case: schema_version %d, want %d", c.SchemaVersion, SchemaVersion)
+	case c.CaseID == "":
+		return fmt.Errorf("case: case_id missing")
+	case c.Rule.ID == "" || c.Rule.Code == "":
+		return fmt.Errorf("case %s: rule id and code required", c.CaseID)
+	case c.Camera.ID == "":
+		return fmt.Errorf("case %s: camera id required", c.CaseID)
+	case c.ConfirmedAt.IsZero() || c.FirstSeen.IsZero():
+		return fmt.Errorf("case %s: first_seen and confirmed_at required", c.CaseID)
+	case len(c.Objects) == 0:
+		return fmt.Errorf("case %s: no objects", c.CaseID)
+	case len(c.Evidence) == 0:
+		return fmt.Errorf("case %s: no evidence", c.CaseID)
+	}
+	for i, e := range c.Evidence {
+		if e.Bucket == "" || e.Key == "" || len(e.SHA256) != 64 || e.Size <= 0 {
+			return fmt.Errorf("case %s: evidence[%d] incomplete", c.CaseID, i)
+		}
+	}
+	return nil
+}
+
+// Summary is a one-line human-readable description of the case.
+func (c *Case) Summary() string {
+	paths := ""
+	for _, e := range c.Evidence {
+		paths += " " + e.Kind + "=" + e.Bucket + "/" + e.Key
+	}
+	return fmt.Sprintf("case %s: camera=%s (%s) rule=%s %s %s zone=%s dwell=%.0fs%s",
+		c.CaseID, c.Camera.ID, c.Camera.Name, c.Rule.ID, c.Rule.Code, c.Rule.Name, c.ZoneID, c.DwellS, paths)
+}

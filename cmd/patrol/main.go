@@ -1,0 +1,72 @@
+// Command patrol watches city cameras and turns what it sees into candidate
+// cases for a city-management office.
+//
+//	patrol run    -config patrol.yaml    run a worker
+//	patrol demo   [-duration 3m] [-data DIR]   everything on one machine
+//	patrol sim    [-listen ADDR] -scene NAME|FILE ... -file VIDEO ...   test camera
+//	patrol models pull|list              fetch and verify detection models
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: patrol <command> [flags]
+
+commands:
+  run      run a worker from a configuration file
+  demo     run the whole pipeline on a simulated camera with embedded Kafka
+  sim      serve simulated cameras over RTSP
+  models   pull or list detection models
+
+Run 'patrol <command> -h' for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "run":
+		err = cmdRun(ctx, args)
+	case "demo":
+		err = cmdDemo(ctx, args)
+	case "sim":
+		err = cmdSim(ctx, args)
+	case "models":
+		err = cmdModels(ctx, args)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "patrol: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "patrol %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,256 @@
+// Package config loads and validates a patrol worker's YAML configuration:
+// its cameras with their zones, the rules, the model, Kafka and the evidence
+// store. Secrets may be written as ${VAR} and are taken from the environment.
+package config
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied by Load when a field is left empty.
+const (
+	DefaultDetectInterval = time.Second
+	DefaultCasesTopic     = "patrol.cases.v1"
+	DefaultHealthTopic    = "patrol.health.v1"
+	DefaultBucket         = "patrol-evidence"
+	DefaultPreRoll        = 10 * time.Second
+	DefaultPostRoll       = 5 * time.Second
+	DefaultBufferDuration = 60 * time.Second
+	DefaultBufferBytes    = 32 << 20
+	DefaultBackoffBase    = time.Second
+	DefaultBackoffMax     = 30 * time.Second
+	DefaultTransport      = "tcp"
+	DefaultMaxMovement    = 0.25
+	DefaultMinDwell       = 5 * time.Minute
+)
+
+// Config is the whole configuration of one worker.
+type Config struct {
+	// Worker names this worker in logs and cases (default: the host name).
+	Worker string `yaml:"worker"`
+	// Cameras are the streams this worker pulls.
+	Cameras []Camera `yaml:"cameras"`
+	// Rules are the zone rules; zones refer to them by id.
+	Rules []Rule `yaml:"rules"`
+	// Model is the object detector.
+	Model Model `yaml:"model"`
+	// Ingest tunes stream pulling and buffering for every camera.
+	Ingest Ingest `yaml:"ingest"`
+	// Kafka is where cases are published.
+	Kafka Kafka `yaml:"kafka"`
+	// Evidence is where clips and snapshots are stored.
+	Evidence Evidence `yaml:"evidence"`
+}
+
+// Camera is one RTSP stream.
+type Camera struct {
+	// ID is a stable identifier, used as the Kafka key (required, unique).
+	ID string `yaml:"id"`
+	// Name is a human-readable place name (default: the id).
+	Name string `yaml:"name"`
+	// URL is the rtsp:// or rtsps:// address, credentials included (required).
+	URL string `yaml:"url"`
+	// Transport is "tcp" (default), "udp" or "auto".
+	Transport string `yaml:"transport"`
+	// Zones are the watched areas of the picture.
+	Zones []Zone `yaml:"zones"`
+}
+
+// Zone is a polygon in normalized picture coordinates (0..1, origin top left).
+type Zone struct {
+	// ID identifies the zone within its camera (required).
+	ID string `yaml:"id"`
+	// Polygon has at least 3 points [x, y].
+	Polygon [][]float64 `yaml:"polygon"`
+	// Rules lists the ids of the rules applied in this zone.
+	Rules []string `yaml:"rules"`
+}
+
+// Rule is a zone rule. Only kind "stationary" exists so far.
+type Rule struct {
+	// ID identifies the rule (required, unique).
+	ID string `yaml:"id"`
+	// Kind is "stationary" (default).
+	Kind string `yaml:"kind"`
+	// Code is the city event code, e.g. "0505" (required).
+	Code string `yaml:"code"`
+	// Name is the event name, e.g. "机动车乱停放".
+	Name string `yaml:"name"`
+	// Classes are the detector labels the rule applies to (required).
+	Classes []string `yaml:"classes"`
+	// MinDwell is how long an object must stay at rest (default 5m).
+	MinDwell time.Duration `yaml:"min_dwell"`
+	// MaxMovement is the largest anchor displacement still counted as at
+	// rest, as a fraction of the box diagonal (default 0.25).
+	MaxMovement float64 `yaml:"max_movement"`
+	// MinScore is the smallest detection score considered (default 0.3).
+	MinScore float64 `yaml:"min_score"`
+}
+
+// Model selects the detector.
+type Model struct {
+	// Name is the model's manifest name (default "yolox_nano").
+	Name string `yaml:"name"`
+	// Path is the ONNX file; empty means the file `patrol models pull` fetched.
+	Path string `yaml:"path"`
+	// ScoreThreshold drops weaker detections (default 0.3).
+	ScoreThreshold float64 `yaml:"score_threshold"`
+}
+
+// Ingest tunes stream pulling.
+type Ingest struct {
+	// DetectInterval is the time between frames sent to detection (default 1s).
+	DetectInterval time.Duration `yaml:"detect_interval"`
+	// BufferDuration bounds the compressed ring buffer in time (default 60s).
+	BufferDuration time.Duration `yaml:"buffer_duration"`
+	// BufferBytes bounds the compressed ring buffer in bytes (default 32 MiB).
+	BufferBytes int64 `yaml:"buffer_bytes"`
+	// BackoffBase is the first reconnect delay (default 1s).
+	BackoffBase time.Duration `yaml:"backoff_base"`
+	// BackoffMax caps the reconnect delay (default 30s).
+	BackoffMax time.Duration `yaml:"backoff_max"`
+}
+
+// Kafka configures case publishing.
+type Kafka struct {
+	// Brokers are host:port addresses (required unless embedded).
+	Brokers []string `yaml:"brokers"`
+	// CasesTopic defaults to "patrol.cases.v1".
+	CasesTopic string `yaml:"cases_topic"`
+	// HealthTopic defaults to "patrol.health.v1".
+	HealthTopic string `yaml:"health_topic"`
+}
+
+// Evidence configures the evidence store and clip lengths.
+type Evidence struct {
+	// Kind is "s3" (default) or "dir".
+	Kind string `yaml:"kind"`
+	// Endpoint is the S3 host:port (kind s3).
+	Endpoint string `yaml:"endpoint"`
+	// AccessKey and SecretKey are the S3 credentials (kind s3).
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// Secure selects HTTPS for S3 (default false).
+	Secure bool `yaml:"secure"`
+	// Bucket defaults to "patrol-evidence".
+	Bucket string `yaml:"bucket"`
+	// Dir is the root directory (kind dir).
+	Dir string `yaml:"dir"`
+	// PreRoll is the clip length before confirmation (default 10s).
+	PreRoll time.Duration `yaml:"pre_roll"`
+	// PostRoll is the clip length after confirmation (default 5s).
+	PostRoll time.Duration `yaml:"post_roll"`
+}
+
+// Load reads, expands, parses, defaults and validates a configuration file.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(raw, os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse expands ${VAR} references with lookup, parses YAML (unknown fields are
+// errors), applies defaults and validates.
+func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	expanded, err := expandEnv(raw, lookup)
+	if err != nil {
+		return nil, err
+	}
+	var cfg Config
+	dec := yaml.NewDecoder(bytesReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// ApplyDefaults fills empty fields with the documented defaults.
+func (c *Config) ApplyDefaults() {
+	if c.Worker == "" {
+		c.Worker, _ = os.Hostname()
+	}
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		if cam.Name == "" {
+			cam.Name = cam.ID
+		}
+		if cam.Transport == "" {
+			cam.Transport = DefaultTransport
+		}
+	}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.Kind == "" {
+			r.Kind = "stationary"
+		}
+		if r.MinDwell == 0 {
+			r.MinDwell = DefaultMinDwell
+		}
+		if r.MaxMovement == 0 {
+			r.MaxMovement = DefaultMaxMovement
+		}
+		if r.MinScore == 0 {
+			r.MinScore = 0.3
+		}
+	}
+	if c.Model.Name == "" {
+		c.Model.Name = "yolox_nano"
+	}
+	if c.Model.ScoreThreshold == 0 {
+		c.Model.ScoreThreshold = 0.3
+	}
+	in := &c.Ingest
+	setDur(&in.DetectInterval, DefaultDetectInterval)
+	setDur(&in.BufferDuration, DefaultBufferDuration)
+	setDur(&in.BackoffBase, DefaultBackoffBase)
+	setDur(&in.BackoffMax, DefaultBackoffMax)
+	if in.BufferBytes == 0 {
+		in.BufferBytes = DefaultBufferBytes
+	}
+	if c.Kafka.CasesTopic == "" {
+		c.Kafka.CasesTopic = DefaultCasesTopic
+	}
+	if c.Kafka.HealthTopic == "" {
+		c.Kafka.HealthTopic = DefaultHealthTopic
+	}
+	ev := &c.Evidence
+	if ev.Kind == "" {
+		ev.Kind = "s3"
+	}
+	if ev.Bucket == "" {
+		ev.Bucket = DefaultBucket
+	}
+	setDur(&ev.PreRoll, DefaultPreRoll)
+	setDur(&ev.PostRoll, DefaultPostRoll)
+}
+
+func setDur(d *time.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = def
+	}
+}
+
+// RuleByID returns the rule with the given id.
+func (c *Config) RuleByID(id string) (Rule, bool) {
+	for _, r := range c.Rules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}

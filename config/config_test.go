@@ -1,0 +1,126 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const base = `
+cameras:
+  - id: cam-1
+    url: rtsp://admin:${CAM_PASS}@10.0.0.1:554/s1
+    zones:
+      - id: z1
+        polygon: [[0.1,0.5],[0.9,0.5],[0.9,1.0]]
+        rules: [parking]
+rules:
+  - id: parking
+    code: "0505"
+    name: 机动车乱停放
+    classes: [car]
+kafka:
+  brokers: [127.0.0.1:9092]
+evidence:
+  endpoint: 127.0.0.1:9000
+  access_key: patrol
+  secret_key: ${MINIO_SECRET_KEY}
+`
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+var goodEnv = env(map[string]string{"CAM_PASS": "s3cret", "MINIO_SECRET_KEY": "k"})
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(base), goodEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Cameras[0].URL; got != "rtsp://admin:s3cret@10.0.0.1:554/s1" {
+		t.Errorf("url = %q", got)
+	}
+	if cfg.Evidence.SecretKey != "k" {
+		t.Errorf("secret not expanded")
+	}
+	r := cfg.Rules[0]
+	if r.MinDwell != 5*time.Minute || r.Kind != "stationary" || r.MaxMovement != DefaultMaxMovement {
+		t.Errorf("rule defaults not applied: %+v", r)
+	}
+	if cfg.Kafka.CasesTopic != "patrol.cases.v1" || cfg.Ingest.DetectInterval != time.Second ||
+		cfg.Ingest.BufferBytes != 32<<20 || cfg.Cameras[0].Transport != "tcp" || cfg.Cameras[0].Name != "cam-1" {
+		t.Errorf("defaults not applied: %+v", cfg)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to, want string
+		env                  func(string) (string, bool)
+	}{
+		{"no url", "url: rtsp://admin:${CAM_PASS}@10.0.0.1:554/s1", "url: \"\"", "cameras[0].url: required", nil},
+		{"two points", "[[0.1,0.5],[0.9,0.5],[0.9,1.0]]", "[[0.1,0.5],[0.9,0.5]]", "cameras[0].zones[0].polygon: need at least 3 points", nil},
+		{"outside", "[0.9,1.0]]", "[0.9,1.5]]", "cameras[0].zones[0].polygon[2]: coordinates must be normalized", nil},
+		{"bad scheme", "url: rtsp://", "url: http://", `cameras[0].url: scheme "http" not supported`, nil},
+		{"unknown rule", "rules: [parking]", "rules: [vending]", `cameras[0].zones[0].rules[0]: unknown rule "vending"`, nil},
+		{"no code", `code: "0505"`, `code: ""`, "rules[0].code: required", nil},
+		{"unknown field", "classes: [car]", "classes: [car]\n    colour: red", "field colour not found", nil},
+		{"missing env", "", "", "environment variable CAM_PASS, MINIO_SECRET_KEY not set", env(nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := base
+			if tc.from != "" {
+				if !strings.Contains(raw, tc.from) {
+					t.Fatalf("fixture lacks %q", tc.from)
+				}
+				raw = strings.Replace(raw, tc.from, tc.to, 1)
+			}
+			e := tc.env
+			if e == nil {
+				e = goodEnv
+			}
+			_, err := Parse([]byte(raw), e)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("error leaks the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidationErrorWraps(t *testing.T) {
+	_, err := Parse([]byte(strings.Replace(base, "classes: [car]", "classes: []", 1)), goodEnv)
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	for _, k := range []string{"CAM_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"} {
+		t.Setenv(k, "x")
+	}
+	path := filepath.Join("..", "deploy", "patrol.example.yaml")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.ValidateKafka(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	got := Redact("rtsp://admin:s3cret@10.0.0.1:554/s1")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "admin") {
+		t.Fatalf("Redact = %q", got)
+	}
+}

@@ -1,0 +1,182 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid configuration")
+
+type fieldErrors []string
+
+func (f *fieldErrors) add(path, format string, args ...any) {
+	*f = append(*f, path+": "+fmt.Sprintf(format, args...))
+}
+
+// Validate checks every field and returns one error listing every problem,
+// each prefixed with the path of the field, e.g.
+// "cameras[2].zones[0].polygon: need at least 3 points".
+func (c *Config) Validate() error {
+	var fe fieldErrors
+	if len(c.Cameras) == 0 {
+		fe.add("cameras", "need at least one camera")
+	}
+	ruleIDs := map[string]bool{}
+	for i, r := range c.Rules {
+		p := fmt.Sprintf("rules[%d]", i)
+		switch {
+		case r.ID == "":
+			fe.add(p+".id", "required")
+		case ruleIDs[r.ID]:
+			fe.add(p+".id", "duplicate rule id %q", r.ID)
+		}
+		ruleIDs[r.ID] = true
+		if r.Kind != "stationary" {
+			fe.add(p+".kind", "unknown kind %q (supported: stationary)", r.Kind)
+		}
+		if r.Code == "" {
+			fe.add(p+".code", "required (city event code, e.g. \"0505\")")
+		}
+		if len(r.Classes) == 0 {
+			fe.add(p+".classes", "need at least one class")
+		}
+		if r.MinDwell < 0 {
+			fe.add(p+".min_dwell", "must not be negative")
+		}
+		if r.MaxMovement < 0 || r.MaxMovement > 10 {
+			fe.add(p+".max_movement", "must be between 0 and 10 box diagonals")
+		}
+		if r.MinScore < 0 || r.MinScore > 1 {
+			fe.add(p+".min_score", "must be between 0 and 1")
+		}
+	}
+	camIDs := map[string]bool{}
+	for i, cam := range c.Cameras {
+		p := fmt.Sprintf("cameras[%d]", i)
+		switch {
+		case cam.ID == "":
+			fe.add(p+".id", "required")
+		case camIDs[cam.ID]:
+			fe.add(p+".id", "duplicate camera id %q", cam.ID)
+		}
+		camIDs[cam.ID] = true
+		validateURL(&fe, p+".url", cam.URL)
+		switch cam.Transport {
+		case "tcp", "udp", "auto":
+		default:
+			fe.add(p+".transport", "unknown transport %q (tcp, udp or auto)", cam.Transport)
+		}
+		zoneIDs := map[string]bool{}
+		for j, z := range cam.Zones {
+			zp := fmt.Sprintf("%s.zones[%d]", p, j)
+			if z.ID == "" {
+				fe.add(zp+".id", "required")
+			} else if zoneIDs[z.ID] {
+				fe.add(zp+".id", "duplicate zone id %q", z.ID)
+			}
+			zoneIDs[z.ID] = true
+			validatePolygon(&fe, zp+".polygon", z.Polygon)
+			for k, rid := range z.Rules {
+				if !ruleIDs[rid] {
+					fe.add(fmt.Sprintf("%s.rules[%d]", zp, k), "unknown rule %q", rid)
+				}
+			}
+		}
+	}
+	in := c.Ingest
+	if in.DetectInterval < 0 {
+		fe.add("ingest.detect_interval", "must be positive")
+	}
+	if in.BufferBytes < 1<<20 {
+		fe.add("ingest.buffer_bytes", "must be at least 1 MiB")
+	}
+	if in.BackoffMax < in.BackoffBase {
+		fe.add("ingest.backoff_max", "must not be less than backoff_base")
+	}
+	if c.Evidence.PreRoll+c.Evidence.PostRoll > in.BufferDuration {
+		fe.add("evidence.pre_roll", "pre_roll + post_roll (%v) exceed ingest.buffer_duration (%v)",
+			c.Evidence.PreRoll+c.Evidence.PostRoll, in.BufferDuration)
+	}
+	switch c.Evidence.Kind {
+	case "s3":
+		if c.Evidence.Endpoint == "" {
+			fe.add("evidence.endpoint", "required for kind s3")
+		}
+		if c.Evidence.AccessKey == "" || c.Evidence.SecretKey == "" {
+			fe.add("evidence.access_key", "access_key and secret_key are required for kind s3")
+		}
+	case "dir":
+		if c.Evidence.Dir == "" {
+			fe.add("evidence.dir", "required for kind dir")
+		}
+	default:
+		fe.add("evidence.kind", "unknown kind %q (s3 or dir)", c.Evidence.Kind)
+	}
+	if c.Model.ScoreThreshold <= 0 || c.Model.ScoreThreshold >= 1 {
+		fe.add("model.score_threshold", "must be between 0 and 1")
+	}
+	if len(fe) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w:\n  %s", ErrInvalid, strings.Join(fe, "\n  "))
+}
+
+// ValidateKafka checks that brokers are set; embedded demo mode skips it.
+func (c *Config) ValidateKafka() error {
+	if len(c.Kafka.Brokers) == 0 {
+		return fmt.Errorf("%w: kafka.brokers: need at least one broker", ErrInvalid)
+	}
+	return nil
+}
+
+func validateURL(fe *fieldErrors, path, raw string) {
+	if raw == "" {
+		fe.add(path, "required")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse errors quote the input, which may hold a password.
+		fe.add(path, "not a valid URL")
+		return
+	}
+	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
+		fe.add(path, "scheme %q not supported (rtsp or rtsps)", u.Scheme)
+	}
+	if u.Host == "" {
+		fe.add(path, "missing host")
+	}
+}
+
+func validatePolygon(fe *fieldErrors, path string, poly [][]float64) {
+	if len(poly) < 3 {
+		fe.add(path, "need at least 3 points")
+		return
+	}
+	for i, pt := range poly {
+		if len(pt) != 2 {
+			fe.add(fmt.Sprintf("%s[%d]", path, i), "need [x, y]")
+			continue
+		}
+		if pt[0] < 0 || pt[0] > 1 || pt[1] < 0 || pt[1] > 1 {
+			fe.add(fmt.Sprintf("%s[%d]", path, i), "coordinates must be normalized to 0..1")
+		}
+	}
+}
+
+// Redact returns an RTSP URL with its password replaced, for logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable url>"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.String()
+}

@@ -1,0 +1,283 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/media"
+)
+
+// Decoder turns access units into pictures. av.Decoder implements it.
+type Decoder interface {
+	// Decode returns (nil, nil) when no picture is ready yet.
+	Decode(nalus [][]byte) (*media.Image, error)
+	Close()
+}
+
+// Config configures one camera.
+type Config struct {
+	// CameraID names the camera in logs and metrics (required).
+	CameraID string
+	// URL is the rtsp:// or rtsps:// address (required).
+	URL string
+	// Transport is "tcp" (default), "udp" or "auto".
+	Transport string
+	// DetectInterval is the time between pictures handed to detection
+	// (default 1s).
+	DetectInterval time.Duration
+	// BufferDuration bounds the ring buffer in time (default 60s).
+	BufferDuration time.Duration
+	// BufferBytes bounds the ring buffer in bytes (default 32 MiB).
+	BufferBytes int64
+	// BackoffBase is the first reconnect delay (default 1s).
+	BackoffBase time.Duration
+	// BackoffMax caps the reconnect delay (default 30s).
+	BackoffMax time.Duration
+	// OfflineAfter is the number of failed attempts in a row after which the
+	// camera is reported offline (default 3).
+	OfflineAfter int
+	// ReadTimeout bounds each RTSP read (default 10s).
+	ReadTimeout time.Duration
+	// StallTimeout reconnects when no access unit arrives for this long
+	// (default 10s).
+	StallTimeout time.Duration
+	// DecodeQueue is the number of access units waiting for the decoder before
+	// new ones are dropped (default 64).
+	DecodeQueue int
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.Transport == "" {
+		c.Transport = "tcp"
+	}
+	def(&c.DetectInterval, time.Second)
+	def(&c.BufferDuration, 60*time.Second)
+	def(&c.BackoffBase, time.Second)
+	def(&c.BackoffMax, 30*time.Second)
+	def(&c.ReadTimeout, 10*time.Second)
+	def(&c.StallTimeout, 10*time.Second)
+	if c.BufferBytes == 0 {
+		c.BufferBytes = 32 << 20
+	}
+	if c.OfflineAfter == 0 {
+		c.OfflineAfter = 3
+	}
+	if c.DecodeQueue == 0 {
+		c.DecodeQueue = 64
+	}
+}
+
+// Deps are the camera's collaborators.
+type Deps struct {
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// NewDecoder creates a decoder for a codec (required).
+	NewDecoder func(media.Codec) (Decoder, error)
+	// OnFrame receives pictures at the detection interval, from the camera's
+	// decode goroutine; it should hand them off quickly (required).
+	OnFrame func(media.Frame)
+	// OnState is told about every state change (optional).
+	OnState func(State, string)
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// Camera pulls one stream under a supervisor that reconnects with
+// exponential backoff and jitter.
+type Camera struct {
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	ring  *Ring
+	stats counters
+	smp   sampler // used only by Run's session goroutine
+
+	mu     sync.Mutex
+	state  State
+	reason string
+}
+
+// New validates the configuration and returns a camera ready to Run.
+func New(cfg Config, deps Deps) (*Camera, error) {
+	cfg.setDefaults()
+	if cfg.CameraID == "" {
+		return nil, errors.New("ingest: camera id required")
+	}
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("ingest: camera %s: url required", cfg.CameraID)
+	}
+	if deps.NewDecoder == nil || deps.OnFrame == nil {
+		return nil, errors.New("ingest: NewDecoder and OnFrame are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	return &Camera{
+		cfg:   cfg,
+		deps:  deps,
+		log:   deps.Logger.With("camera", cfg.CameraID),
+		ring:  NewRing(cfg.BufferDuration, cfg.BufferBytes),
+		smp:   sampler{interval: cfg.DetectInterval},
+		state: StateConnecting,
+	}, nil
+}
+
+// Ring returns the camera's compressed history.
+func (c *Camera) Ring() *Ring { return c.ring }
+
+// Run pulls the stream until ctx is cancelled, reconnecting on any error.
+// It returns ctx.Err().
+func (c *Camera) Run(ctx context.Context) error {
+	units := make(chan queued, c.cfg.DecodeQueue)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.decodeLoop(units)
+	}()
+	defer func() {
+		close(units)
+		wg.Wait()
+	}()
+
+	var ptsOffset, lastPTS time.Duration
+	failures := 0
+	for attempt := 0; ; attempt++ {
+		c.setState(StateConnecting, "")
+		first := true
+		gotUnits := false
+		sink := func(au media.AccessUnit, params media.Params) {
+			if first {
+				// Keep PTS monotonic across reconnects so clips spanning one
+				// stay playable.
+				ptsOffset = lastPTS + 40*time.Millisecond - au.PTS
+				first = false
+			}
+			gotUnits = true
+			au.PTS += ptsOffset
+			lastPTS = au.PTS
+			c.stats.units.Add(1)
+			c.stats.bytes.Add(uint64(au.Size()))
+			c.ring.SetParams(params)
+			c.ring.Push(au)
+			c.offer(units, au, params.Codec)
+		}
+		err := runSession(ctx, &c.cfg, c.deps.Now, sink, func(codec media.Codec) {
+			c.setState(StateStreaming, string(codec))
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.stats.reconnects.Add(1)
+		if gotUnits {
+			failures = 0
+		}
+		failures++
+		next := StateConnecting
+		if failures >= c.cfg.OfflineAfter {
+			next = StateOffline
+		}
+		if errors.Is(err, ErrStalled) {
+			next = StateStalled
+		}
+		delay := backoff(c.cfg.BackoffBase, c.cfg.BackoffMax, failures)
+		c.setState(next, err.Error())
+		c.log.Debug("reconnecting", "in", delay.Round(time.Millisecond), "attempt", failures)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// backoff returns base*2^(n-1) capped at max, with ±25 % jitter.
+func backoff(base, max time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	jitter := time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
+	return d + jitter
+}
+
+// State returns the camera's current state and its reason.
+func (c *Camera) State() (State, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state, c.reason
+}
+
+func (c *Camera) setState(s State, reason string) {
+	c.mu.Lock()
+	changed := s != c.state || (s != StateConnecting && reason != c.reason)
+	c.state, c.reason = s, reason
+	c.mu.Unlock()
+	if !changed {
+		return
+	}
+	if s == StateStreaming || s == StateConnecting {
+		c.log.Info("camera state", "state", s, "reason", reason)
+	} else {
+		c.log.Warn("camera state", "state", s, "reason", reason)
+	}
+	if c.deps.OnState != nil {
+		c.deps.OnState(s, reason)
+	}
+}
+
+// State is a camera's connection state.
+type State string
+
+// Camera states.
+const (
+	StateConnecting State = "connecting"
+	StateStreaming  State = "streaming"
+	StateStalled    State = "stalled"
+	StateOffline    State = "offline"
+)
+
+type counters struct {
+	units, bytes, decoded, sent, decodeErrors, dropped, reconnects atomic.Uint64
+}
+
+// Stats are a camera's running totals.
+type Stats struct {
+	Units, Bytes, FramesDecoded, FramesSent, DecodeErrors, Dropped, Reconnects uint64
+	Ring                                                                      RingStats
+}
+
+// Stats returns the camera's counters.
+func (c *Camera) Stats() Stats {
+	return Stats{
+		Units:         c.stats.units.Load(),
+		Bytes:         c.stats.bytes.Load(),
+		FramesDecoded: c.stats.decoded.Load(),
+		FramesSent:    c.stats.sent.Load(),
+		DecodeErrors:  c.stats.decodeErrors.Load(),
+		Dropped:       c.stats.dropped.Load(),
+		Reconnects:    c.stats.reconnects.Load(),
+		Ring:          c.ring.Stats(),
+	}
+}
+
+// RedactedURL is the camera address with its password hidden.
+func (c *Camera) RedactedURL() string { return config.Redact(c.cfg.URL) }

@@ -1,0 +1,253 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+	"github.com/pion/rtp"
+
+	"github.com/patrol-city/patrol/media"
+)
+
+// ErrStalled is returned by a session that received no access unit for the
+// stall timeout.
+var ErrStalled = errors.New("stream stalled")
+
+// ErrNoVideo is returned for a stream without an H.264 or H.265 video track.
+var ErrNoVideo = fmt.Errorf("no H.264 or H.265 video track: %w", media.ErrUnsupportedCodec)
+
+// unitSink receives the access units of a session, in order, from the
+// session's reader goroutine. Params carries the parameter sets known so far.
+type unitSink func(au media.AccessUnit, params media.Params)
+
+// rtpToUnits turns the RTP packets of one video format into access units.
+type rtpToUnits interface {
+	decode(pkt *rtp.Packet) ([][]byte, error)
+}
+
+// session is one RTSP connection: it describes, sets up the video track,
+// plays, and hands access units to the sink until an error or ctx ends.
+func runSession(ctx context.Context, cfg *Config, now func() time.Time, sink unitSink, onPlaying func(media.Codec)) error {
+	u, err := base.ParseURL(cfg.URL)
+	if err != nil {
+		return fmt.Errorf("parse url: invalid camera address")
+	}
+	c := &gortsplib.Client{
+		Scheme:      u.Scheme,
+		Host:        u.Host,
+		ReadTimeout: cfg.ReadTimeout,
+	}
+	switch cfg.Transport {
+	case "tcp":
+		v := gortsplib.TransportTCP
+		c.Transport = &v
+	case "udp":
+		v := gortsplib.TransportUDP
+		c.Transport = &v
+	}
+	if err := c.Start2(); err != nil {
+		return fmt.Errorf("connect: %w", scrub(err, cfg.URL))
+	}
+	defer c.Close()
+
+	desc, _, err := c.Describe(u)
+	if err != nil {
+		return fmt.Errorf("describe: %w", scrub(err, cfg.URL))
+	}
+	medi, codec, params, depay, err := pickVideo(desc)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Setup(desc.BaseURL, medi, 0, 0); err != nil {
+		return fmt.Errorf("setup: %w", scrub(err, cfg.URL))
+	}
+
+	lastUnit := make(chan struct{}, 1)
+	c.OnPacketRTPAny(func(m *description.Media, _ format.Format, pkt *rtp.Packet) {
+		if m != medi {
+			return
+		}
+		pts, ok := c.PacketPTS2(medi, pkt)
+		if !ok {
+			return
+		}
+		nalus, err := depay.decode(pkt)
+		if err != nil || len(nalus) == 0 {
+			return
+		}
+		au := media.AccessUnit{
+			PTS:   time.Duration(pts) * time.Second / 90000,
+			Recv:  now(),
+			NALUs: cloneNALUs(nalus),
+		}
+		params = updateParams(params, nalus)
+		au.Key = isKey(codec, nalus)
+		sink(au, params)
+		select {
+		case lastUnit <- struct{}{}:
+		default:
+		}
+	})
+	if _, err := c.Play(nil); err != nil {
+		return fmt.Errorf("play: %w", scrub(err, cfg.URL))
+	}
+	onPlaying(codec)
+
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- c.Wait() }()
+	stall := time.NewTimer(cfg.StallTimeout)
+	defer stall.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.Close()
+			<-waitErr
+			return ctx.Err()
+		case err := <-waitErr:
+			return fmt.Errorf("stream: %w", scrub(err, cfg.URL))
+		case <-lastUnit:
+			stall.Reset(cfg.StallTimeout)
+		case <-stall.C:
+			c.Close()
+			<-waitErr
+			return fmt.Errorf("%w: no video for %v", ErrStalled, cfg.StallTimeout)
+		}
+	}
+}
+
+func pickVideo(desc *description.Session) (*description.Media, media.Codec, media.Params, rtpToUnits, error) {
+	var f264 *format.H264
+	if medi := desc.FindFormat(&f264); medi != nil {
+		dec, err := f264.CreateDecoder()
+		if err != nil {
+			return nil, "", media.Params{}, nil, fmt.Errorf("h264 depacketizer: %w", err)
+		}
+		p := media.Params{Codec: media.H264, SPS: f264.SPS, PPS: f264.PPS}
+		return medi, media.H264, p, depayFunc(dec.Decode), nil
+	}
+	var f265 *format.H265
+	if medi := desc.FindFormat(&f265); medi != nil {
+		dec, err := f265.CreateDecoder()
+		if err != nil {
+			return nil, "", media.Params{}, nil, fmt.Errorf("h265 depacketizer: %w", err)
+		}
+		p := media.Params{Codec: media.H265, VPS: f265.VPS, SPS: f265.SPS, PPS: f265.PPS}
+		return medi, media.H265, p, depayFunc(dec.Decode), nil
+	}
+	var found []string
+	for _, m := range desc.Medias {
+		for _, f := range m.Formats {
+			found = append(found, f.Codec())
+		}
+	}
+	return nil, "", media.Params{}, nil, fmt.Errorf("%w (stream offers %v)", ErrNoVideo, found)
+}
+
+type depayFunc func(*rtp.Packet) ([][]byte, error)
+
+func (f depayFunc) decode(p *rtp.Packet) ([][]byte, error) { return f(p) }
+
+func isKey(c media.Codec, nalus [][]byte) bool {
+	if c == media.H265 {
+		return h265.IsRandomAccess(nalus)
+	}
+	return h264.IsRandomAccess(nalus)
+}
+
+// updateParams replaces parameter sets by in-band ones. It copies the NALUs
+// it keeps, since the depacketizer may reuse buffers.
+func updateParams(p media.Params, nalus [][]byte) media.Params {
+	for _, n := range nalus {
+		if len(n) == 0 {
+			continue
+		}
+		if p.Codec == media.H265 {
+			if len(n) < 2 {
+				continue
+			}
+			switch h265.NALUType((n[0] >> 1) & 0x3f) {
+			case h265.NALUType_VPS_NUT:
+				p.VPS = cloneIfChanged(p.VPS, n)
+			case h265.NALUType_SPS_NUT:
+				p.SPS = cloneIfChanged(p.SPS, n)
+			case h265.NALUType_PPS_NUT:
+				p.PPS = cloneIfChanged(p.PPS, n)
+			}
+			continue
+		}
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			p.SPS = cloneIfChanged(p.SPS, n)
+		case h264.NALUTypePPS:
+			p.PPS = cloneIfChanged(p.PPS, n)
+		}
+	}
+	return p
+}
+
+func cloneIfChanged(old, n []byte) []byte {
+	if string(old) == string(n) {
+		return old
+	}
+	return append([]byte(nil), n...)
+}
+
+// scrub removes the camera's password from an error message: gortsplib
+// errors may quote the URL.
+func scrub(err error, raw string) error {
+	if err == nil {
+		return nil
+	}
+	u, perr := url.Parse(raw)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	pass, ok := u.User.Password()
+	if !ok || pass == "" {
+		return err
+	}
+	msg := err.Error()
+	redacted := strings.ReplaceAll(msg, pass, "xxxxx")
+	if esc := url.QueryEscape(pass); esc != pass {
+		redacted = strings.ReplaceAll(redacted, esc, "xxxxx")
+	}
+	if redacted == msg {
+		return err
+	}
+	return &scrubbed{msg: redacted, err: err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }
+
+// cloneNALUs copies the units into one allocation, since the RTSP client may
+// reuse its buffers after the callback returns.
+func cloneNALUs(nalus [][]byte) [][]byte {
+	n := 0
+	for _, x := range nalus {
+		n += len(x)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(nalus))
+	for i, x := range nalus {
+		start := len(buf)
+		buf = append(buf, x...)
+		out[i] = buf[start:len(buf):len(buf)]
+	}
+	return out
+}

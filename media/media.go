@@ -1,0 +1,72 @@
+// Package media holds the small types that move between patrol's stages:
+// compressed access units from a camera and decoded frames for detection.
+package media
+
+import (
+	"errors"
+	"time"
+)
+
+// Codec names a video compression format carried by a camera stream.
+type Codec string
+
+// Supported codecs.
+const (
+	H264 Codec = "h264"
+	H265 Codec = "h265"
+)
+
+// ErrUnsupportedCodec is returned for a stream whose video codec patrol cannot
+// decode or store (for example MJPEG).
+var ErrUnsupportedCodec = errors.New("unsupported video codec")
+
+// Valid reports whether c is a codec patrol supports.
+func (c Codec) Valid() bool { return c == H264 || c == H265 }
+
+// AccessUnit is one compressed picture: the NAL units of one frame, without
+// start codes, in decoding order.
+type AccessUnit struct {
+	// PTS is the presentation time relative to the start of the stream.
+	PTS time.Duration
+	// Recv is the server's wall-clock time when the unit was received.
+	Recv time.Time
+	// NALUs are the NAL units of the picture, without start codes or length
+	// prefixes. Parameter sets (SPS/PPS/VPS) may be among them.
+	NALUs [][]byte
+	// Key is true when the unit is a random access point (IDR / IRAP) that a
+	// decoder can start from, given the stream's parameter sets.
+	Key bool
+}
+
+// Size returns the payload size of the unit in bytes.
+func (au *AccessUnit) Size() int {
+	n := 0
+	for _, nalu := range au.NALUs {
+		n += len(nalu)
+	}
+	return n
+}
+
+// Params holds the parameter sets of a stream. VPS is only used by H.265.
+type Params struct {
+	Codec Codec
+	VPS   []byte
+	SPS   []byte
+	PPS   []byte
+}
+
+// Image is a decoded picture in packed 8-bit BGR order (OpenCV's layout),
+// stride = 3*Width.
+type Image struct {
+	Width, Height int
+	BGR           []byte
+}
+
+// Frame is a decoded picture with its timing.
+type Frame struct {
+	Image
+	// PTS is the presentation time relative to the start of the stream.
+	PTS time.Duration
+	// Recv is the server's wall-clock receive time of the access unit.
+	Recv time.Time
+}

@@ -1,0 +1,83 @@
+// Package models is the catalogue of detection models patrol can run: an
+// embedded manifest (upstream address, sha256, size, licence, input and
+// output facts, class names in standard COCO spelling) and the code that
+// pulls a model into place and verifies it.
+package models
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/patrol-city/patrol/assets"
+)
+
+//go:embed manifest.json
+var manifestJSON []byte
+
+// Model describes one detection model.
+type Model struct {
+	Name    string      `json:"name"`
+	File    assets.File `json:"file"`
+	Input   Tensor      `json:"input"`
+	Output  Tensor      `json:"output"`
+	Classes []string    `json:"classes"`
+}
+
+// Tensor describes a model input or output.
+type Tensor struct {
+	Name    string `json:"name"`
+	Shape   []int  `json:"shape"`
+	Layout  string `json:"layout,omitempty"`
+	Strides []int  `json:"strides,omitempty"`
+	Row     string `json:"row,omitempty"`
+}
+
+// All returns every model of the manifest, by name.
+func All() (map[string]Model, error) {
+	var m struct {
+		Models []Model `json:"models"`
+	}
+	if err := json.Unmarshal(manifestJSON, &m); err != nil {
+		return nil, fmt.Errorf("models: manifest: %w", err)
+	}
+	out := map[string]Model{}
+	for _, x := range m.Models {
+		out[x.Name] = x
+	}
+	return out, nil
+}
+
+// Get returns the named model.
+func Get(name string) (Model, error) {
+	all, err := All()
+	if err != nil {
+		return Model{}, err
+	}
+	m, ok := all[name]
+	if !ok {
+		names := make([]string, 0, len(all))
+		for n := range all {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return Model{}, fmt.Errorf("models: unknown model %q (known: %v)", name, names)
+	}
+	return m, nil
+}
+
+// Pull makes the model file available locally and verified, from the mirror,
+// the cache or its upstream address, and returns its path.
+func Pull(ctx context.Context, f *assets.Fetcher, name string) (string, Model, error) {
+	m, err := Get(name)
+	if err != nil {
+		return "", Model{}, err
+	}
+	p, err := f.Ensure(ctx, m.File)
+	if err != nil {
+		return "", m, fmt.Errorf("models: %s: %w", name, err)
+	}
+	return p, m, nil
+}

@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/ingest"
+	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/publisher"
+)
+
+// cameraWorker owns one camera's ingest, tracker and rules.
+type cameraWorker struct {
+	p       *Pipeline
+	cfg     config.Camera
+	log     *slog.Logger
+	cam     *ingest.Camera
+	frames  chan media.Frame // latest picture only
+	tracker *detect.Tracker
+	zones   []zoneRules
+
+	inferences, skipped, fired atomic.Uint64
+}
+
+type zoneRules struct {
+	zone  detect.Zone
+	poly  [][2]float64
+	rules []ruleRunner
+}
+
+type ruleRunner struct {
+	cfg  config.Rule
+	impl *detect.Stationary
+}
+
+func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
+	w := &cameraWorker{
+		p:       p,
+		cfg:     cc,
+		log:     p.log.With("camera", cc.ID),
+		frames:  make(chan media.Frame, 1),
+		tracker: detect.NewTracker(detect.TrackerConfig{}),
+	}
+	in := p.cfg.Ingest
+	cam, err := ingest.New(ingest.Config{
+		CameraID:       cc.ID,
+		URL:            cc.URL,
+		Transport:      cc.Transport,
+		DetectInterval: in.DetectInterval,
+		BufferDuration: in.BufferDuration,
+		BufferBytes:    in.BufferBytes,
+		BackoffBase:    in.BackoffBase,
+		BackoffMax:     in.BackoffMax,
+	}, ingest.Deps{
+		Logger:     p.log,
+		NewDecoder: p.deps.NewDecoder,
+		OnFrame:    w.offer,
+		Now:        p.deps.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.cam = cam
+	for _, zc := range cc.Zones {
+		z := detect.Zone{ID: zc.ID}
+		var poly [][2]float64
+		for _, pt := range zc.Polygon {
+			z.Polygon = append(z.Polygon, detect.Point{X: pt[0], Y: pt[1]})
+			poly = append(poly, [2]float64{pt[0], pt[1]})
+		}
+		zr := zoneRules{zone: z, poly: poly}
+		for _, rid := range zc.Rules {
+			rc, ok := p.cfg.RuleByID(rid)
+			if !ok {
+				return nil, fmt.Errorf("zone %s: unknown rule %q", zc.ID, rid)
+			}
+			st, err := detect.NewStationary(detect.StationaryConfig{
+				ID: rc.ID, Code: rc.Code, Name: rc.Name, Classes: rc.Classes, ZoneID: z.ID,
+				MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, MinScore: float32(rc.MinScore),
+			}, z)
+			if err != nil {
+				return nil, fmt.Errorf("zone %s rule %s: %w", zc.ID, rid, err)
+			}
+			zr.rules = append(zr.rules, ruleRunner{cfg: rc, impl: st})
+		}
+		w.zones = append(w.zones, zr)
+	}
+	return w, nil
+}
+
+// offer keeps only the newest picture: detection always works on the
+// present, and a slow detector skips pictures instead of queueing them.
+// It is called from the camera's single decode goroutine.
+func (w *cameraWorker) offer(f media.Frame) {
+	select {
+	case w.frames <- f:
+		return
+	default:
+	}
+	select {
+	case <-w.frames:
+		w.skipped.Add(1)
+	default:
+	}
+	select {
+	case w.frames <- f:
+	default:
+		w.skipped.Add(1)
+	}
+}
+
+func (w *cameraWorker) analyse(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-w.frames:
+			w.process(f)
+		}
+	}
+}
+
+func (w *cameraWorker) process(f media.Frame) {
+	dets, err := w.p.detect(&f.Image)
+	if err != nil {
+		w.log.Warn("detection failed", "err", err)
+		return
+	}
+	w.inferences.Add(1)
+	tracks := w.tracker.Update(dets, f.Recv)
+	for _, zr := range w.zones {
+		for _, rr := range zr.rules {
+			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
+				w.fired.Add(1)
+				w.submit(f, zr, rr, ev)
+			}
+		}
+	}
+}
+
+func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
+	fw, fh := float64(f.Width), float64(f.Height)
+	b := ev.Box.Intersect(image.Rect(0, 0, f.Width, f.Height))
+	obj := cases.Object{
+		TrackID: ev.TrackID, Label: ev.Label, Score: round3(float64(ev.Score)),
+		Box: [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)},
+	}
+	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
+		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
+	w.p.deps.Publisher.Submit(publisher.Candidate{
+		Rule:        cases.Rule{ID: rr.cfg.ID, Kind: rr.cfg.Kind, Code: rr.cfg.Code, Name: rr.cfg.Name},
+		Camera:      caseCamera(w.cfg),
+		ZoneID:      zr.zone.ID,
+		Zone:        zr.poly,
+		TrackID:     ev.TrackID,
+		FirstSeen:   ev.FirstSeen,
+		ConfirmedAt: ev.ConfirmedAt,
+		Objects:     []cases.Object{obj},
+		Frame:       f.Image,
+		Boxes:       []image.Rectangle{b},
+		Clips:       w.cam.Ring(),
+	})
+}
+
+func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

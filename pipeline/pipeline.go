@@ -1,0 +1,141 @@
+// Package pipeline wires patrol's stages for one worker: every configured
+// camera is pulled by ingest, its sampled pictures go through the shared
+// detector, a tracker and the zone rules, and fired rules go to the
+// publisher with the camera's compressed history for their evidence.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/patrol-city/patrol/av"
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/ingest"
+	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/publisher"
+)
+
+// Deps are the pipeline's collaborators.
+type Deps struct {
+	// Detector is shared by every camera (required); calls are serialized.
+	Detector ObjectDetector
+	// Publisher receives fired rules (required).
+	Publisher Submitter
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// NewDecoder defaults to the libavcodec decoder.
+	NewDecoder func(media.Codec) (ingest.Decoder, error)
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// ObjectDetector finds objects in a BGR picture; *detect.Detector implements it.
+type ObjectDetector interface {
+	DetectImage(img *media.Image) ([]detect.Detection, error)
+}
+
+// Submitter takes fired rules; *publisher.Publisher implements it.
+type Submitter interface {
+	Submit(c publisher.Candidate)
+}
+
+// Pipeline runs every camera of a configuration.
+type Pipeline struct {
+	cfg     *config.Config
+	deps    Deps
+	log     *slog.Logger
+	cameras []*cameraWorker
+	detMu   sync.Mutex
+}
+
+// New validates the configuration and builds every camera's stages. Nothing
+// runs until Run.
+func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
+	if deps.Detector == nil || deps.Publisher == nil {
+		return nil, errors.New("pipeline: detector and publisher required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.NewDecoder == nil {
+		deps.NewDecoder = func(c media.Codec) (ingest.Decoder, error) { return av.NewDecoder(c) }
+	}
+	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger}
+	for i, cc := range cfg.Cameras {
+		w, err := p.newCameraWorker(cc)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: cameras[%d] (%s): %w", i, cc.ID, err)
+		}
+		p.cameras = append(p.cameras, w)
+	}
+	return p, nil
+}
+
+// Run pulls and analyses every camera until ctx ends. A camera that fails
+// never stops the others: each one reconnects on its own.
+func (p *Pipeline) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, w := range p.cameras {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_ = w.cam.Run(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			w.analyse(ctx)
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// Camera returns the ingest camera with the given id, or nil.
+func (p *Pipeline) Camera(id string) *ingest.Camera {
+	for _, w := range p.cameras {
+		if w.cfg.ID == id {
+			return w.cam
+		}
+	}
+	return nil
+}
+
+// CameraStats are the counters of one camera's analysis.
+type CameraStats struct {
+	Ingest     ingest.Stats
+	Inferences uint64
+	Skipped    uint64
+	Fired      uint64
+}
+
+// Stats returns the counters of every camera, by id.
+func (p *Pipeline) Stats() map[string]CameraStats {
+	out := map[string]CameraStats{}
+	for _, w := range p.cameras {
+		out[w.cfg.ID] = CameraStats{
+			Ingest:     w.cam.Stats(),
+			Inferences: w.inferences.Load(),
+			Skipped:    w.skipped.Load(),
+			Fired:      w.fired.Load(),
+		}
+	}
+	return out
+}
+
+func (p *Pipeline) detect(img *media.Image) ([]detect.Detection, error) {
+	p.detMu.Lock()
+	defer p.detMu.Unlock()
+	return p.deps.Detector.DetectImage(img)
+}
+
+// caseCamera returns the case's camera identity.
+func caseCamera(c config.Camera) cases.Camera { return cases.Camera{ID: c.ID, Name: c.Name} }

@@ -1,0 +1,190 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Scene is a scripted scene: actors (real object crops) moving along
+// keyframed paths over a real background.
+type Scene struct {
+	// Name identifies the scene (default: file name without extension).
+	Name string `yaml:"name"`
+	// Size is [width, height] in pixels (default [640, 360]); both even.
+	Size [2]int `yaml:"size"`
+	// FPS is the frame rate (default 10).
+	FPS int `yaml:"fps"`
+	// GOP is the key-frame interval in frames (default FPS: one per second).
+	GOP int `yaml:"gop"`
+	// Duration is the length of one loop (required).
+	Duration time.Duration `yaml:"duration"`
+	// Background is the still picture behind the actors.
+	Background Background `yaml:"background"`
+	// Actors are drawn in order (later ones in front).
+	Actors []Actor `yaml:"actors"`
+}
+
+// Background is an image, or a frame of a video, from the asset directory.
+type Background struct {
+	// Image is a path relative to the asset directory (.jpg, .png, .mp4).
+	Image string `yaml:"image"`
+	// Frame is the frame index when Image is a video (default 0).
+	Frame int `yaml:"frame"`
+}
+
+// Actor is one object crop moving along a path.
+type Actor struct {
+	// ID names the actor in the ground truth (required, unique).
+	ID string `yaml:"id"`
+	// Label is the object class the actor shows, e.g. "car" (required).
+	Label string `yaml:"label"`
+	// Sprite is the crop the actor is drawn with.
+	Sprite Sprite `yaml:"sprite"`
+	// Width is the drawn width as a fraction of the frame width (required);
+	// the height keeps the crop's aspect ratio.
+	Width float64 `yaml:"width"`
+	// Path is the keyframed path of the actor's bottom centre; it is hidden
+	// before the first and after the last keyframe.
+	Path []Keyframe `yaml:"path"`
+}
+
+// Sprite is a box cut from an image of the asset directory.
+type Sprite struct {
+	// Image is a path relative to the asset directory.
+	Image string `yaml:"image"`
+	// Box is [x, y, w, h] in pixels of that image.
+	Box [4]int `yaml:"box"`
+}
+
+// Keyframe places an actor's bottom centre at (X, Y), normalized to the
+// frame, at time T from the start of the loop.
+type Keyframe struct {
+	T time.Duration `yaml:"t"`
+	X float64       `yaml:"x"`
+	Y float64       `yaml:"y"`
+}
+
+// LoadScene reads and validates a scene script.
+func LoadScene(path string) (*Scene, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scene: %w", err)
+	}
+	sc, err := ParseScene(raw)
+	if err != nil {
+		return nil, fmt.Errorf("scene %s: %w", path, err)
+	}
+	if sc.Name == "" {
+		base := filepath.Base(path)
+		sc.Name = base[:len(base)-len(filepath.Ext(base))]
+	}
+	return sc, nil
+}
+
+// ParseScene parses and validates a scene script.
+func ParseScene(raw []byte) (*Scene, error) {
+	var sc Scene
+	if err := yaml.Unmarshal(raw, &sc); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if sc.Size == [2]int{} {
+		sc.Size = [2]int{640, 360}
+	}
+	if sc.FPS == 0 {
+		sc.FPS = 10
+	}
+	if sc.GOP == 0 {
+		sc.GOP = sc.FPS
+	}
+	return &sc, sc.validate()
+}
+
+func (sc *Scene) validate() error {
+	var errs []error
+	bad := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
+	if sc.Size[0] < 16 || sc.Size[1] < 16 || sc.Size[0]%2 != 0 || sc.Size[1]%2 != 0 {
+		bad("size: need even width and height of at least 16")
+	}
+	if sc.FPS < 1 || sc.FPS > 60 {
+		bad("fps: need 1..60")
+	}
+	if sc.GOP < 1 {
+		bad("gop: need at least 1")
+	}
+	if sc.Duration < time.Second {
+		bad("duration: need at least 1s")
+	}
+	if sc.Background.Image == "" {
+		bad("background.image: required")
+	}
+	ids := map[string]bool{}
+	for i, a := range sc.Actors {
+		p := fmt.Sprintf("actors[%d]", i)
+		if a.ID == "" || ids[a.ID] {
+			bad("%s.id: required and unique", p)
+		}
+		ids[a.ID] = true
+		if a.Label == "" {
+			bad("%s.label: required", p)
+		}
+		if a.Sprite.Image == "" || a.Sprite.Box[2] < 2 || a.Sprite.Box[3] < 2 {
+			bad("%s.sprite: need image and box [x, y, w, h]", p)
+		}
+		if a.Width <= 0 || a.Width > 1 {
+			bad("%s.width: need a fraction of the frame width in (0, 1]", p)
+		}
+		if len(a.Path) < 2 {
+			bad("%s.path: need at least 2 keyframes", p)
+		}
+		for j := 1; j < len(a.Path); j++ {
+			if a.Path[j].T < a.Path[j-1].T {
+				bad("%s.path[%d].t: keyframes must be in time order", p, j)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Frames is the number of frames in one loop.
+func (sc *Scene) Frames() int {
+	return int(sc.Duration * time.Duration(sc.FPS) / time.Second)
+}
+
+// position returns the actor's bottom centre at t, and whether it is shown.
+func (a *Actor) position(t time.Duration) (x, y float64, ok bool) {
+	p := a.Path
+	if t < p[0].T || t > p[len(p)-1].T {
+		return 0, 0, false
+	}
+	for i := 1; i < len(p); i++ {
+		if t <= p[i].T {
+			span := p[i].T - p[i-1].T
+			if span <= 0 {
+				return p[i].X, p[i].Y, true
+			}
+			f := float64(t-p[i-1].T) / float64(span)
+			return p[i-1].X + f*(p[i].X-p[i-1].X), p[i-1].Y + f*(p[i].Y-p[i-1].Y), true
+		}
+	}
+	last := p[len(p)-1]
+	return last.X, last.Y, true
+}
+
+// boxAt returns the actor's drawn box in pixels at t (possibly partly
+// outside the frame), and whether it is shown.
+func (a *Actor) boxAt(t time.Duration, w, h int) (image.Rectangle, bool) {
+	x, y, ok := a.position(t)
+	if !ok {
+		return image.Rectangle{}, false
+	}
+	bw := int(a.Width * float64(w))
+	bh := int(float64(bw) * float64(a.Sprite.Box[3]) / float64(a.Sprite.Box[2]))
+	cx, by := int(x*float64(w)), int(y*float64(h))
+	return image.Rect(cx-bw/2, by-bh, cx-bw/2+bw, by), true
+}

@@ -1,0 +1,217 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
+
+	"github.com/patrol-city/patrol/media"
+)
+
+// ServerConfig configures the simulator's RTSP server.
+type ServerConfig struct {
+	// Address to listen on (default "127.0.0.1:8554"; port 0 picks a free one).
+	Address string
+	// User and Password, when both set, are required from readers (basic or
+	// digest authentication).
+	User, Password string
+}
+
+// Server serves looping streams over RTSP, one per path.
+type Server struct {
+	cfg ServerConfig
+	log *slog.Logger
+	srv *gortsplib.Server
+
+	mu      sync.RWMutex
+	streams map[string]*served
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+type served struct {
+	stream *Stream
+	ss     *gortsplib.ServerStream
+	medi   *description.Media
+}
+
+// NewServer starts listening. Add streams with Add; Close stops everything.
+func NewServer(cfg ServerConfig, log *slog.Logger) (*Server, error) {
+	if cfg.Address == "" {
+		cfg.Address = "127.0.0.1:8554"
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	// Resolve port 0 up front so URL() can name the real port.
+	if strings.HasSuffix(cfg.Address, ":0") {
+		l, err := net.Listen("tcp", cfg.Address)
+		if err != nil {
+			return nil, fmt.Errorf("sim: listen: %w", err)
+		}
+		cfg.Address = l.Addr().String()
+		l.Close()
+	}
+	s := &Server{cfg: cfg, log: log, streams: map[string]*served{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.srv = &gortsplib.Server{Handler: s, RTSPAddress: cfg.Address}
+	if err := s.srv.Start(); err != nil {
+		return nil, fmt.Errorf("sim: start rtsp server on %s: %w", cfg.Address, err)
+	}
+	return s, nil
+}
+
+// Address is the host:port the server listens on.
+func (s *Server) Address() string { return s.cfg.Address }
+
+// URL returns the rtsp:// address of a path, with credentials when set.
+func (s *Server) URL(path string) string {
+	cred := ""
+	if s.cfg.User != "" {
+		cred = s.cfg.User + ":" + s.cfg.Password + "@"
+	}
+	return "rtsp://" + cred + s.cfg.Address + "/" + strings.TrimPrefix(path, "/")
+}
+
+// Add serves st on path, looping forever from now on.
+func (s *Server) Add(path string, st *Stream) error {
+	path = strings.TrimPrefix(path, "/")
+	var forma format.Format
+	switch st.Params.Codec {
+	case media.H264:
+		forma = &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: st.Params.SPS, PPS: st.Params.PPS}
+	case media.H265:
+		forma = &format.H265{PayloadTyp: 96, VPS: st.Params.VPS, SPS: st.Params.SPS, PPS: st.Params.PPS}
+	default:
+		return fmt.Errorf("sim: path %s: %w %q", path, media.ErrUnsupportedCodec, st.Params.Codec)
+	}
+	medi := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}
+	ss := &gortsplib.ServerStream{Server: s.srv, Desc: &description.Session{Medias: []*description.Media{medi}}}
+	if err := ss.Initialize(); err != nil {
+		return fmt.Errorf("sim: path %s: %w", path, err)
+	}
+	s.mu.Lock()
+	if _, dup := s.streams[path]; dup {
+		s.mu.Unlock()
+		ss.Close()
+		return fmt.Errorf("sim: path %s already served", path)
+	}
+	sv := &served{stream: st, ss: ss, medi: medi}
+	s.streams[path] = sv
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.play(sv, forma); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("sim stream stopped", "path", path, "err", err)
+		}
+	}()
+	return nil
+}
+
+// play writes the stream's units in real time, looping, until Close.
+func (s *Server) play(sv *served, forma format.Format) error {
+	packetize, err := newPacketizer(forma)
+	if err != nil {
+		return err
+	}
+	st := sv.stream
+	start := time.Now()
+	base := rand.Uint32()
+	for loop := 0; ; loop++ {
+		offset := time.Duration(loop) * st.Period
+		for _, au := range st.Units {
+			at := start.Add(offset + au.PTS)
+			if d := time.Until(at); d > 0 {
+				select {
+				case <-s.ctx.Done():
+					return s.ctx.Err()
+				case <-time.After(d):
+				}
+			} else if s.ctx.Err() != nil {
+				return s.ctx.Err()
+			}
+			pkts, err := packetize(au.NALUs)
+			if err != nil {
+				return fmt.Errorf("packetize: %w", err)
+			}
+			ts := base + uint32((offset+au.PTS)*90000/time.Second)
+			for _, p := range pkts {
+				p.Timestamp = ts
+				if err := sv.ss.WritePacketRTPWithNTP(sv.medi, p, at); err != nil {
+					return fmt.Errorf("write: %w", err)
+				}
+			}
+		}
+	}
+}
+
+// Close stops serving and waits for every stream goroutine.
+func (s *Server) Close() {
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	for _, sv := range s.streams {
+		sv.ss.Close()
+	}
+	s.streams = map[string]*served{}
+	s.mu.Unlock()
+	s.srv.Close()
+}
+
+func (s *Server) lookup(path string) *served {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.streams[strings.TrimPrefix(path, "/")]
+}
+
+func (s *Server) authorized(conn *gortsplib.ServerConn, req *base.Request) bool {
+	if s.cfg.User == "" {
+		return true
+	}
+	return conn.VerifyCredentials(req, s.cfg.User, s.cfg.Password)
+}
+
+// OnDescribe implements gortsplib.ServerHandlerOnDescribe.
+func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if !s.authorized(ctx.Conn, ctx.Request) {
+		return &base.Response{StatusCode: base.StatusUnauthorized}, nil, nil
+	}
+	sv := s.lookup(ctx.Path)
+	if sv == nil {
+		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
+	}
+	return &base.Response{StatusCode: base.StatusOK}, sv.ss, nil
+}
+
+// OnSetup implements gortsplib.ServerHandlerOnSetup.
+func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if !s.authorized(ctx.Conn, ctx.Request) {
+		return &base.Response{StatusCode: base.StatusUnauthorized}, nil, nil
+	}
+	sv := s.lookup(ctx.Path)
+	if sv == nil {
+		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
+	}
+	return &base.Response{StatusCode: base.StatusOK}, sv.ss, nil
+}
+
+// OnPlay implements gortsplib.ServerHandlerOnPlay.
+func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+	if !s.authorized(ctx.Conn, ctx.Request) {
+		return &base.Response{StatusCode: base.StatusUnauthorized}, nil
+	}
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}

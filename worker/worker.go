@@ -1,0 +1,179 @@
+// Package worker assembles a patrol worker from its configuration: the
+// detector, the evidence store, the Kafka case writer, the publisher and the
+// pipeline over every camera. cmd/patrol's run and demo commands use it.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/patrol-city/patrol/assets"
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/evidence"
+	"github.com/patrol-city/patrol/models"
+	"github.com/patrol-city/patrol/pipeline"
+	"github.com/patrol-city/patrol/publisher"
+)
+
+// Deps overrides parts of the worker; zero fields are built from the
+// configuration.
+type Deps struct {
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Store defaults to the store of cfg.Evidence.
+	Store evidence.Store
+	// Cases defaults to a Kafka writer on cfg.Kafka.
+	Cases publisher.CaseWriter
+	// Fetcher resolves the model when cfg.Model.Path is empty (default
+	// assets.DefaultFetcher()).
+	Fetcher *assets.Fetcher
+	// OnPublished is told about every published case (optional).
+	OnPublished func(*cases.Case)
+}
+
+// Worker is an assembled, not yet running, patrol worker.
+type Worker struct {
+	log      *slog.Logger
+	det      *detect.Detector
+	pub      *publisher.Publisher
+	pipe     *pipeline.Pipeline
+	closers  []func() error
+	ModelSHA string
+}
+
+// New validates and builds everything up front: a bad model, store or broker
+// address fails here, naming what is wrong.
+func New(ctx context.Context, cfg *config.Config, deps Deps) (w *Worker, err error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	w = &Worker{log: deps.Logger}
+	defer func() {
+		if err != nil {
+			w.closeAll()
+		}
+	}()
+	modelPath, sha, classes, err := resolveModel(ctx, cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	w.ModelSHA = sha
+	det, err := detect.NewDetector(detect.Config{
+		ModelPath: modelPath, ScoreThreshold: float32(cfg.Model.ScoreThreshold), Classes: classes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	w.det = det
+	w.closers = append(w.closers, det.Close)
+
+	store := deps.Store
+	if store == nil {
+		store, err = openStore(ctx, cfg.Evidence)
+		if err != nil {
+			return nil, err
+		}
+	}
+	cw := deps.Cases
+	if cw == nil {
+		if err := cfg.ValidateKafka(); err != nil {
+			return nil, err
+		}
+		if err := publisher.EnsureTopics(ctx, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic); err != nil {
+			return nil, err
+		}
+		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic)
+		if err != nil {
+			return nil, err
+		}
+		w.closers = append(w.closers, kw.Close)
+		cw = kw
+	}
+	pub, err := publisher.New(publisher.Config{
+		Worker:   cfg.Worker,
+		PreRoll:  cfg.Evidence.PreRoll,
+		PostRoll: cfg.Evidence.PostRoll,
+		Model:    cases.Model{Name: cfg.Model.Name, SHA256: sha},
+	}, publisher.Deps{Store: store, Cases: cw, Logger: deps.Logger, OnPublished: deps.OnPublished})
+	if err != nil {
+		return nil, err
+	}
+	w.pub = pub
+	pipe, err := pipeline.New(cfg, pipeline.Deps{
+		Detector:  pipeline.MatDetector{D: det},
+		Publisher: pub,
+		Logger:    deps.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.pipe = pipe
+	return w, nil
+}
+
+// Pipeline exposes the running pipeline (for stats and tests).
+func (w *Worker) Pipeline() *pipeline.Pipeline { return w.pipe }
+
+// Run runs every camera until ctx ends, then publishes the cases in flight
+// and releases everything. It returns nil on a clean stop.
+func (w *Worker) Run(ctx context.Context) error {
+	err := w.pipe.Run(ctx)
+	w.pub.Close()
+	w.closeAll()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+func (w *Worker) closeAll() {
+	if w.pub != nil {
+		w.pub.Close()
+	}
+	for i := len(w.closers) - 1; i >= 0; i-- {
+		if err := w.closers[i](); err != nil {
+			w.log.Warn("close", "err", err)
+		}
+	}
+	w.closers = nil
+}
+
+func resolveModel(ctx context.Context, cfg *config.Config, deps Deps) (path, sha string, classes []string, err error) {
+	m, err := models.Get(cfg.Model.Name)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if cfg.Model.Path != "" {
+		sha, err := assets.SHA256File(cfg.Model.Path)
+		if err != nil {
+			return "", "", nil, fmt.Errorf("model %s: %w", cfg.Model.Path, err)
+		}
+		return cfg.Model.Path, sha, m.Classes, nil
+	}
+	f := deps.Fetcher
+	if f == nil {
+		f = assets.DefaultFetcher()
+	}
+	p, m, err := models.Pull(ctx, f, cfg.Model.Name)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return p, m.File.SHA256, m.Classes, nil
+}
+
+func openStore(ctx context.Context, ev config.Evidence) (evidence.Store, error) {
+	switch ev.Kind {
+	case "dir":
+		return evidence.NewDir(ev.Dir, ev.Bucket)
+	case "s3":
+		return evidence.NewS3(ctx, evidence.S3Config{
+			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
+			Bucket: ev.Bucket, Secure: ev.Secure,
+		})
+	}
+	return nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
+}
