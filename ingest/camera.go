@@ -158,7 +158,11 @@ func (c *Camera) Run(ctx context.Context) error {
 	var ptsOffset, lastPTS time.Duration
 	failures := 0
 	for attempt := 0; ; attempt++ {
-		c.setState(StateConnecting, "")
+		if failures == 0 {
+			// A failing camera keeps its stalled/offline state until it
+			// streams again.
+			c.setState(StateConnecting, "")
+		}
 		first := true
 		gotUnits := false
 		sink := func(au media.AccessUnit, params media.Params) {

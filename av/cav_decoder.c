@@ -1,0 +1,278 @@
+// Decoder side of package av: libavcodec decoding plus libswscale conversion
+// of whatever pixel format the decoder produces into packed BGR24.
+#include <errno.h>
+#include <stdint.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/frame.h>
+#include <libavutil/mem.h>
+#include <libavutil/pixfmt.h>
+#include <libswscale/swscale.h>
+
+#include "cav.h"
+
+// Largest picture the decoder accepts (8K UHD fits). Protects against
+// corrupt parameter sets announcing absurd sizes.
+#define PAV_MAX_PIXELS ((int64_t)1 << 25)
+// Slack after the BGR buffer in case a SIMD writer overshoots the last row.
+#define PAV_PAD 256
+
+struct pav_decoder {
+    const AVCodec *codec;
+    AVCodecContext *ctx; // NULL after a failed reset; reopened lazily
+    AVPacket *pkt;
+    AVFrame *tmp; // receive target
+    AVFrame *pic; // latest decoded picture
+    struct SwsContext *sws;
+    int sws_w, sws_h, sws_fmt, sws_range, sws_space;
+    uint8_t *bgr;
+    size_t bgr_size;
+};
+
+void pav_decoder_free(pav_decoder *d) {
+    if (!d) {
+        return;
+    }
+    avcodec_free_context(&d->ctx);
+    av_packet_free(&d->pkt);
+    av_frame_free(&d->tmp);
+    av_frame_free(&d->pic);
+    sws_freeContext(d->sws);
+    av_freep(&d->bgr);
+    av_free(d);
+}
+
+static int open_ctx(pav_decoder *d) {
+    int ret;
+
+    d->ctx = avcodec_alloc_context3(d->codec);
+    if (!d->ctx) {
+        return AVERROR(ENOMEM);
+    }
+    d->ctx->thread_count = 1;
+    d->ctx->max_pixels = PAV_MAX_PIXELS;
+    ret = avcodec_open2(d->ctx, d->codec, NULL);
+    if (ret < 0) {
+        avcodec_free_context(&d->ctx);
+    }
+    return ret;
+}
+
+int pav_decoder_new(int codec, pav_decoder **out) {
+    const AVCodec *c = NULL;
+    pav_decoder *d;
+    int ret;
+
+    *out = NULL;
+    switch (codec) {
+    case PAV_H264:
+        c = avcodec_find_decoder_by_name("h264");
+        if (!c) {
+            c = avcodec_find_decoder(AV_CODEC_ID_H264);
+        }
+        break;
+    case PAV_H265:
+        c = avcodec_find_decoder_by_name("hevc");
+        if (!c) {
+            c = avcodec_find_decoder(AV_CODEC_ID_HEVC);
+        }
+        break;
+    default:
+        return AVERROR(EINVAL);
+    }
+    if (!c) {
+        return AVERROR_DECODER_NOT_FOUND;
+    }
+    d = av_mallocz(sizeof(*d));
+    if (!d) {
+        return AVERROR(ENOMEM);
+    }
+    d->codec = c;
+    d->pkt = av_packet_alloc();
+    d->tmp = av_frame_alloc();
+    d->pic = av_frame_alloc();
+    if (!d->pkt || !d->tmp || !d->pic) {
+        pav_decoder_free(d);
+        return AVERROR(ENOMEM);
+    }
+    ret = open_ctx(d);
+    if (ret < 0) {
+        pav_decoder_free(d);
+        return ret;
+    }
+    *out = d;
+    return 0;
+}
+
+// pav_decoder_reset replaces the codec context with a fresh one, dropping
+// all decoder state (references, parameter sets, reorder depth).
+int pav_decoder_reset(pav_decoder *d) {
+    avcodec_free_context(&d->ctx);
+    av_frame_unref(d->tmp);
+    av_frame_unref(d->pic);
+    return open_ctx(d);
+}
+
+// pav_decoder_packet prepares the next packet with size bytes of payload
+// (plus zeroed padding) and returns its buffer for the caller to fill.
+uint8_t *pav_decoder_packet(pav_decoder *d, int size) {
+    av_packet_unref(d->pkt);
+    if (size <= 0 || av_new_packet(d->pkt, size) < 0) {
+        return NULL;
+    }
+    return d->pkt->data;
+}
+
+// drain receives every frame that is ready, keeping only the latest.
+static int drain(pav_decoder *d, int *got) {
+    for (;;) {
+        int ret = avcodec_receive_frame(d->ctx, d->tmp);
+        if (ret == AVERROR(EAGAIN)) {
+            return 0;
+        }
+        if (ret == AVERROR_EOF) {
+            // Never expected (no flush packets are sent); recover anyway.
+            avcodec_flush_buffers(d->ctx);
+            return 0;
+        }
+        if (ret < 0) {
+            return ret;
+        }
+        av_frame_unref(d->pic);
+        av_frame_move_ref(d->pic, d->tmp);
+        *got = 1;
+    }
+}
+
+static int sws_space(int colorspace) {
+    switch (colorspace) {
+    case AVCOL_SPC_BT709:
+        return SWS_CS_ITU709;
+    case AVCOL_SPC_FCC:
+        return SWS_CS_FCC;
+    case AVCOL_SPC_SMPTE240M:
+        return SWS_CS_SMPTE240M;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:
+        return SWS_CS_BT2020;
+    default:
+        return SWS_CS_DEFAULT;
+    }
+}
+
+// convert turns d->pic into packed BGR24 in d->bgr.
+static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
+    AVFrame *f = d->pic;
+    int w = f->width, h = f->height, fmt = f->format;
+    int range = f->color_range == AVCOL_RANGE_JPEG;
+    int space = sws_space(f->colorspace);
+    size_t need;
+
+    if (w <= 0 || h <= 0 || fmt < 0 || (int64_t)w * h > PAV_MAX_PIXELS ||
+        !f->data[0]) {
+        return AVERROR_INVALIDDATA;
+    }
+    // Map the deprecated full-range "J" formats to their plain twins.
+    switch (fmt) {
+    case AV_PIX_FMT_YUVJ420P: fmt = AV_PIX_FMT_YUV420P; range = 1; break;
+    case AV_PIX_FMT_YUVJ422P: fmt = AV_PIX_FMT_YUV422P; range = 1; break;
+    case AV_PIX_FMT_YUVJ444P: fmt = AV_PIX_FMT_YUV444P; range = 1; break;
+    case AV_PIX_FMT_YUVJ440P: fmt = AV_PIX_FMT_YUV440P; range = 1; break;
+    case AV_PIX_FMT_YUVJ411P: fmt = AV_PIX_FMT_YUV411P; range = 1; break;
+    default: break;
+    }
+    if (!d->sws || d->sws_w != w || d->sws_h != h || d->sws_fmt != fmt ||
+        d->sws_range != range || d->sws_space != space) {
+        sws_freeContext(d->sws);
+        d->sws = NULL;
+        if (!sws_isSupportedInput(fmt)) {
+            return AVERROR_INVALIDDATA;
+        }
+        d->sws = sws_getContext(w, h, fmt, w, h, AV_PIX_FMT_BGR24, SWS_BILINEAR,
+                                NULL, NULL, NULL);
+        if (!d->sws) {
+            return AVERROR_EXTERNAL;
+        }
+        // Fails (harmlessly) for non-YUV inputs such as gray; ignore.
+        sws_setColorspaceDetails(d->sws, sws_getCoefficients(space), range,
+                                 sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
+                                 1 << 16, 1 << 16);
+        d->sws_w = w;
+        d->sws_h = h;
+        d->sws_fmt = fmt;
+        d->sws_range = range;
+        d->sws_space = space;
+    }
+    need = (size_t)w * h * 3 + PAV_PAD;
+    if (d->bgr_size < need) {
+        av_freep(&d->bgr);
+        d->bgr_size = 0;
+        d->bgr = av_malloc(need);
+        if (!d->bgr) {
+            return AVERROR(ENOMEM);
+        }
+        d->bgr_size = need;
+    }
+    {
+        uint8_t *dst[4] = {d->bgr, NULL, NULL, NULL};
+        int stride[4] = {w * 3, 0, 0, 0};
+        if (sws_scale(d->sws, (const uint8_t *const *)f->data, f->linesize, 0,
+                      h, dst, stride) != h) {
+            return AVERROR_EXTERNAL;
+        }
+    }
+    *bgr = d->bgr;
+    *width = w;
+    *height = h;
+    return 0;
+}
+
+// pav_decoder_decode sends the packet prepared by pav_decoder_packet and
+// collects the output. Returns 1 with *bgr (owned by d, valid until the next
+// call) set when a picture is ready, 0 when none is, <0 on error.
+int pav_decoder_decode(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
+    int ret, got = 0;
+
+    *bgr = NULL;
+    *width = 0;
+    *height = 0;
+    if (!d->pkt->data || d->pkt->size <= 0) {
+        // An empty packet would put the decoder into draining mode.
+        return AVERROR(EINVAL);
+    }
+    if (!d->ctx) {
+        ret = open_ctx(d);
+        if (ret < 0) {
+            av_packet_unref(d->pkt);
+            return ret;
+        }
+    }
+    ret = avcodec_send_packet(d->ctx, d->pkt);
+    if (ret == AVERROR(EAGAIN)) {
+        // Output pending (should not happen since we always drain): make
+        // room and retry once.
+        ret = drain(d, &got);
+        if (ret >= 0) {
+            ret = avcodec_send_packet(d->ctx, d->pkt);
+        }
+    }
+    av_packet_unref(d->pkt);
+    if (ret == AVERROR_EOF) {
+        avcodec_flush_buffers(d->ctx);
+    }
+    if (ret < 0) {
+        av_frame_unref(d->pic);
+        return ret;
+    }
+    ret = drain(d, &got);
+    if (ret < 0) {
+        av_frame_unref(d->pic);
+        return ret;
+    }
+    if (!got) {
+        return 0;
+    }
+    ret = convert(d, bgr, width, height);
+    av_frame_unref(d->pic);
+    return ret < 0 ? ret : 1;
+}

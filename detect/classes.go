@@ -1,0 +1,21 @@
+package detect
+
+// COCOClasses are the 80 COCO class names in the order of the YOLOX model's
+// class scores, in standard COCO spelling ("motorcycle", "airplane", "couch",
+// "potted plant", "dining table", "tv"; the darknet list in
+// models/coco_classes.txt spells these differently). It is the default for
+// Config.Classes. Do not modify it.
+var COCOClasses = []string{
+	"person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck",
+	"boat", "traffic light", "fire hydrant", "stop sign", "parking meter", "bench",
+	"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra",
+	"giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
+	"skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove",
+	"skateboard", "surfboard", "tennis racket", "bottle", "wine glass", "cup",
+	"fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
+	"broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+	"potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse",
+	"remote", "keyboard", "cell phone", "microwave", "oven", "toaster", "sink",
+	"refrigerator", "book", "clock", "vase", "scissors", "teddy bear",
+	"hair drier", "toothbrush",
+}

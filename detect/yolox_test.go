@@ -1,0 +1,345 @@
+package detect
+
+import (
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"io/fs"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gocv.io/x/gocv"
+)
+
+// darknetToCOCO maps the darknet spelling in objects.json to COCOClasses.
+var darknetToCOCO = map[string]string{
+	"motorbike": "motorcycle", "aeroplane": "airplane", "sofa": "couch",
+	"pottedplant": "potted plant", "diningtable": "dining table", "tvmonitor": "tv",
+}
+
+// refObject is one reference detection from testdata/objects.json.
+type refObject struct {
+	Image string  `json:"image"`
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+	Box   [4]int  `json:"box"` // x, y, w, h
+}
+
+func loadRefObjects(t *testing.T) []refObject {
+	t.Helper()
+	data, err := os.ReadFile(testdataPath(t, "objects.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []refObject
+	if err := json.Unmarshal(data, &objs); err != nil {
+		t.Fatalf("objects.json: %v", err)
+	}
+	for i := range objs {
+		if l, ok := darknetToCOCO[objs[i].Label]; ok {
+			objs[i].Label = l
+		}
+	}
+	return objs
+}
+
+func newTestDetector(t testing.TB) *Detector {
+	t.Helper()
+	d, err := NewDetector(Config{ModelPath: modelPath(t)})
+	if err != nil {
+		t.Fatalf("NewDetector: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func detectFile(t testing.TB, d *Detector, rel string) []Detection {
+	t.Helper()
+	img := gocv.IMRead(testdataPath(t, rel), gocv.IMReadColor)
+	defer img.Close()
+	if img.Empty() {
+		t.Fatalf("cannot read %s", rel)
+	}
+	dets, err := d.Detect(img)
+	if err != nil {
+		t.Fatalf("Detect(%s): %v", rel, err)
+	}
+	return dets
+}
+
+// bestMatch returns the detection with label that overlaps box most.
+func bestMatch(dets []Detection, label string, box image.Rectangle) (Detection, float64) {
+	var best Detection
+	bestIoU := -1.0
+	for _, d := range dets {
+		if d.Label == label {
+			if iou := IoU(d.Box, box); iou > bestIoU {
+				best, bestIoU = d, iou
+			}
+		}
+	}
+	return best, bestIoU
+}
+
+func TestDetectKnownObjects(t *testing.T) {
+	d := newTestDetector(t)
+	refs := loadRefObjects(t)
+	tests := []struct {
+		image    string
+		minScore float32 // check reference objects scored at least this
+		want     map[string]float32
+	}{
+		// The facts from models/SOURCES.md.
+		{"images/dog.jpg", 0.3, map[string]float32{"car": 0.80, "bicycle": 0.80, "dog": 0.86}},
+		// RGBA PNG; IMReadColor drops alpha. The taxi is the 0.88 car.
+		{"images/street.png", 0.5, map[string]float32{"car": 0.88, "person": 0.79}},
+		{"images/bus.jpg", 0.5, map[string]float32{"bus": 0.90, "person": 0.86}},
+		{"images/person.jpg", 0.5, map[string]float32{"person": 0.88, "dog": 0.87, "horse": 0.87}},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.image), func(t *testing.T) {
+			dets := detectFile(t, d, tc.image)
+			for label, score := range tc.want {
+				found := false
+				for _, det := range dets {
+					if det.Label == label && math.Abs(float64(det.Score-score)) <= 0.05 {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no %s with score %.2f±0.05 in %v", label, score, dets)
+				}
+			}
+			n := 0
+			for _, ref := range refs {
+				if ref.Image != tc.image || ref.Score < tc.minScore {
+					continue
+				}
+				n++
+				box := image.Rect(ref.Box[0], ref.Box[1], ref.Box[0]+ref.Box[2], ref.Box[1]+ref.Box[3])
+				got, iou := bestMatch(dets, ref.Label, box)
+				if iou <= 0.7 {
+					t.Errorf("%s %v: best match %v has IoU %.2f, want > 0.7", ref.Label, box, got, iou)
+					continue
+				}
+				if diff := math.Abs(float64(got.Score - ref.Score)); diff > 0.05 {
+					t.Errorf("%s %v: score %.2f, want %.2f±0.05", ref.Label, box, got.Score, ref.Score)
+				}
+			}
+			if n == 0 {
+				t.Fatalf("no reference objects for %s", tc.image)
+			}
+			for i, det := range dets {
+				if det.Score < DefaultScoreThreshold || det.Box.Empty() || det.Label != COCOClasses[det.Class] {
+					t.Errorf("bad detection %+v", det)
+				}
+				if i > 0 && det.Score > dets[i-1].Score {
+					t.Errorf("detections not sorted by score at %d", i)
+				}
+			}
+		})
+	}
+}
+
+func TestDetectLetterboxShapes(t *testing.T) {
+	// The dog must be found at the same place however the frame is padded:
+	// tall, wide and tiny frames exercise both letterbox directions.
+	d := newTestDetector(t)
+	src := gocv.IMRead(testdataPath(t, "images/dog.jpg"), gocv.IMReadColor)
+	defer src.Close()
+	tests := []struct {
+		name     string
+		top, rgt int // black border added at top and right
+	}{
+		{"as is", 0, 0},
+		{"tall", 600, 0},
+		{"wide", 0, 900},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := gocv.NewMat()
+			defer img.Close()
+			gocv.CopyMakeBorder(src, &img, tc.top, 0, 0, tc.rgt, gocv.BorderConstant, colorBlack)
+			dets, err := d.Detect(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := image.Rect(132, 206+tc.top, 325, 543+tc.top)
+			if got, iou := bestMatch(dets, "dog", want); iou < 0.7 {
+				t.Errorf("dog: best %v IoU %.2f with %v", got, iou, want)
+			}
+		})
+	}
+	t.Run("tiny", func(t *testing.T) {
+		img := gocv.NewMatWithSize(1, 1, gocv.MatTypeCV8UC3)
+		defer img.Close()
+		if _, err := d.Detect(img); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestDetectBadInput(t *testing.T) {
+	d := newTestDetector(t)
+	tests := []struct {
+		name string
+		mat  func() gocv.Mat
+	}{
+		{"empty", gocv.NewMat},
+		{"gray", func() gocv.Mat { return gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8UC1) }},
+		{"bgra", func() gocv.Mat { return gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8UC4) }},
+		{"float", func() gocv.Mat { return gocv.NewMatWithSize(100, 100, gocv.MatTypeCV32FC3) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.mat()
+			defer m.Close()
+			if dets, err := d.Detect(m); err == nil {
+				t.Fatalf("Detect accepted %s Mat: %v", tc.name, dets)
+			}
+		})
+	}
+	t.Run("closed", func(t *testing.T) {
+		d2 := newTestDetector(t)
+		d2.Close()
+		d2.Close()
+		m := gocv.NewMatWithSize(10, 10, gocv.MatTypeCV8UC3)
+		defer m.Close()
+		if _, err := d2.Detect(m); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Detect after Close: %v, want ErrClosed", err)
+		}
+	})
+}
+
+func TestNewDetectorBadModel(t *testing.T) {
+	real, err := os.ReadFile(modelPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	junk := make([]byte, 4096)
+	rand.New(rand.NewSource(42)).Read(junk)
+
+	tests := []struct {
+		name    string
+		path    string
+		classes []string
+		wantErr string
+		is      error
+	}{
+		{"nonexistent", filepath.Join(dir, "missing.onnx"), nil, "no such file", fs.ErrNotExist},
+		{"directory", dir, nil, "not a regular file", nil},
+		{"empty", write("empty.onnx", nil), nil, "empty file", nil},
+		{"random bytes", write("random.onnx", junk), nil, "protobuf", nil},
+		{"truncated", write("truncated.onnx", real[:len(real)/2]), nil, "truncated protobuf at byte", nil},
+		{"truncated header", write("head.onnx", real[:20]), nil, "truncated protobuf at byte", nil},
+		{"other input size", write("yolox640.onnx", tinyModel("Identity", []int64{1, 3, 640, 640}, []int64{1, 8400, 85})),
+			nil, `input "images" has shape [1,3,640,640], want [1,3,416,416]`, nil},
+		{"other output", write("out.onnx", tinyModel("Identity", yoloxIn, []int64{1, 3549, 6})),
+			nil, "no output of shape [1,3549,85]", nil},
+		{"wrong class count", write("copy.onnx", real), []string{"a", "b"}, "no output of shape [1,3549,7]", nil},
+		// Declares YOLOX shapes but computes something else: caught by the
+		// warm-up forward pass.
+		{"identity network", write("identity.onnx", tinyModel("Identity", yoloxIn, yoloxOut)),
+			nil, "warm-up output has shape [1,3,416,416], want [1,3549,85]", nil},
+		// An operator OpenCV does not know: OpenCV throws while importing,
+		// which must come back as an error instead of aborting.
+		{"unknown operator", write("unknown.onnx", tinyModel("NoSuchOperator", yoloxIn, yoloxOut)),
+			nil, "OpenCV cannot load it", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := NewDetector(Config{ModelPath: tc.path, Classes: tc.classes})
+			if err == nil {
+				d.Close()
+				t.Fatalf("NewDetector(%s) succeeded", tc.path)
+			}
+			t.Logf("error: %v", err)
+			if !errors.Is(err, ErrBadModel) {
+				t.Errorf("error %v does not wrap ErrBadModel", err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error %v does not wrap %v", err, tc.is)
+			}
+			if !strings.HasPrefix(err.Error(), "model "+tc.path+": ") {
+				t.Errorf("error %q does not start with the file name", err)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewDetectorBadConfig(t *testing.T) {
+	path := modelPath(t)
+	tests := []Config{
+		{ModelPath: path, InputSize: 100},
+		{ModelPath: path, ScoreThreshold: 1.5},
+		{ModelPath: path, NMSThreshold: -0.1},
+		{ModelPath: path, Threads: -1},
+	}
+	for _, cfg := range tests {
+		d, err := NewDetector(cfg)
+		if err == nil {
+			d.Close()
+			t.Errorf("NewDetector(%+v) succeeded", cfg)
+		} else if errors.Is(err, ErrBadModel) {
+			t.Errorf("config error %v wraps ErrBadModel", err)
+		}
+	}
+	if _, err := NewDetector(Config{}); !errors.Is(err, ErrBadModel) {
+		t.Errorf("empty ModelPath: %v, want ErrBadModel", err)
+	}
+}
+
+func TestDetectorThreads(t *testing.T) {
+	d, err := NewDetector(Config{ModelPath: modelPath(t), Threads: runtime.NumCPU()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, iou := bestMatch(detectFile(t, d, "images/dog.jpg"), "dog", image.Rect(132, 206, 325, 543)); iou < 0.7 {
+		t.Errorf("dog IoU %.2f", iou)
+	}
+}
+
+func TestCOCOClasses(t *testing.T) {
+	if len(COCOClasses) != 80 {
+		t.Fatalf("%d classes", len(COCOClasses))
+	}
+	for i, want := range map[int]string{0: "person", 2: "car", 3: "motorcycle", 4: "airplane", 5: "bus",
+		7: "truck", 16: "dog", 57: "couch", 58: "potted plant", 60: "dining table", 62: "tv", 79: "toothbrush"} {
+		if COCOClasses[i] != want {
+			t.Errorf("COCOClasses[%d] = %q, want %q", i, COCOClasses[i], want)
+		}
+	}
+}
+
+var colorBlack = color.RGBA{}
+
+func BenchmarkDetect(b *testing.B) {
+	d := newTestDetector(b)
+	img := gocv.IMRead(testdataPath(b, "images/dog.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Detect(img); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/inference")
+}

@@ -1,0 +1,5 @@
+// Package e2e holds end-to-end tests of the whole worker against the real
+// services: a simulated camera over RTSP, the real model, a real Kafka broker
+// (PATROL_TEST_KAFKA) and a real MinIO server (PATROL_TEST_S3). Run them with
+// `make test`, which starts both.
+package e2e

@@ -1,0 +1,239 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+)
+
+// DefaultRegion is the S3 region used when none is configured.
+const DefaultRegion = "us-east-1"
+
+// MaxPresignExpiry is the longest validity of a presigned URL (an S3 limit).
+const MaxPresignExpiry = 7 * 24 * time.Hour
+
+// SHA256MetaKey is the user metadata key (x-amz-meta-sha256) under which S3
+// stores the hex SHA-256 of each object.
+const SHA256MetaKey = "sha256"
+
+// ErrAuth is returned (wrapped) when the S3 server rejects the credentials.
+var ErrAuth = errors.New("S3 rejected the credentials (check the access key and secret key)")
+
+// S3Config configures an S3 (MinIO, AWS, ...) evidence store.
+type S3Config struct {
+	// Endpoint is the server's "host:port", without scheme (required).
+	Endpoint string
+	// AccessKey and SecretKey are the credentials (required). The secret
+	// never appears in errors or in String.
+	AccessKey, SecretKey string
+	// Bucket defaults to DefaultBucket ("patrol-evidence").
+	Bucket string
+	// Region defaults to DefaultRegion ("us-east-1").
+	Region string
+	// Secure selects HTTPS (default false: plain HTTP).
+	Secure bool
+	// SkipCreateBucket makes NewS3 fail when the bucket is missing instead
+	// of creating it (default false: create it).
+	SkipCreateBucket bool
+	// PresignExpiry, when positive, makes Put return a presigned GET URL
+	// valid that long (at most MaxPresignExpiry). Default 0: no URL.
+	PresignExpiry time.Duration
+}
+
+// String describes the configuration with the secret key redacted.
+func (c S3Config) String() string {
+	return fmt.Sprintf("s3{endpoint=%s bucket=%s region=%s secure=%v access_key=%s secret_key=<redacted>}",
+		c.Endpoint, c.Bucket, c.Region, c.Secure, c.AccessKey)
+}
+
+// S3 is a Store in an S3 bucket. It is safe for concurrent use.
+type S3 struct {
+	client  *minio.Client
+	cfg     S3Config
+	presign time.Duration
+}
+
+// NewS3 checks cfg, applies its defaults, connects to the server and makes
+// sure the bucket exists: it creates a missing bucket unless
+// cfg.SkipCreateBucket is set, and accepts one that another client created
+// at the same time. It talks to the server, so wrong credentials fail here
+// (with ErrAuth); ctx bounds that, including the client's retries.
+func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	if cfg.Bucket == "" {
+		cfg.Bucket = DefaultBucket
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.Secure,
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evidence: s3 %s: %w", cfg.Endpoint, err)
+	}
+	s := &S3{client: client, cfg: cfg, presign: cfg.PresignExpiry}
+	if err := s.ensureBucket(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (c *S3Config) check() error {
+	if c.Endpoint == "" {
+		return errors.New("evidence: s3: endpoint is required")
+	}
+	if strings.Contains(c.Endpoint, "://") || strings.Contains(c.Endpoint, "/") {
+		return fmt.Errorf("evidence: s3: endpoint %q must be host:port (use Secure for HTTPS)", c.Endpoint)
+	}
+	if _, _, err := net.SplitHostPort(c.Endpoint); err != nil {
+		return fmt.Errorf("evidence: s3: endpoint %q must be host:port: %w", c.Endpoint, err)
+	}
+	if c.AccessKey == "" || c.SecretKey == "" {
+		return errors.New("evidence: s3: access key and secret key are required")
+	}
+	if err := s3utils.CheckValidBucketNameStrict(c.Bucket); err != nil {
+		return fmt.Errorf("evidence: s3: bucket %q: %w", c.Bucket, err)
+	}
+	if c.PresignExpiry < 0 || c.PresignExpiry > MaxPresignExpiry {
+		return fmt.Errorf("evidence: s3: presign expiry %v out of range 0..%v", c.PresignExpiry, MaxPresignExpiry)
+	}
+	return nil
+}
+
+func (s *S3) ensureBucket(ctx context.Context) error {
+	exists, err := s.client.BucketExists(ctx, s.cfg.Bucket)
+	if err != nil {
+		return s.wrap("check bucket", "", err)
+	}
+	if exists {
+		return nil
+	}
+	if s.cfg.SkipCreateBucket {
+		return fmt.Errorf("evidence: s3 %s: bucket %q does not exist", s.cfg.Endpoint, s.cfg.Bucket)
+	}
+	err = s.client.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region})
+	switch minio.ToErrorResponse(err).Code {
+	case "":
+		if err != nil {
+			return s.wrap("create bucket", "", err)
+		}
+		return nil
+	case "BucketAlreadyOwnedByYou":
+		return nil // created by another client meanwhile
+	case "BucketAlreadyExists":
+		// Taken meanwhile; fine if it is usable with these credentials.
+		if ok, err2 := s.client.BucketExists(ctx, s.cfg.Bucket); err2 == nil && ok {
+			return nil
+		}
+	}
+	return s.wrap("create bucket", "", err)
+}
+
+// wrap adds context to a client error, marking credential errors with
+// ErrAuth and missing objects with ErrNotFound. No error from this package
+// carries the secret key.
+func (s *S3) wrap(op, key string, err error) error {
+	where := fmt.Sprintf("evidence: s3 %s: %s %s", s.cfg.Endpoint, op, s.cfg.Bucket)
+	if key != "" {
+		where += "/" + key
+	}
+	switch minio.ToErrorResponse(err).Code {
+	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+		return fmt.Errorf("%s: %w: %v", where, ErrAuth, err)
+	case "NoSuchKey":
+		return fmt.Errorf("%s: %w", where, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// Bucket returns the bucket objects are stored in.
+func (s *S3) Bucket() string { return s.cfg.Bucket }
+
+// Put uploads obj with its content type (DefaultContentType when empty), its
+// hex SHA-256 as user metadata SHA256MetaKey, asking minio-go for S3 SHA-256
+// checksums (AutoChecksum) so that the server can verify the upload. The
+// returned SHA256 and Size are computed locally; URL is a presigned GET URL
+// when S3Config.PresignExpiry is set.
+func (s *S3) Put(ctx context.Context, obj Object) (Stored, error) {
+	st, err := describe(s.cfg.Bucket, obj)
+	if err != nil {
+		return Stored{}, err
+	}
+	info, err := s.client.PutObject(ctx, s.cfg.Bucket, obj.Key, bytes.NewReader(obj.Data), st.Size, minio.PutObjectOptions{
+		ContentType:  st.ContentType,
+		UserMetadata: map[string]string{SHA256MetaKey: st.SHA256},
+		AutoChecksum: minio.ChecksumSHA256,
+	})
+	if err != nil {
+		return Stored{}, s.wrap("put", obj.Key, err)
+	}
+	// A single-part upload's checksum, when the server reports one, is the
+	// SHA-256 of the data (multipart ones end in "-<parts>").
+	if info.ChecksumSHA256 != "" && !strings.Contains(info.ChecksumSHA256, "-") {
+		sum, _ := hex.DecodeString(st.SHA256)
+		if got := info.ChecksumSHA256; got != base64.StdEncoding.EncodeToString(sum) {
+			return Stored{}, fmt.Errorf("evidence: s3 %s: put %s/%s: server checksum %s does not match the data", s.cfg.Endpoint, s.cfg.Bucket, obj.Key, got)
+		}
+	}
+	if s.presign > 0 {
+		u, err := s.client.PresignedGetObject(ctx, s.cfg.Bucket, obj.Key, s.presign, nil)
+		if err != nil {
+			return Stored{}, s.wrap("presign", obj.Key, err)
+		}
+		st.URL = u.String()
+	}
+	return st, nil
+}
+
+// Get downloads the object stored under key (ErrNotFound if there is none).
+func (s *S3) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	o, err := s.client.GetObject(ctx, s.cfg.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.wrap("get", key, err)
+	}
+	defer o.Close()
+	data, err := io.ReadAll(o)
+	if err != nil {
+		return nil, s.wrap("get", key, err)
+	}
+	return data, nil
+}
+
+// Stat describes the object stored under key as the server has it: its
+// size, content type and the SHA-256 recorded by Put in its metadata (empty
+// for objects stored otherwise). ErrNotFound if there is none.
+func (s *S3) Stat(ctx context.Context, key string) (Stored, error) {
+	if err := checkKey(key); err != nil {
+		return Stored{}, err
+	}
+	info, err := s.client.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return Stored{}, s.wrap("stat", key, err)
+	}
+	st := Stored{Bucket: s.cfg.Bucket, Key: key, Size: info.Size, ContentType: info.ContentType}
+	for k, v := range info.UserMetadata {
+		if strings.EqualFold(k, SHA256MetaKey) {
+			st.SHA256 = v
+		}
+	}
+	return st, nil
+}

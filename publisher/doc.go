@@ -1,0 +1,2 @@
+// Package publisher cuts evidence and publishes candidate cases.
+package publisher
