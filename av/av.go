@@ -3,9 +3,11 @@
 //
 // A Decoder turns access units (NAL units without start codes) into packed
 // BGR24 images; an Encoder turns BGR24 images into access units with
-// in-band parameter sets on every keyframe. Both use one codec thread per
-// instance, hold all libav state on the C heap, and must be released with
-// Close. Neither is safe for concurrent use.
+// in-band parameter sets on every keyframe. A Decoder uses a single codec
+// thread; an Encoder leaves the thread count to x264/x265 (automatic, so the
+// number of slice NAL units per picture depends on the CPU count). Both hold
+// all libav state on the C heap and must be released with Close. Neither is
+// safe for concurrent use.
 //
 // The first NewDecoder or NewEncoder call silences libav's process-wide
 // logging (av_log_set_level(AV_LOG_QUIET)); failures are reported through

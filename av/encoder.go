@@ -83,8 +83,10 @@ func (cfg EncoderConfig) withDefaults() (EncoderConfig, error) {
 // Encoder encodes packed BGR24 images into H.264 or H.265 access units with
 // zero latency: no B-frames, tune=zerolatency, one access unit per image.
 // Every keyframe carries the parameter sets (SPS/PPS, plus VPS for H.265)
-// in-band, so a decoder can start at any keyframe. An Encoder is not safe for
-// concurrent use; call Close to free its C resources.
+// in-band, so a decoder can start at any keyframe. Input is converted from
+// BGR24 to YUV420P (BT.601, limited range, signalled in the VUI). The codec
+// picks its own thread count. An Encoder is not safe for concurrent use; call
+// Close to free its C resources.
 type Encoder struct {
 	c       *C.pav_encoder
 	cfg     EncoderConfig

@@ -124,3 +124,16 @@ func TestRedact(t *testing.T) {
 		t.Fatalf("Redact = %q", got)
 	}
 }
+
+// FuzzParse: no input makes the loader panic; every failure is an error.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(base))
+	f.Add([]byte("cameras: [{id: a, url: 'rtsp://${X}@h/p', zones: [{id: z, polygon: [[0,0],[1,0]]}]}]"))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		cfg, err := Parse(raw, goodEnv)
+		if err == nil && cfg == nil {
+			t.Fatal("nil config without error")
+		}
+	})
+}

@@ -266,7 +266,7 @@ type counters struct {
 // Stats are a camera's running totals.
 type Stats struct {
 	Units, Bytes, FramesDecoded, FramesSent, DecodeErrors, Dropped, Reconnects uint64
-	Ring                                                                      RingStats
+	Ring                                                                       RingStats
 }
 
 // Stats returns the camera's counters.

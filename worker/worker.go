@@ -47,11 +47,11 @@ type Worker struct {
 
 // New validates and builds everything up front: a bad model, store or broker
 // address fails here, naming what is wrong.
-func New(ctx context.Context, cfg *config.Config, deps Deps) (w *Worker, err error) {
+func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	w = &Worker{log: deps.Logger}
+	w := &Worker{log: deps.Logger}
 	defer func() {
 		if err != nil {
 			w.closeAll()

@@ -29,9 +29,10 @@ go test -count=1 -p 1 -timeout 40m ./...
 # Fuzz targets run for a bounded time each; a crasher fails the run and is
 # kept under the package's testdata/fuzz for regression.
 fuzztime=${PATROL_FUZZTIME:-20s}
-for spec in $(grep -rl --include='*_test.go' '^func Fuzz' . | xargs grep -ho '^func Fuzz[A-Za-z0-9_]*' /dev/null | sort -u | sed 's/^func //'); do
-  pkg=$(grep -rl --include='*_test.go' "^func $spec(" . | head -1 | xargs dirname)
-  echo "test: fuzz $spec in $pkg for $fuzztime" >&2
-  go test -run '^$' -fuzz "^$spec\$" -fuzztime "$fuzztime" "$pkg"
-done
+grep -rn --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . |
+  sed -E 's|^(.*)/[^/]*_test\.go:[0-9]+:func (Fuzz[A-Za-z0-9_]*)\(.*|\1 \2|' | sort -u |
+  while read -r pkg name; do
+    echo "test: fuzz $name in $pkg for $fuzztime" >&2
+    go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"  || exit 1
+  done
 echo "test: all passed" >&2
