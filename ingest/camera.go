@@ -48,6 +48,9 @@ type Config struct {
 	// StallTimeout reconnects when no access unit arrives for this long
 	// (default 10s).
 	StallTimeout time.Duration
+	// DecodeMode is "auto" (default: key frames only when the GOP is at most
+	// the detection interval, else every frame), "keyframes" or "all".
+	DecodeMode string
 	// DecodeQueue is the number of access units waiting for the decoder before
 	// new ones are dropped (default 64).
 	DecodeQueue int
@@ -76,6 +79,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DecodeQueue == 0 {
 		c.DecodeQueue = 64
+	}
+	if c.DecodeMode == "" {
+		c.DecodeMode = "auto"
 	}
 }
 
@@ -118,6 +124,11 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 	if cfg.URL == "" {
 		return nil, fmt.Errorf("ingest: camera %s: url required", cfg.CameraID)
 	}
+	switch cfg.DecodeMode {
+	case "auto", "keyframes", "all":
+	default:
+		return nil, fmt.Errorf("ingest: camera %s: decode mode %q (auto, keyframes or all)", cfg.CameraID, cfg.DecodeMode)
+	}
 	if deps.NewDecoder == nil || deps.OnFrame == nil {
 		return nil, errors.New("ingest: NewDecoder and OnFrame are required")
 	}
@@ -132,7 +143,7 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 		deps:  deps,
 		log:   deps.Logger.With("camera", cfg.CameraID),
 		ring:  NewRing(cfg.BufferDuration, cfg.BufferBytes),
-		smp:   sampler{interval: cfg.DetectInterval},
+		smp:   sampler{interval: cfg.DetectInterval, mode: cfg.DecodeMode},
 		state: StateConnecting,
 	}, nil
 }

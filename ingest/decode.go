@@ -12,6 +12,7 @@ import (
 // samples decoded pictures.
 type sampler struct {
 	interval time.Duration
+	mode     string // auto, keyframes or all
 	lastKey  time.Duration
 	gop      time.Duration
 	haveKey  bool
@@ -19,7 +20,15 @@ type sampler struct {
 }
 
 // keyOnly reports whether the current mode decodes key units only.
-func (s *sampler) keyOnly() bool { return s.gop == 0 || s.gop <= s.interval+s.interval/10 }
+func (s *sampler) keyOnly() bool {
+	switch s.mode {
+	case "keyframes":
+		return true
+	case "all":
+		return false
+	}
+	return s.gop == 0 || s.gop <= s.interval+s.interval/10
+}
 
 // admit reports whether au should be queued for decoding.
 func (s *sampler) admit(au *media.AccessUnit) bool {
