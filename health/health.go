@@ -1,0 +1,69 @@
+// Package health defines the camera health events patrol publishes on Kafka
+// topic patrol.health.v1 (key = camera id): connection state changes and
+// picture problems (frozen picture, covered or black lens), each with the
+// matching recovery event.
+package health
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the version of the Event JSON layout.
+const SchemaVersion = 1
+
+// Event kinds.
+const (
+	// KindState reports a connection state change (State is one of the
+	// State* constants).
+	KindState = "state"
+	// KindPicture reports a picture problem or its recovery (State is one of
+	// the Picture* constants).
+	KindPicture = "picture"
+)
+
+// Connection states.
+const (
+	StateConnecting = "connecting"
+	StateStreaming  = "streaming"
+	StateStalled    = "stalled"
+	StateOffline    = "offline"
+)
+
+// Picture states.
+const (
+	PictureOK      = "ok"
+	PictureFrozen  = "frozen"
+	PictureCovered = "covered"
+)
+
+// Event is one health event.
+type Event struct {
+	SchemaVersion int    `json:"schema_version"`
+	EventID       string `json:"event_id"`
+	Worker        string `json:"worker"`
+	CameraID      string `json:"camera_id"`
+	CameraName    string `json:"camera_name"`
+	// Kind is "state" or "picture".
+	Kind string `json:"kind"`
+	// State is the new state (see the constants).
+	State string `json:"state"`
+	// Previous is the state before this change.
+	Previous string `json:"previous,omitempty"`
+	// Reason explains the change in words (never contains credentials).
+	Reason string `json:"reason,omitempty"`
+	// At is the server time of the change.
+	At time.Time `json:"at"`
+}
+
+// NewEvent fills the version and a deterministic event id.
+func NewEvent(worker, cameraID, cameraName, kind, state, previous, reason string, at time.Time) Event {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%s|%d", worker, cameraID, kind, state, at.UnixNano())))
+	return Event{
+		SchemaVersion: SchemaVersion, EventID: hex.EncodeToString(h[:10]), Worker: worker,
+		CameraID: cameraID, CameraName: cameraName, Kind: kind, State: state, Previous: previous,
+		Reason: reason, At: at.UTC(),
+	}
+}
