@@ -44,6 +44,24 @@ type Config struct {
 	Kafka Kafka `yaml:"kafka"`
 	// Evidence is where clips and snapshots are stored.
 	Evidence Evidence `yaml:"evidence"`
+	// Monitoring configures camera health and metrics.
+	Monitoring Monitoring `yaml:"monitoring"`
+}
+
+// Monitoring configures camera health events and the metrics endpoint.
+type Monitoring struct {
+	// MetricsAddress serves /metrics and /healthz (default "127.0.0.1:9108";
+	// "off" disables).
+	MetricsAddress string `yaml:"metrics_address"`
+	// StallTimeout reconnects a camera that sends nothing this long (default 10s).
+	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// OfflineAfter failed attempts in a row mark a camera offline (default 3).
+	OfflineAfter int `yaml:"offline_after"`
+	// FrozenAfter reports a picture unchanged this long as frozen (default 2m).
+	FrozenAfter time.Duration `yaml:"frozen_after"`
+	// CoveredAfter reports a picture dark or uniform this long as a covered
+	// lens (default 30s).
+	CoveredAfter time.Duration `yaml:"covered_after"`
 }
 
 // Camera is one RTSP stream.
@@ -227,6 +245,16 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Kafka.HealthTopic == "" {
 		c.Kafka.HealthTopic = DefaultHealthTopic
+	}
+	mo := &c.Monitoring
+	if mo.MetricsAddress == "" {
+		mo.MetricsAddress = "127.0.0.1:9108"
+	}
+	setDur(&mo.StallTimeout, 10*time.Second)
+	setDur(&mo.FrozenAfter, 2*time.Minute)
+	setDur(&mo.CoveredAfter, 30*time.Second)
+	if mo.OfflineAfter == 0 {
+		mo.OfflineAfter = 3
 	}
 	ev := &c.Evidence
 	if ev.Kind == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -117,6 +118,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Model.ScoreThreshold <= 0 || c.Model.ScoreThreshold >= 1 {
 		fe.add("model.score_threshold", "must be between 0 and 1")
+	}
+	mo := c.Monitoring
+	if mo.StallTimeout < time.Second {
+		fe.add("monitoring.stall_timeout", "must be at least 1s")
+	}
+	if mo.OfflineAfter < 1 {
+		fe.add("monitoring.offline_after", "must be at least 1")
+	}
+	if mo.FrozenAfter < time.Second || mo.CoveredAfter < time.Second {
+		fe.add("monitoring.frozen_after", "frozen_after and covered_after must be at least 1s")
 	}
 	if len(fe) == 0 {
 		return nil

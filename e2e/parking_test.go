@@ -34,8 +34,11 @@ import (
 // MinIO, and checks that exactly one case arrives, for the parked car, with
 // its evidence stored and intact.
 func TestParkingCase(t *testing.T) {
-	for _, codec := range []media.Codec{media.H264} {
-		t.Run(string(codec), func(t *testing.T) { runParking(t, codec) })
+	for _, codec := range []media.Codec{media.H264, media.H265} {
+		t.Run(string(codec), func(t *testing.T) {
+			t.Parallel()
+			runParking(t, codec)
+		})
 	}
 }
 

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
+	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/rtp"
@@ -22,6 +26,35 @@ import (
 // ErrStalled is returned by a session that received no access unit for the
 // stall timeout.
 var ErrStalled = errors.New("stream stalled")
+
+// ErrAuth is returned when the camera rejects the credentials of its URL.
+var ErrAuth = errors.New("camera rejected the credentials (check user and password in the URL)")
+
+// ErrNotRTSP is returned when the camera answers with something that is not RTSP.
+var ErrNotRTSP = errors.New("camera answered with something that is not RTSP")
+
+// describeError classifies a DESCRIBE failure for operators.
+func describeError(err error) error {
+	var bad liberrors.ErrClientBadStatusCode
+	if errors.As(err, &bad) {
+		switch bad.Code {
+		case base.StatusUnauthorized, base.StatusForbidden:
+			return fmt.Errorf("describe: %w: %w", ErrAuth, err)
+		case base.StatusNotFound:
+			return fmt.Errorf("describe: stream path not found on the camera: %w", err)
+		}
+		return fmt.Errorf("describe: %w", err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("describe: %w", err)
+	}
+	if strings.Contains(err.Error(), "buffer length exceeds") || strings.Contains(err.Error(), "unable to parse") ||
+		strings.Contains(err.Error(), "invalid") || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("describe: %w: %w", ErrNotRTSP, err)
+	}
+	return fmt.Errorf("describe: %w", err)
+}
 
 // ErrNoVideo is returned for a stream without an H.264 or H.265 video track.
 var ErrNoVideo = fmt.Errorf("no H.264 or H.265 video track: %w", media.ErrUnsupportedCodec)
@@ -62,7 +95,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, sink uni
 
 	desc, _, err := c.Describe(u)
 	if err != nil {
-		return fmt.Errorf("describe: %w", scrub(err, cfg.URL))
+		return describeError(scrub(err, cfg.URL))
 	}
 	medi, codec, params, depay, err := pickVideo(desc)
 	if err != nil {

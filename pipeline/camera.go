@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/health"
 	"github.com/patrol-city/patrol/ingest"
 	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/picture"
 	"github.com/patrol-city/patrol/publisher"
 )
 
@@ -26,6 +30,57 @@ type cameraWorker struct {
 	zones   []zoneRules
 
 	inferences, skipped, fired atomic.Uint64
+
+	picture   *picture.Monitor // used by the analyse goroutine only
+	picMu     sync.Mutex
+	picProbs  map[picture.Problem]bool
+	lastState ingest.State // used by the ingest Run goroutine only
+}
+
+// report sends a health event when a sink is configured.
+func (w *cameraWorker) report(kind, state, previous, reason string, at time.Time) {
+	if w.p.deps.Health == nil {
+		return
+	}
+	w.p.deps.Health.Report(health.NewEvent(w.p.cfg.Worker, w.cfg.ID, w.cfg.Name, kind, state, previous, reason, at))
+}
+
+// onState turns ingest state changes into health events.
+func (w *cameraWorker) onState(s ingest.State, reason string) {
+	prev := w.lastState
+	w.lastState = s
+	w.report(health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+}
+
+func (w *cameraWorker) pictureState() string {
+	w.picMu.Lock()
+	defer w.picMu.Unlock()
+	switch {
+	case w.picProbs[picture.Covered]:
+		return health.PictureCovered
+	case w.picProbs[picture.Frozen]:
+		return health.PictureFrozen
+	}
+	return health.PictureOK
+}
+
+// checkPicture feeds the picture monitor and reports its changes.
+func (w *cameraWorker) checkPicture(f media.Frame) {
+	changes, err := w.picture.Update(&f.Image, f.Recv)
+	if err != nil {
+		return
+	}
+	for _, c := range changes {
+		w.picMu.Lock()
+		w.picProbs[c.Problem] = c.Active
+		w.picMu.Unlock()
+		state, prev := string(c.Problem), health.PictureOK
+		if !c.Active {
+			state, prev = health.PictureOK, string(c.Problem)
+		}
+		w.log.Warn("picture health", "state", state, "reason", c.Reason)
+		w.report(health.KindPicture, state, prev, c.Reason, c.At)
+	}
 }
 
 type zoneRules struct {
@@ -46,6 +101,10 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		log:     p.log.With("camera", cc.ID),
 		frames:  make(chan media.Frame, 1),
 		tracker: detect.NewTracker(detect.TrackerConfig{}),
+		picture: picture.New(picture.Config{
+			FrozenAfter: p.cfg.Monitoring.FrozenAfter, CoveredAfter: p.cfg.Monitoring.CoveredAfter,
+		}),
+		picProbs: map[picture.Problem]bool{},
 	}
 	in := p.cfg.Ingest
 	cam, err := ingest.New(ingest.Config{
@@ -57,10 +116,13 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		BufferBytes:    in.BufferBytes,
 		BackoffBase:    in.BackoffBase,
 		BackoffMax:     in.BackoffMax,
+		StallTimeout:   p.cfg.Monitoring.StallTimeout,
+		OfflineAfter:   p.cfg.Monitoring.OfflineAfter,
 	}, ingest.Deps{
 		Logger:     p.log,
 		NewDecoder: p.deps.NewDecoder,
 		OnFrame:    w.offer,
+		OnState:    w.onState,
 		Now:        p.deps.Now,
 	})
 	if err != nil {
@@ -127,6 +189,7 @@ func (w *cameraWorker) analyse(ctx context.Context) {
 }
 
 func (w *cameraWorker) process(f media.Frame) {
+	w.checkPicture(f)
 	dets, err := w.p.detect(&f.Image)
 	if err != nil {
 		w.log.Warn("detection failed", "err", err)

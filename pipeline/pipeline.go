@@ -16,6 +16,7 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/health"
 	"github.com/patrol-city/patrol/ingest"
 	"github.com/patrol-city/patrol/media"
 	"github.com/patrol-city/patrol/publisher"
@@ -33,6 +34,13 @@ type Deps struct {
 	NewDecoder func(media.Codec) (ingest.Decoder, error)
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Health receives camera health events (optional).
+	Health HealthSink
+}
+
+// HealthSink takes health events; *health.Reporter implements it.
+type HealthSink interface {
+	Report(ev health.Event)
 }
 
 // ObjectDetector finds objects in a BGR picture; *detect.Detector implements it.
@@ -115,17 +123,24 @@ type CameraStats struct {
 	Inferences uint64
 	Skipped    uint64
 	Fired      uint64
+	// State is the connection state; Picture the picture state (ok, frozen,
+	// covered).
+	State, Reason, Picture string
 }
 
 // Stats returns the counters of every camera, by id.
 func (p *Pipeline) Stats() map[string]CameraStats {
 	out := map[string]CameraStats{}
 	for _, w := range p.cameras {
+		st, reason := w.cam.State()
 		out[w.cfg.ID] = CameraStats{
 			Ingest:     w.cam.Stats(),
 			Inferences: w.inferences.Load(),
 			Skipped:    w.skipped.Load(),
 			Fired:      w.fired.Load(),
+			State:      string(st),
+			Reason:     reason,
+			Picture:    w.pictureState(),
 		}
 	}
 	return out

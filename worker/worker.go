@@ -14,6 +14,7 @@ import (
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/detect"
 	"github.com/patrol-city/patrol/evidence"
+	"github.com/patrol-city/patrol/health"
 	"github.com/patrol-city/patrol/models"
 	"github.com/patrol-city/patrol/pipeline"
 	"github.com/patrol-city/patrol/publisher"
@@ -26,8 +27,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Store defaults to the store of cfg.Evidence.
 	Store evidence.Store
-	// Cases defaults to a Kafka writer on cfg.Kafka.
+	// Cases defaults to a Kafka writer on cfg.Kafka.CasesTopic.
 	Cases publisher.CaseWriter
+	// Health defaults to a Kafka writer on cfg.Kafka.HealthTopic.
+	Health health.Writer
 	// Fetcher resolves the model when cfg.Model.Path is empty (default
 	// assets.DefaultFetcher()).
 	Fetcher *assets.Fetcher
@@ -78,14 +81,16 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 			return nil, err
 		}
 	}
-	cw := deps.Cases
-	if cw == nil {
+	cw, hw := deps.Cases, deps.Health
+	if cw == nil || hw == nil {
 		if err := cfg.ValidateKafka(); err != nil {
 			return nil, err
 		}
-		if err := publisher.EnsureTopics(ctx, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic); err != nil {
+		if err := publisher.EnsureTopics(ctx, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic); err != nil {
 			return nil, err
 		}
+	}
+	if cw == nil {
 		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic)
 		if err != nil {
 			return nil, err
@@ -93,6 +98,19 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		w.closers = append(w.closers, kw.Close)
 		cw = kw
 	}
+	if hw == nil {
+		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.HealthTopic)
+		if err != nil {
+			return nil, err
+		}
+		w.closers = append(w.closers, kw.Close)
+		hw = kw
+	}
+	rep, err := health.NewReporter(health.ReporterConfig{}, hw, deps.Logger)
+	if err != nil {
+		return nil, err
+	}
+	w.closers = append(w.closers, func() error { rep.Close(); return nil })
 	pub, err := publisher.New(publisher.Config{
 		Worker:   cfg.Worker,
 		PreRoll:  cfg.Evidence.PreRoll,
@@ -107,6 +125,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		Detector:  pipeline.MatDetector{D: det},
 		Publisher: pub,
 		Logger:    deps.Logger,
+		Health:    rep,
 	})
 	if err != nil {
 		return nil, err

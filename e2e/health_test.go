@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/patrol-city/patrol/assets"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/health"
+	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/scenes"
+	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/worker"
+)
+
+// TestCameraRestartHealthEvents stops the camera's RTSP server and starts it
+// again on the same address: the stream must resume within the backoff
+// bound, and "offline" then "streaming" must appear on patrol.health.v1.
+func TestCameraRestartHealthEvents(t *testing.T) {
+	broker, s3cfg := services(t)
+	mirror := assetMirror(t)
+	sc, err := scenes.Load("parking-e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sim.SceneStream(sc, mirror, media.H264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Address()
+	if err := srv.Add("cam", st); err != nil {
+		t.Fatal(err)
+	}
+	camID := fmt.Sprintf("e2e-restart-%d", rand.Uint32())
+	cfg := &config.Config{
+		Worker:  "e2e",
+		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam")}},
+		Kafka:   config.Kafka{Brokers: []string{broker}},
+		Ingest:  config.Ingest{BackoffBase: 500 * time.Millisecond, BackoffMax: 2 * time.Second},
+		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
+			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
+		Monitoring: config.Monitoring{OfflineAfter: 2, StallTimeout: 3 * time.Second},
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	from := topicEnd(t, broker, cfg.Kafka.HealthTopic)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	cam := w.Pipeline().Camera(camID)
+	waitFor(t, 15*time.Second, "first streaming", func() bool { return cam.Stats().FramesSent >= 2 })
+
+	srv.Close()
+	time.Sleep(6 * time.Second) // several failed attempts: offline
+	srv2, err := sim.NewServer(sim.ServerConfig{Address: addr}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Close()
+	if err := srv2.Add("cam", st); err != nil {
+		t.Fatal(err)
+	}
+	restarted := time.Now()
+	sent := cam.Stats().FramesSent
+	// Backoff cap 2 s (+25 % jitter), then up to one GOP for a key frame.
+	waitFor(t, 6*time.Second, "stream resumed", func() bool { return cam.Stats().FramesSent > sent })
+	t.Logf("stream resumed %v after the server came back", time.Since(restarted).Round(10*time.Millisecond))
+	time.Sleep(time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	var states []string
+	for _, m := range readMessages(t, broker, cfg.Kafka.HealthTopic, from, 3*time.Second) {
+		if string(m.Key) != camID {
+			continue
+		}
+		var ev health.Event
+		if err := json.Unmarshal(m.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == health.KindState {
+			states = append(states, ev.State)
+		}
+	}
+	t.Logf("health states on Kafka: %v", states)
+	// streaming (start) ... offline ... streaming (after restart)
+	i := indexFrom(states, 0, health.StateStreaming)
+	j := indexFrom(states, i+1, health.StateOffline)
+	k := indexFrom(states, j+1, health.StateStreaming)
+	if i < 0 || j < 0 || k < 0 {
+		t.Fatalf("want streaming, offline, streaming in order; got %v", states)
+	}
+}
+
+func indexFrom(s []string, from int, v string) int {
+	if from < 0 {
+		return -1
+	}
+	for i := from; i < len(s); i++ {
+		if s[i] == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
