@@ -8,9 +8,11 @@ require (
 	github.com/bluenviron/mediacommon/v2 v2.4.1
 	github.com/minio/minio-go/v7 v7.0.99
 	github.com/pion/rtp v1.8.21
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
 	gocv.io/x/gocv v0.31.0
+	golang.org/x/text v0.37.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -40,5 +42,4 @@ require (
 	golang.org/x/crypto v0.51.0 // indirect
 	golang.org/x/net v0.53.0 // indirect
 	golang.org/x/sys v0.44.0 // indirect
-	golang.org/x/text v0.37.0 // indirect
 )

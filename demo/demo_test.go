@@ -41,6 +41,9 @@ func TestDemoLeavesCases(t *testing.T) {
 	var got []cases.Case
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		if err := cases.ValidateCaseJSON(sc.Bytes()); err != nil {
+			t.Fatalf("published case fails the schema: %v", err)
+		}
 		var c cases.Case
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatalf("cases.jsonl line is not a case: %v", err)

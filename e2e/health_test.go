@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/assets"
+	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/health"
 	"github.com/patrol-city/patrol/media"
@@ -93,6 +94,9 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 	for _, m := range readMessages(t, broker, cfg.Kafka.HealthTopic, from, 3*time.Second) {
 		if string(m.Key) != camID {
 			continue
+		}
+		if err := cases.ValidateHealthJSON(m.Value); err != nil {
+			t.Fatalf("published health event fails the schema: %v", err)
 		}
 		var ev health.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {

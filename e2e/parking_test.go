@@ -105,6 +105,9 @@ func runParking(t *testing.T, codec media.Codec) {
 		if string(m.Key) != camID {
 			continue
 		}
+		if err := cases.ValidateCaseJSON(m.Value); err != nil {
+			t.Fatalf("published case fails the schema: %v", err)
+		}
 		var c cases.Case
 		if err := json.Unmarshal(m.Value, &c); err != nil {
 			t.Fatalf("case message is not JSON: %v", err)

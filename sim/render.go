@@ -102,6 +102,19 @@ func (r *Renderer) Frame(i int) *media.Image {
 	sc := r.sc
 	w, h := sc.Size[0], sc.Size[1]
 	t := time.Duration(i) * time.Second / time.Duration(sc.FPS)
+	for _, iv := range sc.Cover {
+		if iv.contains(t) {
+			return &media.Image{Width: w, Height: h, BGR: make([]byte, w*h*3)}
+		}
+	}
+	for _, iv := range sc.Freeze {
+		if iv.contains(t) {
+			// The frozen picture is the one of the interval's start, with
+			// its noise: identical frames, as a hung encoder sends.
+			i = int(iv.From * time.Duration(sc.FPS) / time.Second)
+			t = iv.From
+		}
+	}
 	canvas := r.bg.Clone()
 	defer canvas.Close()
 	frame := image.Rect(0, 0, w, h)
@@ -125,7 +138,11 @@ func (r *Renderer) Frame(i int) *media.Image {
 		dstROI.Close()
 	}
 	buf, _ := canvas.DataPtrUint8()
-	return &media.Image{Width: w, Height: h, BGR: append([]byte(nil), buf...)}
+	img := &media.Image{Width: w, Height: h, BGR: append([]byte(nil), buf...)}
+	if sc.Noise > 0 {
+		addNoise(img.BGR, sc.Noise, uint64(i))
+	}
+	return img
 }
 
 // Close releases the renderer's matrices.
@@ -135,4 +152,18 @@ func (r *Renderer) Close() {
 		m.Close()
 	}
 	r.sprites = nil
+}
+
+// addNoise adds deterministic uniform noise in [-amp, amp] (seeded by the
+// frame number, so a frozen frame repeats exactly).
+func addNoise(buf []byte, amp int, seed uint64) {
+	x := seed*0x9E3779B97F4A7C15 + 1
+	span := uint64(2*amp + 1)
+	for i := range buf {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		v := int(buf[i]) + int(x%span) - amp
+		buf[i] = byte(max(0, min(255, v)))
+	}
 }

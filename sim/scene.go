@@ -28,7 +28,23 @@ type Scene struct {
 	Background Background `yaml:"background"`
 	// Actors are drawn in order (later ones in front).
 	Actors []Actor `yaml:"actors"`
+	// Noise adds uniform sensor noise of this amplitude (grey levels) to
+	// every frame (default 0), as real cameras have.
+	Noise int `yaml:"noise"`
+	// Freeze repeats the picture of each interval's start until its end, as
+	// a hung camera encoder does.
+	Freeze []Interval `yaml:"freeze"`
+	// Cover blacks the picture out during each interval, as a covered lens.
+	Cover []Interval `yaml:"cover"`
 }
+
+// Interval is a time span from the start of the loop.
+type Interval struct {
+	From time.Duration `yaml:"from"`
+	To   time.Duration `yaml:"to"`
+}
+
+func (iv Interval) contains(t time.Duration) bool { return t >= iv.From && t < iv.To }
 
 // Background is an image, or a frame of a video, from the asset directory.
 type Background struct {
@@ -119,6 +135,14 @@ func (sc *Scene) validate() error {
 	}
 	if sc.Duration < time.Second {
 		bad("duration: need at least 1s")
+	}
+	if sc.Noise < 0 || sc.Noise > 64 {
+		bad("noise: need 0..64")
+	}
+	for i, iv := range append(append([]Interval(nil), sc.Freeze...), sc.Cover...) {
+		if iv.To <= iv.From {
+			bad("freeze/cover[%d]: need from < to", i)
+		}
 	}
 	if sc.Background.Image == "" {
 		bad("background.image: required")
