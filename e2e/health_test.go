@@ -139,3 +139,96 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	}
 }
 
+
+// TestPictureHealthEvents plays a scene with a frozen picture (5-20 s) and a
+// covered lens (25-40 s): each must be reported on patrol.health.v1 within
+// the configured time, and each recovery too.
+func TestPictureHealthEvents(t *testing.T) {
+	broker, s3cfg := services(t)
+	mirror := assetMirror(t)
+	sc, err := scenes.Load("picture-faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sim.SceneStream(sc, mirror, media.H264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	camID := fmt.Sprintf("e2e-picture-%d", rand.Uint32())
+	const after = 8 * time.Second
+	cfg := &config.Config{
+		Worker:  "e2e",
+		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam")}},
+		Kafka:   config.Kafka{Brokers: []string{broker}},
+		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
+			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
+		Monitoring: config.Monitoring{FrozenAfter: after, CoveredAfter: after},
+	}
+	cfg.ApplyDefaults()
+	from := topicEnd(t, broker, cfg.Kafka.HealthTopic)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Add("cam", st); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	time.Sleep(sc.Duration - time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	type pev struct {
+		state, prev string
+		at          time.Duration
+	}
+	var got []pev
+	for _, m := range readMessages(t, broker, cfg.Kafka.HealthTopic, from, 3*time.Second) {
+		if string(m.Key) != camID {
+			continue
+		}
+		if err := cases.ValidateHealthJSON(m.Value); err != nil {
+			t.Fatalf("published health event fails the schema: %v", err)
+		}
+		var ev health.Event
+		if err := json.Unmarshal(m.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == health.KindPicture {
+			got = append(got, pev{ev.State, ev.Previous, ev.At.Sub(start)})
+		}
+	}
+	t.Logf("picture events: %+v", got)
+	want := []struct {
+		state, prev   string
+		faultAt, slop time.Duration
+	}{
+		{health.PictureFrozen, health.PictureOK, 5*time.Second + after, 3 * time.Second},
+		{health.PictureOK, health.PictureFrozen, 20 * time.Second, 3 * time.Second},
+		{health.PictureCovered, health.PictureOK, 25*time.Second + after, 3 * time.Second},
+		{health.PictureOK, health.PictureCovered, 40 * time.Second, 3 * time.Second},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d picture events, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.state != w.state || g.prev != w.prev {
+			t.Errorf("event %d: %s (from %s), want %s (from %s)", i, g.state, g.prev, w.state, w.prev)
+		}
+		if d := g.at - w.faultAt; d < -time.Second || d > w.slop {
+			t.Errorf("event %d (%s) at %v, want within %v after %v", i, g.state, g.at, w.slop, w.faultAt)
+		}
+	}
+}

@@ -104,7 +104,15 @@ func (r *Renderer) Frame(i int) *media.Image {
 	t := time.Duration(i) * time.Second / time.Duration(sc.FPS)
 	for _, iv := range sc.Cover {
 		if iv.contains(t) {
-			return &media.Image{Width: w, Height: h, BGR: make([]byte, w*h*3)}
+			// A covered lens: nearly black, with the sensor's noise.
+			img := &media.Image{Width: w, Height: h, BGR: make([]byte, w*h*3)}
+			for k := range img.BGR {
+				img.BGR[k] = 12
+			}
+			if sc.Noise > 0 {
+				addNoise(img.BGR, sc.Noise, uint64(i))
+			}
+			return img
 		}
 	}
 	for _, iv := range sc.Freeze {
