@@ -151,8 +151,9 @@ func demoConfig(url string, cfg Config, brokers []string) *config.Config {
 			ID: "illegal-parking", Code: "0505", Name: "机动车乱停放",
 			Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: cfg.MinDwell,
 		}},
-		Kafka:    config.Kafka{Brokers: brokers},
-		Evidence: config.Evidence{Kind: "dir", Dir: filepath.Join(cfg.DataDir, "evidence")},
+		Kafka:      config.Kafka{Brokers: brokers},
+		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
+		Evidence:   config.Evidence{Kind: "dir", Dir: filepath.Join(cfg.DataDir, "evidence")},
 	}
 	c.ApplyDefaults()
 	return c

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +53,7 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 		Ingest:  config.Ingest{BackoffBase: 500 * time.Millisecond, BackoffMax: 2 * time.Second},
 		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
 			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
-		Monitoring: config.Monitoring{OfflineAfter: 2, StallTimeout: 3 * time.Second},
+		Monitoring: config.Monitoring{OfflineAfter: 2, StallTimeout: 3 * time.Second, MetricsAddress: "127.0.0.1:0"},
 	}
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -85,6 +88,7 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 	waitFor(t, 6*time.Second, "stream resumed", func() bool { return cam.Stats().FramesSent > sent })
 	t.Logf("stream resumed %v after the server came back", time.Since(restarted).Round(10*time.Millisecond))
 	time.Sleep(time.Second)
+	checkMetrics(t, w.MetricsAddr(), camID, false)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -139,7 +143,6 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	}
 }
 
-
 // TestPictureHealthEvents plays a scene with a frozen picture (5-20 s) and a
 // covered lens (25-40 s): each must be reported on patrol.health.v1 within
 // the configured time, and each recovery too.
@@ -167,7 +170,7 @@ func TestPictureHealthEvents(t *testing.T) {
 		Kafka:   config.Kafka{Brokers: []string{broker}},
 		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
 			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
-		Monitoring: config.Monitoring{FrozenAfter: after, CoveredAfter: after},
+		Monitoring: config.Monitoring{FrozenAfter: after, CoveredAfter: after, MetricsAddress: "127.0.0.1:0"},
 	}
 	cfg.ApplyDefaults()
 	from := topicEnd(t, broker, cfg.Kafka.HealthTopic)
@@ -185,6 +188,8 @@ func TestPictureHealthEvents(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	time.Sleep(sc.Duration - time.Second)
+	// By now the camera has sent RTCP sender reports: the drift is known.
+	checkMetrics(t, w.MetricsAddr(), camID, true)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -231,4 +236,50 @@ func TestPictureHealthEvents(t *testing.T) {
 			t.Errorf("event %d (%s) at %v, want within %v after %v", i, g.state, g.at, w.slop, w.faultAt)
 		}
 	}
+}
+
+// checkMetrics scrapes /metrics and /healthz of a running worker.
+func checkMetrics(t *testing.T, addr, camID string, drift bool) {
+	t.Helper()
+	body := httpGet(t, "http://"+addr+"/metrics")
+	wants := []string{
+		`patrol_camera_frames_detection_total{camera="` + camID + `"`,
+		`patrol_camera_reconnects_total{camera="` + camID + `"`,
+		`patrol_camera_state{camera="` + camID + `",state="streaming",worker="e2e"} 1`,
+		"process_cpu_seconds_total", "process_resident_memory_bytes",
+	}
+	if drift {
+		wants = append(wants, `patrol_camera_clock_drift_seconds{camera="`+camID+`"`)
+	}
+	for _, want := range wants {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	var hz struct {
+		Status  string `json:"status"`
+		Cameras []struct {
+			ID, State string
+		} `json:"cameras"`
+	}
+	if err := json.Unmarshal([]byte(httpGet(t, "http://"+addr+"/healthz")), &hz); err != nil {
+		t.Fatal(err)
+	}
+	if len(hz.Cameras) != 1 || hz.Cameras[0].ID != camID || hz.Cameras[0].State != "streaming" {
+		t.Errorf("/healthz = %+v", hz)
+	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
 }

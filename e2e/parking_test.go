@@ -72,6 +72,7 @@ func runParking(t *testing.T, codec media.Codec) {
 		Kafka: config.Kafka{Brokers: []string{broker}},
 		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
 			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
+		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
 	}
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {

@@ -187,12 +187,16 @@ func (c *Camera) Run(ctx context.Context) error {
 			au.PTS += ptsOffset
 			lastPTS = au.PTS
 			c.stats.units.Add(1)
+			if !au.CameraTime.IsZero() {
+				c.stats.driftNanos.Store(int64(au.Recv.Sub(au.CameraTime)))
+				c.stats.hasDrift.Store(true)
+			}
 			c.stats.bytes.Add(uint64(au.Size()))
 			c.ring.SetParams(params)
 			c.ring.Push(au)
 			c.offer(units, au, params.Codec)
 		}
-		err := runSession(ctx, &c.cfg, c.deps.Now, sink, func(codec media.Codec) {
+		err := runSession(ctx, &c.cfg, c.deps.Now, &c.stats, sink, func(codec media.Codec) {
 			c.setState(StateStreaming, string(codec))
 		})
 		if ctx.Err() != nil {
@@ -271,18 +275,36 @@ const (
 )
 
 type counters struct {
-	units, bytes, decoded, sent, decodeErrors, dropped, reconnects atomic.Uint64
+	packets, units, bytes, decoded, sent, decodeErrors, dropped, reconnects atomic.Uint64
+
+	driftNanos atomic.Int64
+	hasDrift   atomic.Bool
 }
 
 // Stats are a camera's running totals.
 type Stats struct {
-	Units, Bytes, FramesDecoded, FramesSent, DecodeErrors, Dropped, Reconnects uint64
-	Ring                                                                       RingStats
+	// Packets are RTP packets; Units access units; Bytes their payload.
+	Packets, Units, Bytes uint64
+	// FramesDecoded by the decoder, FramesSent to detection.
+	FramesDecoded, FramesSent uint64
+	// DecodeErrors are units the decoder rejected; Dropped units that found
+	// the decoder queue full.
+	DecodeErrors, Dropped uint64
+	// Reconnects counts ended sessions.
+	Reconnects uint64
+	Ring       RingStats
+	// Drift is server receive time minus camera time (RTCP NTP) of the
+	// latest unit; HasDrift is false until the camera sent a sender report.
+	Drift    time.Duration
+	HasDrift bool
 }
 
 // Stats returns the camera's counters.
 func (c *Camera) Stats() Stats {
 	return Stats{
+		Packets:       c.stats.packets.Load(),
+		Drift:         time.Duration(c.stats.driftNanos.Load()),
+		HasDrift:      c.stats.hasDrift.Load(),
 		Units:         c.stats.units.Load(),
 		Bytes:         c.stats.bytes.Load(),
 		FramesDecoded: c.stats.decoded.Load(),

@@ -109,6 +109,6 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		}
 		sentAny, lastSent = true, au.PTS
 		c.stats.sent.Add(1)
-		c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv})
+		c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv, CameraTime: au.CameraTime})
 	}
 }

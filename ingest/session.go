@@ -70,7 +70,7 @@ type rtpToUnits interface {
 
 // session is one RTSP connection: it describes, sets up the video track,
 // plays, and hands access units to the sink until an error or ctx ends.
-func runSession(ctx context.Context, cfg *Config, now func() time.Time, sink unitSink, onPlaying func(media.Codec)) error {
+func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters *counters, sink unitSink, onPlaying func(media.Codec)) error {
 	u, err := base.ParseURL(cfg.URL)
 	if err != nil {
 		return fmt.Errorf("parse url: invalid camera address")
@@ -110,6 +110,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, sink uni
 		if m != medi {
 			return
 		}
+		counters.packets.Add(1)
 		pts, ok := c.PacketPTS2(medi, pkt)
 		if !ok {
 			return
@@ -122,6 +123,9 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, sink uni
 			PTS:   time.Duration(pts) * time.Second / 90000,
 			Recv:  now(),
 			NALUs: cloneNALUs(nalus),
+		}
+		if ntp, ok := c.PacketNTP(medi, pkt); ok {
+			au.CameraTime = ntp
 		}
 		params = updateParams(params, nalus)
 		au.Key = isKey(codec, nalus)

@@ -33,6 +33,9 @@ type AccessUnit struct {
 	// NALUs are the NAL units of the picture, without start codes or length
 	// prefixes. Parameter sets (SPS/PPS/VPS) may be among them.
 	NALUs [][]byte
+	// CameraTime is the camera's own clock for this unit, from its RTCP
+	// sender reports (NTP); zero until the camera has sent one.
+	CameraTime time.Time
 	// Key is true when the unit is a random access point (IDR / IRAP) that a
 	// decoder can start from, given the stream's parameter sets.
 	Key bool
@@ -69,4 +72,6 @@ type Frame struct {
 	PTS time.Duration
 	// Recv is the server's wall-clock receive time of the access unit.
 	Recv time.Time
+	// CameraTime is the camera's clock for the unit (zero when unknown).
+	CameraTime time.Time
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/patrol-city/patrol/detect"
 	"github.com/patrol-city/patrol/evidence"
 	"github.com/patrol-city/patrol/health"
+	"github.com/patrol-city/patrol/metrics"
 	"github.com/patrol-city/patrol/models"
 	"github.com/patrol-city/patrol/pipeline"
 	"github.com/patrol-city/patrol/publisher"
@@ -44,6 +45,7 @@ type Worker struct {
 	det      *detect.Detector
 	pub      *publisher.Publisher
 	pipe     *pipeline.Pipeline
+	metrics  *metrics.Server
 	closers  []func() error
 	ModelSHA string
 }
@@ -131,7 +133,23 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		return nil, err
 	}
 	w.pipe = pipe
+	if addr := cfg.Monitoring.MetricsAddress; addr != "off" {
+		ms, err := metrics.New(metrics.Config{Address: addr, Worker: cfg.Worker}, pipe, deps.Logger)
+		if err != nil {
+			return nil, err
+		}
+		w.metrics = ms
+		deps.Logger.Info("metrics and health", "url", "http://"+ms.Addr()+"/metrics", "healthz", "http://"+ms.Addr()+"/healthz")
+	}
 	return w, nil
+}
+
+// MetricsAddr is the address of /metrics and /healthz ("" when off).
+func (w *Worker) MetricsAddr() string {
+	if w.metrics == nil {
+		return ""
+	}
+	return w.metrics.Addr()
 }
 
 // Pipeline exposes the running pipeline (for stats and tests).
@@ -140,6 +158,17 @@ func (w *Worker) Pipeline() *pipeline.Pipeline { return w.pipe }
 // Run runs every camera until ctx ends, then publishes the cases in flight
 // and releases everything. It returns nil on a clean stop.
 func (w *Worker) Run(ctx context.Context) error {
+	if w.metrics != nil {
+		mctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := w.metrics.Run(mctx); err != nil {
+				w.log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		defer func() { stop(); <-done }()
+	}
 	err := w.pipe.Run(ctx)
 	w.pub.Close()
 	w.closeAll()

@@ -1,0 +1,91 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	labels = []string{"worker", "camera"}
+	descs  = map[string]*prometheus.Desc{}
+)
+
+func desc(name, help string, extra ...string) *prometheus.Desc {
+	d := prometheus.NewDesc("patrol_camera_"+name, help, append(append([]string(nil), labels...), extra...), nil)
+	descs[name] = d
+	return d
+}
+
+var (
+	dPackets    = desc("rtp_packets_total", "RTP packets received.")
+	dUnits      = desc("access_units_total", "Access units (compressed pictures) received.")
+	dBytes      = desc("bytes_total", "Compressed video bytes received.")
+	dDecoded    = desc("frames_decoded_total", "Pictures decoded.")
+	dSent       = desc("frames_detection_total", "Pictures sent to detection.")
+	dDecErr     = desc("decode_errors_total", "Access units the decoder rejected.")
+	dDropped    = desc("dropped_units_total", "Access units dropped because the decoder queue was full.")
+	dSkipped    = desc("skipped_frames_total", "Decoded pictures skipped because detection was busy.")
+	dReconnects = desc("reconnects_total", "Ended RTSP sessions (each followed by a reconnect).")
+	dInfer      = desc("inferences_total", "Detector runs.")
+	dFired      = desc("rules_fired_total", "Rules fired (candidate cases).")
+	dRingBytes  = desc("ring_bytes", "Bytes held in the compressed ring buffer.")
+	dRingSecs   = desc("ring_seconds", "Seconds of stream held in the compressed ring buffer.")
+	dDrift      = desc("clock_drift_seconds", "Server receive time minus camera time (RTCP sender reports) of the latest picture.")
+	dState      = desc("state", "1 for the camera's current connection state.", "state")
+	dPicture    = desc("picture_state", "1 for the camera's current picture state.", "state")
+)
+
+var states = []string{"connecting", "streaming", "stalled", "offline"}
+var pictures = []string{"ok", "frozen", "covered"}
+
+type collector struct {
+	src    Source
+	worker string
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range descs {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	for id, st := range c.src.Stats() {
+		in := st.Ingest
+		lv := []string{c.worker, id}
+		counter := func(d *prometheus.Desc, v uint64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), lv...)
+		}
+		gauge := func(d *prometheus.Desc, v float64, extra ...string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), lv...), extra...)...)
+		}
+		counter(dPackets, in.Packets)
+		counter(dUnits, in.Units)
+		counter(dBytes, in.Bytes)
+		counter(dDecoded, in.FramesDecoded)
+		counter(dSent, in.FramesSent)
+		counter(dDecErr, in.DecodeErrors)
+		counter(dDropped, in.Dropped)
+		counter(dSkipped, st.Skipped)
+		counter(dReconnects, in.Reconnects)
+		counter(dInfer, st.Inferences)
+		counter(dFired, st.Fired)
+		gauge(dRingBytes, float64(in.Ring.Bytes))
+		gauge(dRingSecs, in.Ring.Span.Seconds())
+		if in.HasDrift {
+			gauge(dDrift, in.Drift.Seconds())
+		}
+		for _, s := range states {
+			gauge(dState, b2f(st.State == s), s)
+		}
+		for _, p := range pictures {
+			gauge(dPicture, b2f(st.Picture == p), p)
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
