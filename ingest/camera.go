@@ -51,6 +51,8 @@ type Config struct {
 	// DecodeMode is "auto" (default: key frames only when the GOP is at most
 	// the detection interval, else every frame), "keyframes" or "all".
 	DecodeMode string
+	// MaxPixels rejects streams announcing larger pictures (default 3840x2160).
+	MaxPixels int
 	// DecodeQueue is the number of access units waiting for the decoder before
 	// new ones are dropped (default 64).
 	DecodeQueue int
@@ -79,6 +81,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DecodeQueue == 0 {
 		c.DecodeQueue = 64
+	}
+	if c.MaxPixels == 0 {
+		c.MaxPixels = DefaultMaxPixels
 	}
 	if c.DecodeMode == "" {
 		c.DecodeMode = "auto"

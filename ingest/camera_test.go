@@ -28,7 +28,7 @@ func (g gradient) Frame(i int) *media.Image {
 	return img
 }
 
-func testStream(t *testing.T, codec media.Codec, fps, gop, n int) *sim.Stream {
+func testStream(t testing.TB, codec media.Codec, fps, gop, n int) *sim.Stream {
 	t.Helper()
 	st, err := sim.EncodeFrames(gradient{160, 96}, n, av.EncoderConfig{Codec: codec, Width: 160, Height: 96, FPS: fps, GOP: gop})
 	if err != nil {

@@ -95,6 +95,10 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		if dec == nil {
 			continue
 		}
+		if err := checkSPS(want, au.NALUs, c.cfg.MaxPixels); err != nil {
+			c.stats.decodeErrors.Add(1)
+			continue
+		}
 		img, err := dec.Decode(au.NALUs)
 		if err != nil {
 			c.stats.decodeErrors.Add(1)
