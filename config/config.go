@@ -74,6 +74,11 @@ type Camera struct {
 	URL string `yaml:"url"`
 	// Transport is "tcp" (default), "udp" or "auto".
 	Transport string `yaml:"transport"`
+	// TLSCAFile is a PEM file of CAs trusted for rtsps:// (default: system roots).
+	TLSCAFile string `yaml:"tls_ca_file"`
+	// TLSInsecureSkipVerify accepts any rtsps:// certificate (default false;
+	// only for cameras with self-signed certificates on a closed network).
+	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
 	// Zones are the watched areas of the picture.
 	Zones []Zone `yaml:"zones"`
 }

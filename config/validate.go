@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -69,6 +70,11 @@ func (c *Config) Validate() error {
 		case "tcp", "udp", "auto":
 		default:
 			fe.add(p+".transport", "unknown transport %q (tcp, udp or auto)", cam.Transport)
+		}
+		if cam.TLSCAFile != "" {
+			if _, err := os.Stat(cam.TLSCAFile); err != nil {
+				fe.add(p+".tls_ca_file", "cannot read %s", cam.TLSCAFile)
+			}
 		}
 		zoneIDs := map[string]bool{}
 		for j, z := range cam.Zones {

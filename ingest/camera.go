@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,8 @@ type Config struct {
 	URL string
 	// Transport is "tcp" (default), "udp" or "auto".
 	Transport string
+	// TLS configures rtsps:// connections (default: system roots).
+	TLS *tls.Config
 	// DetectInterval is the time between pictures handed to detection
 	// (default 1s).
 	DetectInterval time.Duration

@@ -79,6 +79,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters
 		Scheme:      u.Scheme,
 		Host:        u.Host,
 		ReadTimeout: cfg.ReadTimeout,
+		TLSConfig:   cfg.TLS,
 	}
 	switch cfg.Transport {
 	case "tcp":

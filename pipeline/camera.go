@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"image"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,7 +110,12 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		picProbs: map[picture.Problem]bool{},
 	}
 	in := p.cfg.Ingest
+	tlsCfg, err := cameraTLS(cc)
+	if err != nil {
+		return nil, err
+	}
 	cam, err := ingest.New(ingest.Config{
+		TLS:            tlsCfg,
 		CameraID:       cc.ID,
 		URL:            cc.URL,
 		Transport:      cc.Transport,
@@ -232,3 +240,23 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 }
 
 func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
+
+// cameraTLS builds the TLS configuration of an rtsps:// camera.
+func cameraTLS(cc config.Camera) (*tls.Config, error) {
+	if cc.TLSCAFile == "" && !cc.TLSInsecureSkipVerify {
+		return nil, nil
+	}
+	c := &tls.Config{InsecureSkipVerify: cc.TLSInsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	if cc.TLSCAFile != "" {
+		pem, err := os.ReadFile(cc.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate", cc.TLSCAFile)
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}

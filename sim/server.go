@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,11 @@ type ServerConfig struct {
 	// User and Password, when both set, are required from readers (basic or
 	// digest authentication).
 	User, Password string
+	// UDPRTPAddress and UDPRTCPAddress enable the UDP transport (e.g.
+	// "127.0.0.1:8000" and "127.0.0.1:8001"; default: TCP only).
+	UDPRTPAddress, UDPRTCPAddress string
+	// TLS, when set, serves rtsps:// instead of rtsp://.
+	TLS *tls.Config
 }
 
 // Server serves looping streams over RTSP, one per path.
@@ -67,7 +73,8 @@ func NewServer(cfg ServerConfig, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, streams: map[string]*served{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.srv = &gortsplib.Server{Handler: s, RTSPAddress: cfg.Address}
+	s.srv = &gortsplib.Server{Handler: s, RTSPAddress: cfg.Address,
+		UDPRTPAddress: cfg.UDPRTPAddress, UDPRTCPAddress: cfg.UDPRTCPAddress, TLSConfig: cfg.TLS}
 	if err := s.srv.Start(); err != nil {
 		return nil, fmt.Errorf("sim: start rtsp server on %s: %w", cfg.Address, err)
 	}
@@ -83,7 +90,11 @@ func (s *Server) URL(path string) string {
 	if s.cfg.User != "" {
 		cred = s.cfg.User + ":" + s.cfg.Password + "@"
 	}
-	return "rtsp://" + cred + s.cfg.Address + "/" + strings.TrimPrefix(path, "/")
+	scheme := "rtsp://"
+	if s.cfg.TLS != nil {
+		scheme = "rtsps://"
+	}
+	return scheme + cred + s.cfg.Address + "/" + strings.TrimPrefix(path, "/")
 }
 
 // Add serves st on path, looping forever from now on.
