@@ -46,6 +46,11 @@ type Rule struct {
 	Kind string `json:"kind"`
 	Code string `json:"code"`
 	Name string `json:"name"`
+	// Category and Subcategory are the code's 大类 and 小类, CategoryName
+	// the 大类 name, from the deployment's event-code table.
+	Category     string `json:"category,omitempty"`
+	CategoryName string `json:"category_name,omitempty"`
+	Subcategory  string `json:"subcategory,omitempty"`
 }
 
 // Camera identifies the camera.

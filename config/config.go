@@ -46,6 +46,8 @@ type Config struct {
 	Evidence Evidence `yaml:"evidence"`
 	// Monitoring configures camera health and metrics.
 	Monitoring Monitoring `yaml:"monitoring"`
+	// EventCodes is the city's event-code table (default DefaultEventCodes).
+	EventCodes []EventCode `yaml:"event_codes"`
 }
 
 // Monitoring configures camera health events and the metrics endpoint.
@@ -101,7 +103,7 @@ type Rule struct {
 	Kind string `yaml:"kind"`
 	// Code is the city event code, e.g. "0505" (required).
 	Code string `yaml:"code"`
-	// Name is the event name, e.g. "机动车乱停放".
+	// Name is the event name (default: the name of Code in event_codes).
 	Name string `yaml:"name"`
 	// Classes are the detector labels the rule applies to (required).
 	Classes []string `yaml:"classes"`
@@ -216,8 +218,14 @@ func (c *Config) ApplyDefaults() {
 			cam.Transport = DefaultTransport
 		}
 	}
+	if len(c.EventCodes) == 0 {
+		c.EventCodes = append([]EventCode(nil), DefaultEventCodes...)
+	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
+		if e, ok := c.EventCodeFor(r.Code); ok && r.Name == "" {
+			r.Name = e.Name
+		}
 		if r.Kind == "" {
 			r.Kind = "stationary"
 		}

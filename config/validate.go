@@ -41,6 +41,8 @@ func (c *Config) Validate() error {
 		}
 		if r.Code == "" {
 			fe.add(p+".code", "required (city event code, e.g. \"0505\")")
+		} else if _, ok := c.EventCodeFor(r.Code); !ok {
+			fe.add(p+".code", "%q is not in event_codes", r.Code)
 		}
 		if len(r.Classes) == 0 {
 			fe.add(p+".classes", "need at least one class")
@@ -53,6 +55,17 @@ func (c *Config) Validate() error {
 		}
 		if r.MinScore < 0 || r.MinScore > 1 {
 			fe.add(p+".min_score", "must be between 0 and 1")
+		}
+	}
+	codes := map[string]bool{}
+	for i, e := range c.EventCodes {
+		p := fmt.Sprintf("event_codes[%d]", i)
+		if e.Code == "" || codes[e.Code] {
+			fe.add(p+".code", "required and unique")
+		}
+		codes[e.Code] = true
+		if e.Name == "" {
+			fe.add(p+".name", "required")
 		}
 	}
 	camIDs := map[string]bool{}

@@ -225,7 +225,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
 		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
 	w.p.deps.Publisher.Submit(publisher.Candidate{
-		Rule:        cases.Rule{ID: rr.cfg.ID, Kind: rr.cfg.Kind, Code: rr.cfg.Code, Name: rr.cfg.Name},
+		Rule:        w.caseRule(rr.cfg),
 		Camera:      caseCamera(w.cfg),
 		ZoneID:      zr.zone.ID,
 		Zone:        zr.poly,
@@ -259,4 +259,13 @@ func cameraTLS(cc config.Camera) (*tls.Config, error) {
 		c.RootCAs = pool
 	}
 	return c, nil
+}
+
+// caseRule describes a rule in a case, with its event code's categories.
+func (w *cameraWorker) caseRule(rc config.Rule) cases.Rule {
+	r := cases.Rule{ID: rc.ID, Kind: rc.Kind, Code: rc.Code, Name: rc.Name}
+	if e, ok := w.p.cfg.EventCodeFor(rc.Code); ok {
+		r.Category, r.CategoryName, r.Subcategory = e.Category, e.CategoryName, e.Subcategory
+	}
+	return r
 }
