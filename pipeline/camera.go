@@ -204,7 +204,7 @@ func (w *cameraWorker) process(f media.Frame) {
 		return
 	}
 	w.inferences.Add(1)
-	tracks := w.tracker.Update(dets, f.Recv)
+	tracks := w.tracker.Update(dropNested(dets, 0.8), f.Recv)
 	for _, zr := range w.zones {
 		for _, rr := range zr.rules {
 			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {

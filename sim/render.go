@@ -147,10 +147,26 @@ func (r *Renderer) Frame(i int) *media.Image {
 	}
 	buf, _ := canvas.DataPtrUint8()
 	img := &media.Image{Width: w, Height: h, BGR: append([]byte(nil), buf...)}
+	for _, l := range sc.Lighting {
+		if t >= l.From && t < l.To {
+			scale(img.BGR, l.Gain)
+		}
+	}
 	if sc.Noise > 0 {
 		addNoise(img.BGR, sc.Noise, uint64(i))
 	}
 	return img
+}
+
+// scale multiplies every value by gain, saturating.
+func scale(buf []byte, gain float64) {
+	var lut [256]byte
+	for v := range lut {
+		lut[v] = byte(min(255, float64(v)*gain+0.5))
+	}
+	for i, v := range buf {
+		buf[i] = lut[v]
+	}
 }
 
 // Close releases the renderer's matrices.

@@ -36,6 +36,38 @@ type Scene struct {
 	Freeze []Interval `yaml:"freeze"`
 	// Cover blacks the picture out during each interval, as a covered lens.
 	Cover []Interval `yaml:"cover"`
+	// Lighting scales the picture's brightness by Gain during each interval
+	// (a cloud, dusk, street lights switching on).
+	Lighting []Lighting `yaml:"lighting"`
+	// Eval describes how `patrol eval` judges the scene (optional).
+	Eval *Eval `yaml:"eval"`
+}
+
+// Lighting is a brightness change over an interval.
+type Lighting struct {
+	From time.Duration `yaml:"from"`
+	To   time.Duration `yaml:"to"`
+	// Gain multiplies every pixel value (e.g. 0.6 darker, 1.3 brighter).
+	Gain float64 `yaml:"gain"`
+}
+
+// Eval is a scene's evaluation set-up: the watched zone, the rules applied
+// and the cases a correct system reports.
+type Eval struct {
+	// Zone is the watched polygon, normalized [x, y] points.
+	Zone [][]float64 `yaml:"zone"`
+	// Rules are rule ids of the evaluation rule set.
+	Rules []string `yaml:"rules"`
+	// Expect lists the cases that must be reported; anything else is a false
+	// alarm.
+	Expect []Expect `yaml:"expect"`
+}
+
+// Expect is one expected case: the rule, and the actor (or, for a group,
+// the actors) it is about.
+type Expect struct {
+	Rule   string   `yaml:"rule"`
+	Actors []string `yaml:"actors"`
 }
 
 // Interval is a time span from the start of the loop.
@@ -142,6 +174,30 @@ func (sc *Scene) validate() error {
 	for i, iv := range append(append([]Interval(nil), sc.Freeze...), sc.Cover...) {
 		if iv.To <= iv.From {
 			bad("freeze/cover[%d]: need from < to", i)
+		}
+	}
+	for i, l := range sc.Lighting {
+		if l.To <= l.From || l.Gain <= 0 || l.Gain > 4 {
+			bad("lighting[%d]: need from < to and 0 < gain <= 4", i)
+		}
+	}
+	if sc.Eval != nil {
+		ids := map[string]bool{}
+		for _, a := range sc.Actors {
+			ids[a.ID] = true
+		}
+		for i, e := range sc.Eval.Expect {
+			if e.Rule == "" || len(e.Actors) == 0 {
+				bad("eval.expect[%d]: need rule and actors", i)
+			}
+			for _, a := range e.Actors {
+				if !ids[a] {
+					bad("eval.expect[%d]: unknown actor %q", i, a)
+				}
+			}
+		}
+		if len(sc.Eval.Zone) < 3 {
+			bad("eval.zone: need at least 3 points")
 		}
 	}
 	if sc.Background.Image == "" {

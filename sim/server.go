@@ -142,7 +142,7 @@ func (s *Server) play(sv *served, forma format.Format) error {
 	st := sv.stream
 	start := time.Now()
 	base := rand.Uint32()
-	for loop := 0; ; loop++ {
+	for loop := 0; st.Loops == 0 || loop < st.Loops; loop++ {
 		offset := time.Duration(loop) * st.Period
 		for _, au := range st.Units {
 			at := start.Add(offset + au.PTS)
@@ -168,6 +168,7 @@ func (s *Server) play(sv *served, forma format.Format) error {
 			}
 		}
 	}
+	return nil
 }
 
 // Close stops serving and waits for every stream goroutine.

@@ -13,4 +13,7 @@ type Stream struct {
 	Units  []media.AccessUnit
 	// Period is the loop length (last PTS + one frame).
 	Period time.Duration
+	// Loops is how many times the stream plays before it ends (default 0:
+	// forever). A stream that ended stays described but sends nothing.
+	Loops int
 }

@@ -1,0 +1,33 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/patrol-city/patrol/assets"
+)
+
+// TestSuite plays the whole evaluation suite through the real pipeline and
+// holds the accuracy targets: precision 1, recall 1, median alarm error at
+// most 3 s.
+func TestSuite(t *testing.T) {
+	mirror := os.Getenv(assets.MirrorEnv)
+	if mirror == "" {
+		mirror = filepath.Join("..", "..", "shared")
+	}
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	if rep.Precision != 1 || rep.Recall != 1 || rep.AlarmErrorMedianS > 3 {
+		t.Fatalf("precision %.3f recall %.3f median alarm error %.1fs; want 1, 1, <= 3", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
+	}
+}
