@@ -37,30 +37,31 @@ type StationaryConfig struct {
 	// MinScore ignores track observations scored below it (they neither
 	// advance nor reset the dwell). Default 0: no filter.
 	MinScore float32
-}
-
-// Event is a rule firing for one track.
-type Event struct {
-	// RuleID, Code and Name come from the rule's config, ZoneID from its zone.
-	RuleID, Code, Name, ZoneID string
-	// TrackID, Label, Score and Box describe the track when the rule fired.
-	TrackID uint64
-	Label   string
-	Score   float32
-	Box     image.Rectangle
-	// FirstSeen is when the track came to rest in the zone; ConfirmedAt is
-	// when the rule fired (the now passed to Update).
-	FirstSeen, ConfirmedAt time.Time
-	// Dwell is how long the track had been at rest in the zone.
-	Dwell time.Duration
+	// MinBoxSize ignores observations whose box's larger side is below
+	// MinBoxSize times the frame height (far-away or spurious boxes), in
+	// [0,1]. Default 0: no filter.
+	MinBoxSize float64
+	// Masks are polygons in normalized coordinates (like Zone.Polygon);
+	// observations whose anchor lies in one are ignored. Default none.
+	Masks [][]Point
+	// Windows are the daily times when the rule is active (see
+	// ParseWindows), read in Location (nil: time.Local). Outside them the
+	// rule neither fires nor accumulates dwell. Default none: always.
+	Windows  []Window
+	Location *time.Location
+	// Cooldown: after the rule fired, it fires no other event (for any
+	// track in its zone) until Cooldown has passed; tracks that qualify
+	// meanwhile fire on their first sighting after it. Default 0.
+	Cooldown time.Duration
 }
 
 // restState is what Stationary remembers about one track.
 type restState struct {
-	lastObs time.Time // LastSeen of the last observation processed
-	resting bool      // at rest inside the zone
-	rest    Point     // anchor where it came to rest
-	since   time.Time // when it came to rest
+	lastObs time.Time       // LastSeen of the last observation processed
+	resting bool            // at rest inside the zone
+	rest    image.Rectangle // box where it came to rest
+	since   time.Time       // when it came to rest
+	away    int             // observations in a row away from rest
 	fired   bool
 }
 
@@ -71,6 +72,7 @@ type Stationary struct {
 	cfg     StationaryConfig
 	zone    Zone
 	classes map[string]bool
+	filter  ruleFilter
 	state   map[uint64]*restState
 }
 
@@ -97,7 +99,12 @@ func NewStationary(cfg StationaryConfig, zone Zone) (*Stationary, error) {
 	if !(cfg.MaxMovement > 0) || math.IsInf(cfg.MaxMovement, 0) {
 		return nil, fmt.Errorf("stationary rule %q: MaxMovement %v must be positive", cfg.ID, cfg.MaxMovement)
 	}
-	s := &Stationary{cfg: cfg, zone: zone, state: map[uint64]*restState{}}
+	f, err := newRuleFilter(cfg.ID, filterConfig{MinScore: cfg.MinScore, MinBoxSize: cfg.MinBoxSize,
+		Masks: cfg.Masks, Windows: cfg.Windows, Location: cfg.Location, Cooldown: cfg.Cooldown})
+	if err != nil {
+		return nil, fmt.Errorf("stationary %w", err)
+	}
+	s := &Stationary{cfg: cfg, zone: zone, filter: f, state: map[uint64]*restState{}}
 	if len(cfg.Classes) > 0 {
 		s.classes = map[string]bool{}
 		for _, c := range cfg.Classes {
@@ -110,16 +117,25 @@ func NewStationary(cfg StationaryConfig, zone Zone) (*Stationary, error) {
 // Update processes the live tracks (from Tracker.Update) of a frameW x
 // frameH frame at now and returns the events that fired. A track fires at
 // most once, when its anchor (see Anchor) has stayed inside the zone and
-// within MaxMovement of its rest position for MinDwell. Moving further
-// restarts the rest position and dwell; leaving the zone or changing to a
-// label outside Classes forgets the rest. Only new observations count: a
-// track not matched since the last Update (LastSeen unchanged) neither
-// advances nor resets, and dwell is measured up to LastSeen. State of tracks
-// missing from tracks is dropped. Non-positive frame sizes yield no events.
+// at rest (within MaxMovement of its rest position, see restsAt) for
+// MinDwell. Being seen further away twice in a row restarts the rest
+// position and dwell (a single odd box is skipped); leaving the zone or
+// changing to a label outside Classes forgets the rest.
+//
+// Only new observations count: a track not matched since the last Update
+// (LastSeen unchanged) neither advances nor resets, and dwell is measured
+// up to LastSeen. So dwell = LastSeen - rest start, including time the
+// track was hidden (a parked car behind a bus) when it is seen again at its
+// rest place, and the rule fires only on a frame where the track is seen.
+// Observations filtered out (MinScore, MinBoxSize, Masks) neither advance
+// nor reset; outside the schedule windows every rest is forgotten and
+// nothing fires; during Cooldown nothing fires. State of tracks missing
+// from tracks is dropped. Non-positive frame sizes yield no events.
 func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) []Event {
 	if frameW <= 0 || frameH <= 0 {
 		return nil
 	}
+	active := s.filter.active(now)
 	var events []Event
 	seen := make(map[uint64]bool, len(tracks))
 	for _, t := range tracks {
@@ -133,37 +149,39 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 			continue
 		}
 		st.lastObs = t.LastSeen
-		if s.classes != nil && !s.classes[t.Label] {
+		if !active || (s.classes != nil && !s.classes[t.Label]) {
 			st.resting = false
 			continue
 		}
-		if t.Score < s.cfg.MinScore {
+		if s.filter.ignored(t.Score, t.Box, frameW, frameH) {
 			continue
 		}
-		a := Anchor(t.Box, frameW, frameH)
-		if !s.zone.Contains(a) {
+		if !s.zone.Contains(Anchor(t.Box, frameW, frameH)) {
 			st.resting = false
 			continue
 		}
-		if st.resting {
-			dx := (a.X - st.rest.X) * float64(frameW)
-			dy := (a.Y - st.rest.Y) * float64(frameH)
-			diag := math.Hypot(float64(t.Box.Dx()), float64(t.Box.Dy()))
-			if math.Hypot(dx, dy) > s.cfg.MaxMovement*diag {
-				st.resting = false
+		if st.resting && !restsAt(st.rest, t.Box, s.cfg.MaxMovement) {
+			if st.away++; st.away < awayToMove {
+				continue
 			}
+			st.resting = false
 		}
+		st.away = 0
 		if !st.resting {
-			st.resting, st.rest, st.since = true, a, t.LastSeen
+			st.resting, st.rest, st.since = true, t.Box, t.LastSeen
 		}
-		if dwell := t.LastSeen.Sub(st.since); dwell >= s.cfg.MinDwell {
-			st.fired = true
-			events = append(events, Event{
-				RuleID: s.cfg.ID, Code: s.cfg.Code, Name: s.cfg.Name, ZoneID: s.zone.ID,
-				TrackID: t.ID, Label: t.Label, Score: t.Score, Box: t.Box,
-				FirstSeen: st.since, ConfirmedAt: now, Dwell: dwell,
-			})
+		dwell := t.LastSeen.Sub(st.since)
+		if dwell < s.cfg.MinDwell || s.filter.coolingDown(now) {
+			continue
 		}
+		st.fired = true
+		s.filter.fired(now)
+		events = append(events, Event{
+			RuleID: s.cfg.ID, Code: s.cfg.Code, Name: s.cfg.Name, ZoneID: s.zone.ID, Kind: KindStationary,
+			TrackID: t.ID, Label: t.Label, Score: t.Score, Box: t.Box,
+			FirstSeen: st.since, ConfirmedAt: now, Dwell: dwell,
+			Objects: []EventObject{eventObject(t, RoleSubject)},
+		})
 	}
 	for id := range s.state {
 		if !seen[id] {

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -28,11 +27,11 @@ type cameraWorker struct {
 	cfg     config.Camera
 	log     *slog.Logger
 	cam     *ingest.Camera
-	frames  chan media.Frame // latest picture only
+	idx     int // index in the pipeline's cameras and pool slots
 	tracker *detect.Tracker
 	zones   []zoneRules
 
-	inferences, skipped, fired atomic.Uint64
+	inferences, fired atomic.Uint64
 
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
@@ -102,7 +101,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		p:       p,
 		cfg:     cc,
 		log:     p.log.With("camera", cc.ID),
-		frames:  make(chan media.Frame, 1),
+		idx:     len(p.cameras),
 		tracker: detect.NewTracker(detect.TrackerConfig{}),
 		picture: picture.New(picture.Config{
 			FrozenAfter: p.cfg.Monitoring.FrozenAfter, CoveredAfter: p.cfg.Monitoring.CoveredAfter,
@@ -164,37 +163,9 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 	return w, nil
 }
 
-// offer keeps only the newest picture: detection always works on the
-// present, and a slow detector skips pictures instead of queueing them.
-// It is called from the camera's single decode goroutine.
-func (w *cameraWorker) offer(f media.Frame) {
-	select {
-	case w.frames <- f:
-		return
-	default:
-	}
-	select {
-	case <-w.frames:
-		w.skipped.Add(1)
-	default:
-	}
-	select {
-	case w.frames <- f:
-	default:
-		w.skipped.Add(1)
-	}
-}
-
-func (w *cameraWorker) analyse(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case f := <-w.frames:
-			w.process(f)
-		}
-	}
-}
+// offer hands a decoded picture to the shared detector pool. It is called
+// from the camera's decode goroutine and never blocks.
+func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
 
 func (w *cameraWorker) process(f media.Frame) {
 	w.checkPicture(f)

@@ -59,7 +59,7 @@ type Pipeline struct {
 	deps    Deps
 	log     *slog.Logger
 	cameras []*cameraWorker
-	detMu   sync.Mutex
+	pool    *pool
 }
 
 // New validates the configuration and builds every camera's stages. Nothing
@@ -78,6 +78,9 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 		deps.NewDecoder = func(c media.Codec) (ingest.Decoder, error) { return av.NewDecoder(c) }
 	}
 	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger}
+	p.pool = newPool(len(cfg.Cameras), cfg.Ingest.DetectInterval, func(cam int, f media.Frame) {
+		p.cameras[cam].process(f)
+	})
 	for i, cc := range cfg.Cameras {
 		w, err := p.newCameraWorker(cc)
 		if err != nil {
@@ -91,19 +94,22 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 // Run pulls and analyses every camera until ctx ends. A camera that fails
 // never stops the others: each one reconnects on its own.
 func (p *Pipeline) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
+	var cams, det sync.WaitGroup
+	det.Add(1)
+	go func() {
+		defer det.Done()
+		p.pool.run()
+	}()
 	for _, w := range p.cameras {
-		wg.Add(2)
+		cams.Add(1)
 		go func() {
-			defer wg.Done()
+			defer cams.Done()
 			_ = w.cam.Run(ctx)
 		}()
-		go func() {
-			defer wg.Done()
-			w.analyse(ctx)
-		}()
 	}
-	wg.Wait()
+	cams.Wait()
+	p.pool.close()
+	det.Wait()
 	return ctx.Err()
 }
 
@@ -133,10 +139,11 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 	out := map[string]CameraStats{}
 	for _, w := range p.cameras {
 		st, reason := w.cam.State()
+		replaced, tooSoon := p.pool.dropped(w.idx)
 		out[w.cfg.ID] = CameraStats{
 			Ingest:     w.cam.Stats(),
 			Inferences: w.inferences.Load(),
-			Skipped:    w.skipped.Load(),
+			Skipped:    replaced + tooSoon,
 			Fired:      w.fired.Load(),
 			State:      string(st),
 			Reason:     reason,
@@ -146,9 +153,8 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 	return out
 }
 
+// detect runs the shared detector; only pool workers call it, one at a time.
 func (p *Pipeline) detect(img *media.Image) ([]detect.Detection, error) {
-	p.detMu.Lock()
-	defer p.detMu.Unlock()
 	return p.deps.Detector.DetectImage(img)
 }
 
