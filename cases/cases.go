@@ -66,6 +66,9 @@ type Object struct {
 	Score   float64 `json:"score"`
 	// Box is [x, y, w, h] normalized to the frame (0..1).
 	Box [4]float64 `json:"box"`
+	// Role is "subject" (the object the case is about), "member" (a person
+	// of a group) or "stall" (a stall object near a group).
+	Role string `json:"role,omitempty"`
 }
 
 // Evidence is one stored evidence object.

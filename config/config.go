@@ -48,6 +48,8 @@ type Config struct {
 	Monitoring Monitoring `yaml:"monitoring"`
 	// EventCodes is the city's event-code table (default DefaultEventCodes).
 	EventCodes []EventCode `yaml:"event_codes"`
+	// Timezone of rule schedules, an IANA name (default "Asia/Shanghai").
+	Timezone string `yaml:"timezone"`
 }
 
 // Monitoring configures camera health events and the metrics endpoint.
@@ -95,11 +97,13 @@ type Zone struct {
 	Rules []string `yaml:"rules"`
 }
 
-// Rule is a zone rule. Only kind "stationary" exists so far.
+// Rule is a zone rule: "stationary" (one object at rest, e.g. illegal
+// parking 0505) or "gathering" (people at rest with stall objects, e.g.
+// street vending 0501).
 type Rule struct {
 	// ID identifies the rule (required, unique).
 	ID string `yaml:"id"`
-	// Kind is "stationary" (default).
+	// Kind is "stationary" (default) or "gathering".
 	Kind string `yaml:"kind"`
 	// Code is the city event code, e.g. "0505" (required).
 	Code string `yaml:"code"`
@@ -112,8 +116,28 @@ type Rule struct {
 	// MaxMovement is the largest anchor displacement still counted as at
 	// rest, as a fraction of the box diagonal (default 0.25).
 	MaxMovement float64 `yaml:"max_movement"`
-	// MinScore is the smallest detection score considered (default 0.3).
+	// MinScore is the smallest detection score the rule considers (default
+	// 0: model.score_threshold and model.class_thresholds apply).
 	MinScore float64 `yaml:"min_score"`
+	// MinBoxSize ignores objects whose larger side is below this fraction of
+	// the frame height (default 0: no limit).
+	MinBoxSize float64 `yaml:"min_box_size"`
+	// Schedule limits the rule to time windows, e.g. "07:00-22:00" or
+	// "22:00-06:00,12:00-13:30", in the worker's timezone (default: always).
+	Schedule string `yaml:"schedule"`
+	// Masks are polygons (normalized) where objects are ignored.
+	Masks [][][]float64 `yaml:"masks"`
+	// Cooldown is the least time between two cases of the rule in one zone
+	// (default 0).
+	Cooldown time.Duration `yaml:"cooldown"`
+	// StallClasses are the stall objects of a gathering (default umbrella,
+	// dining table, chair, bench, suitcase, handbag, backpack).
+	StallClasses []string `yaml:"stall_classes"`
+	// MinPeople is the smallest group of a gathering (default 1).
+	MinPeople int `yaml:"min_people"`
+	// MinDwellNoStall is how long people must stay without a stall object
+	// for a gathering (default 3 x min_dwell).
+	MinDwellNoStall time.Duration `yaml:"min_dwell_no_stall"`
 }
 
 // Model selects the detector.
@@ -124,6 +148,9 @@ type Model struct {
 	Path string `yaml:"path"`
 	// ScoreThreshold drops weaker detections (default 0.3).
 	ScoreThreshold float64 `yaml:"score_threshold"`
+	// ClassThresholds overrides ScoreThreshold per class, e.g. a lower one
+	// for umbrellas, which the small model scores low (default none).
+	ClassThresholds map[string]float64 `yaml:"class_thresholds"`
 }
 
 // Ingest tunes stream pulling.
@@ -218,6 +245,9 @@ func (c *Config) ApplyDefaults() {
 			cam.Transport = DefaultTransport
 		}
 	}
+	if c.Timezone == "" {
+		c.Timezone = "Asia/Shanghai"
+	}
 	if len(c.EventCodes) == 0 {
 		c.EventCodes = append([]EventCode(nil), DefaultEventCodes...)
 	}
@@ -229,14 +259,14 @@ func (c *Config) ApplyDefaults() {
 		if r.Kind == "" {
 			r.Kind = "stationary"
 		}
+		if r.Kind == "gathering" && len(r.Classes) == 0 {
+			r.Classes = []string{"person"}
+		}
 		if r.MinDwell == 0 {
 			r.MinDwell = DefaultMinDwell
 		}
 		if r.MaxMovement == 0 {
 			r.MaxMovement = DefaultMaxMovement
-		}
-		if r.MinScore == 0 {
-			r.MinScore = 0.3
 		}
 	}
 	if c.Model.Name == "" {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/patrol-city/patrol/detect"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -36,8 +38,17 @@ func (c *Config) Validate() error {
 			fe.add(p+".id", "duplicate rule id %q", r.ID)
 		}
 		ruleIDs[r.ID] = true
-		if r.Kind != "stationary" {
-			fe.add(p+".kind", "unknown kind %q (supported: stationary)", r.Kind)
+		if r.Kind != "stationary" && r.Kind != "gathering" {
+			fe.add(p+".kind", "unknown kind %q (stationary or gathering)", r.Kind)
+		}
+		if _, err := detect.ParseWindows(r.Schedule); err != nil {
+			fe.add(p+".schedule", "%v", err)
+		}
+		for k, m := range r.Masks {
+			validatePolygon(&fe, fmt.Sprintf("%s.masks[%d]", p, k), m)
+		}
+		if r.MinBoxSize < 0 || r.MinBoxSize > 1 {
+			fe.add(p+".min_box_size", "must be between 0 and 1 (fraction of the frame height)")
 		}
 		if r.Code == "" {
 			fe.add(p+".code", "required (city event code, e.g. \"0505\")")
@@ -137,6 +148,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Model.ScoreThreshold <= 0 || c.Model.ScoreThreshold >= 1 {
 		fe.add("model.score_threshold", "must be between 0 and 1")
+	}
+	for cls, v := range c.Model.ClassThresholds {
+		if v <= 0 || v >= 1 {
+			fe.add("model.class_thresholds."+cls, "must be between 0 and 1")
+		}
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		fe.add("timezone", "unknown time zone %q", c.Timezone)
 	}
 	mo := c.Monitoring
 	if mo.StallTimeout < time.Second {

@@ -93,7 +93,7 @@ type zoneRules struct {
 
 type ruleRunner struct {
 	cfg  config.Rule
-	impl *detect.Stationary
+	impl zoneRule
 }
 
 func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
@@ -149,10 +149,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			if !ok {
 				return nil, fmt.Errorf("zone %s: unknown rule %q", zc.ID, rid)
 			}
-			st, err := detect.NewStationary(detect.StationaryConfig{
-				ID: rc.ID, Code: rc.Code, Name: rc.Name, Classes: rc.Classes, ZoneID: z.ID,
-				MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, MinScore: float32(rc.MinScore),
-			}, z)
+			st, err := buildRule(rc, z, p.loc)
 			if err != nil {
 				return nil, fmt.Errorf("zone %s rule %s: %w", zc.ID, rid, err)
 			}
@@ -175,7 +172,7 @@ func (w *cameraWorker) process(f media.Frame) {
 		return
 	}
 	w.inferences.Add(1)
-	tracks := w.tracker.Update(dropNested(dets, 0.8), f.Recv)
+	tracks := w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
 	for _, zr := range w.zones {
 		for _, rr := range zr.rules {
 			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
@@ -187,11 +184,16 @@ func (w *cameraWorker) process(f media.Frame) {
 }
 
 func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
-	fw, fh := float64(f.Width), float64(f.Height)
-	b := ev.Box.Intersect(image.Rect(0, 0, f.Width, f.Height))
-	obj := cases.Object{
-		TrackID: ev.TrackID, Label: ev.Label, Score: round3(float64(ev.Score)),
-		Box: [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)},
+	frame := image.Rect(0, 0, f.Width, f.Height)
+	objs := []detect.EventObject{{TrackID: ev.TrackID, Label: ev.Label, Score: ev.Score, Box: ev.Box, Role: detect.RoleSubject}}
+	if len(ev.Objects) > 0 {
+		objs = ev.Objects
+	}
+	var caseObjs []cases.Object
+	var boxes []image.Rectangle
+	for _, o := range objs {
+		caseObjs = append(caseObjs, caseObject(o, f.Width, f.Height))
+		boxes = append(boxes, o.Box.Intersect(frame))
 	}
 	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
 		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
@@ -203,11 +205,21 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		TrackID:     ev.TrackID,
 		FirstSeen:   ev.FirstSeen,
 		ConfirmedAt: ev.ConfirmedAt,
-		Objects:     []cases.Object{obj},
+		Objects:     caseObjs,
 		Frame:       f.Image,
-		Boxes:       []image.Rectangle{b},
+		Boxes:       boxes,
 		Clips:       w.cam.Ring(),
 	})
+}
+
+// caseObject describes an event object in a case, its box normalized.
+func caseObject(o detect.EventObject, w, h int) cases.Object {
+	b := o.Box.Intersect(image.Rect(0, 0, w, h))
+	fw, fh := float64(w), float64(h)
+	return cases.Object{
+		TrackID: o.TrackID, Label: o.Label, Score: round3(float64(o.Score)), Role: o.Role,
+		Box: [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)},
+	}
 }
 
 func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -60,6 +60,7 @@ type Pipeline struct {
 	log     *slog.Logger
 	cameras []*cameraWorker
 	pool    *pool
+	loc     *time.Location
 }
 
 // New validates the configuration and builds every camera's stages. Nothing
@@ -77,7 +78,11 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 	if deps.NewDecoder == nil {
 		deps.NewDecoder = func(c media.Codec) (ingest.Decoder, error) { return av.NewDecoder(c) }
 	}
-	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: timezone: %w", err)
+	}
+	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc}
 	p.pool = newPool(len(cfg.Cameras), cfg.Ingest.DetectInterval, func(cam int, f media.Frame) {
 		p.cameras[cam].process(f)
 	})
@@ -148,6 +153,26 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			State:      string(st),
 			Reason:     reason,
 			Picture:    w.pictureState(),
+		}
+	}
+	return out
+}
+
+// thresholds drops detections below their class's score threshold (the
+// detector runs at the lowest threshold of all classes).
+func (p *Pipeline) thresholds(dets []detect.Detection) []detect.Detection {
+	m := p.cfg.Model
+	if len(m.ClassThresholds) == 0 {
+		return dets
+	}
+	out := dets[:0:0]
+	for _, d := range dets {
+		thr, ok := m.ClassThresholds[d.Label]
+		if !ok {
+			thr = m.ScoreThreshold
+		}
+		if float64(d.Score) >= thr {
+			out = append(out, d)
 		}
 	}
 	return out

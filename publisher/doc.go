@@ -1,2 +1,5 @@
-// Package publisher cuts evidence and publishes candidate cases.
+// Package publisher cuts evidence for candidate cases (MP4 clip, annotated
+// snapshot), keeps each case durably in an outbox (package outbox), uploads
+// its evidence and then publishes it, with CloudEvents headers, to Kafka.
+// docs/delivery.md describes the guarantees.
 package publisher

@@ -34,12 +34,52 @@ func NewKafkaWriter(brokers []string, topic string) (*KafkaWriter, error) {
 	}}, nil
 }
 
-// WriteCase implements CaseWriter.
+// WriteCase implements CaseWriter: a message without headers.
 func (k *KafkaWriter) WriteCase(ctx context.Context, key string, value []byte) error {
-	if err := k.w.WriteMessages(ctx, kafka.Message{Key: []byte(key), Value: value}); err != nil {
-		return fmt.Errorf("kafka %s: %w", k.w.Topic, err)
+	return k.write(ctx, kafka.Message{Key: []byte(key), Value: value})
+}
+
+// WriteMessage implements MessageWriter: the value with the CloudEvents
+// headers ce_specversion, ce_id, ce_source, ce_type, ce_subject, ce_time
+// (RFC 3339, UTC) and content-type application/json.
+func (k *KafkaWriter) WriteMessage(ctx context.Context, m Message) error {
+	h := func(k, v string) kafka.Header { return kafka.Header{Key: k, Value: []byte(v)} }
+	return k.write(ctx, kafka.Message{Key: []byte(m.Key), Value: m.Value, Headers: []kafka.Header{
+		h("ce_specversion", CloudEventsSpecVersion),
+		h("ce_id", m.ID),
+		h("ce_source", m.Source),
+		h("ce_type", m.Type),
+		h("ce_subject", m.Subject),
+		h("ce_time", m.Time.UTC().Format(time.RFC3339Nano)),
+		h("content-type", "application/json"),
+	}})
+}
+
+func (k *KafkaWriter) write(ctx context.Context, m kafka.Message) error {
+	err := k.w.WriteMessages(ctx, m)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if rejected(err) {
+		return fmt.Errorf("kafka %s: %w: %w", k.w.Topic, ErrRejected, err)
+	}
+	return fmt.Errorf("kafka %s: %w", k.w.Topic, err)
+}
+
+// rejected reports whether a write error is final (the message itself is
+// refused), so that retrying cannot help.
+func rejected(err error) bool {
+	var we kafka.WriteErrors
+	if errors.As(err, &we) {
+		for _, e := range we {
+			if e != nil && rejected(e) {
+				return true
+			}
+		}
+		return false
+	}
+	var tl kafka.MessageTooLargeError
+	return errors.As(err, &tl) || errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.InvalidMessage)
 }
 
 // Close flushes and closes the writer.

@@ -1,21 +1,20 @@
 package publisher
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"log/slog"
-	"math/rand/v2"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/evidence"
 	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/outbox"
 )
 
 // ClipSource returns compressed history; ingest.Ring implements it.
@@ -42,15 +41,33 @@ type Config struct {
 	RetryBase time.Duration
 	// RetryMax caps the retry delay (default 30s).
 	RetryMax time.Duration
-	// DrainTimeout bounds how long Close waits for cases in flight (default 30s).
+	// DrainTimeout bounds how long Close waits for post-rolls and for the
+	// outbox to empty (default 30s).
 	DrainTimeout time.Duration
+	// Outbox is the durable queue a case is written to, with its evidence,
+	// before upload and publish (MaxBytes default 1 GiB, WarnFraction 0.8).
+	// An empty Outbox.Dir means a new temporary directory removed by
+	// Close: cases are then retried while the process runs but are lost
+	// with it. Set Dir for cases to survive a crash or restart.
+	Outbox outbox.Config
 }
+
+// Delivery stages reported to Deps.Hook.
+const (
+	// HookStored: every evidence object of the case is stored and its final
+	// message is in the outbox; it is about to be published.
+	HookStored = "stored"
+	// HookPublished: the broker acknowledged the case; its outbox entry is
+	// about to be removed.
+	HookPublished = "published"
+)
 
 // Deps are the Publisher's collaborators.
 type Deps struct {
 	// Store keeps evidence objects (required).
 	Store evidence.Store
-	// Cases publishes case messages (required).
+	// Cases publishes case messages (required). When it implements
+	// MessageWriter (KafkaWriter does), messages carry CloudEvents headers.
 	Cases CaseWriter
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -58,6 +75,9 @@ type Deps struct {
 	Now func() time.Time
 	// OnPublished is told about every published case (optional).
 	OnPublished func(c *cases.Case)
+	// Hook, for fault tests, is called with a stage (HookStored,
+	// HookPublished) and the case id as delivery passes it (optional).
+	Hook func(stage, caseID string)
 }
 
 // Candidate is a fired rule waiting for its evidence.
@@ -76,19 +96,58 @@ type Candidate struct {
 	Clips ClipSource
 }
 
-// Publisher turns candidates into stored evidence and a published case.
-// Evidence is uploaded first; the case is published only after every upload
-// succeeded. Uploads and publishes are retried with backoff until Close.
+// Stats counts what a Publisher did since New.
+type Stats struct {
+	// Outbox is the queue's depth, age and counters (Refused: cases
+	// refused because the outbox was full).
+	Outbox outbox.Stats
+	// Published cases (acknowledged by the broker).
+	Published uint64
+	// Failed candidates: no evidence could be cut, or the outbox could not
+	// be written for another reason than being full.
+	Failed uint64
+	// Retries of uploads and publishes.
+	Retries uint64
+	// Staged entries: evidence stored, waiting to be published.
+	Staged int
+}
+
+// Publisher turns candidates into evidence and published cases. Accept cuts
+// the clip and snapshot and writes the case with them to the durable outbox.
+// Two goroutines then work from the outbox, oldest entry first: the uploader
+// stores every evidence object not stored yet (recording each in the outbox)
+// and then builds the final message and keeps it in the outbox; the sender
+// publishes the oldest entry once it is staged so (never before all its
+// evidence is stored) and removes it. So evidence keeps being uploaded while
+// the broker is down. Uploads and publishes are retried with exponential
+// backoff and jitter until they succeed or Close gives up; what is left stays
+// in the outbox and is resumed by the next Publisher on the same directory.
 type Publisher struct {
 	cfg    Config
 	deps   Deps
 	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ob     *outbox.Outbox
+	tmpDir string
+
+	acceptCtx, runCtx       context.Context
+	cancelAccept, cancelRun context.CancelFunc
+
+	mu        sync.Mutex
+	closed    bool
+	accepting sync.WaitGroup
+	closeOnce sync.Once
+	drain     chan struct{} // closed by Close once nothing more is accepted
+	upDone    chan struct{} // closed when the uploader ended
+	done      chan struct{} // closed when the sender ended
+	uploaded  chan struct{} // the uploader staged an entry (capacity 1)
+	stagedMu  sync.Mutex
+	staged    map[string]bool // entries whose evidence is stored and message built
+
+	published, failed, retries atomic.Uint64
 }
 
-// New validates the configuration and returns a running Publisher.
+// New validates the configuration, opens the outbox (resuming the entries
+// left in it) and starts delivering.
 func New(cfg Config, deps Deps) (*Publisher, error) {
 	if cfg.Worker == "" {
 		return nil, errors.New("publisher: worker name required")
@@ -112,135 +171,86 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	p := &Publisher{cfg: cfg, deps: deps, log: deps.Logger}
-	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p := &Publisher{cfg: cfg, deps: deps, log: deps.Logger, drain: make(chan struct{}), upDone: make(chan struct{}),
+		done: make(chan struct{}), uploaded: make(chan struct{}, 1), staged: map[string]bool{}}
+	if cfg.Outbox.Dir == "" {
+		dir, err := os.MkdirTemp("", "patrol-outbox-")
+		if err != nil {
+			return nil, fmt.Errorf("publisher: %w", err)
+		}
+		p.tmpDir, cfg.Outbox.Dir = dir, dir
+		p.log.Info("outbox in a temporary directory: queued cases do not survive a restart", "dir", dir)
+	}
+	ob, err := outbox.New(cfg.Outbox, deps.Logger)
+	if err != nil {
+		if p.tmpDir != "" {
+			os.RemoveAll(p.tmpDir)
+		}
+		return nil, fmt.Errorf("publisher: %w", err)
+	}
+	p.ob = ob
+	p.acceptCtx, p.cancelAccept = context.WithCancel(context.Background())
+	p.runCtx, p.cancelRun = context.WithCancel(context.Background())
+	go p.uploader()
+	go p.sender()
 	return p, nil
 }
 
-// Submit hands a candidate over; it returns at once. The case is published
-// after the post-roll has been recorded.
+// Submit hands a candidate over; it returns at once. The case is accepted
+// (written to the outbox) after the post-roll has been recorded; a case that
+// cannot be accepted is logged and counted.
 func (p *Publisher) Submit(c Candidate) {
-	p.wg.Add(1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		p.log.Error("case not accepted: publisher closed", "camera", c.Camera.ID, "rule", c.Rule.ID)
+		return
+	}
+	p.accepting.Add(1)
 	go func() {
-		defer p.wg.Done()
-		if err := p.handle(c); err != nil {
-			p.log.Error("case not published", "camera", c.Camera.ID, "rule", c.Rule.ID, "err", err)
+		defer p.accepting.Done()
+		if err := p.Accept(c); err != nil {
+			p.log.Error("case not accepted", "camera", c.Camera.ID, "rule", c.Rule.ID, "err", err)
 		}
 	}()
 }
 
-// Close stops waiting for post-rolls, publishes what is in flight (bounded by
-// DrainTimeout) and returns when every case goroutine has ended.
+// Stats returns the publisher's counters and its outbox's depth and age.
+func (p *Publisher) Stats() Stats {
+	p.stagedMu.Lock()
+	staged := len(p.staged)
+	p.stagedMu.Unlock()
+	return Stats{Outbox: p.ob.Stats(), Published: p.published.Load(), Failed: p.failed.Load(), Retries: p.retries.Load(), Staged: staged}
+}
+
+// Close waits for the post-rolls of submitted candidates and for the outbox
+// to empty, both bounded by DrainTimeout, then stops delivering. Cases still
+// in a configured outbox directory are delivered after the next start.
 func (p *Publisher) Close() {
-	time.AfterFunc(p.cfg.DrainTimeout, p.cancel)
-	p.wg.Wait()
-	p.cancel()
-}
-
-func (p *Publisher) handle(c Candidate) error {
-	wait := c.ConfirmedAt.Add(p.cfg.PostRoll).Sub(p.deps.Now())
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-p.ctx.Done():
-			t.Stop()
+	p.closeOnce.Do(func() {
+		deadline := time.AfterFunc(p.cfg.DrainTimeout, func() { p.cancelAccept(); p.cancelRun() })
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		p.accepting.Wait()
+		close(p.drain)
+		<-p.upDone
+		<-p.done
+		deadline.Stop()
+		p.cancelAccept()
+		p.cancelRun()
+		st := p.ob.Stats()
+		switch {
+		case st.Entries > 0 && p.tmpDir != "":
+			p.log.Error("cases not delivered and lost with the temporary outbox", "cases", st.Entries)
+		case st.Entries > 0:
+			p.log.Warn("cases left in the outbox; they are delivered after the next start", "cases", st.Entries, "dir", p.ob.Dir())
 		}
-	}
-	cs := &cases.Case{
-		SchemaVersion: cases.SchemaVersion,
-		CaseID:        cases.ID(c.Camera.ID, c.Rule.ID, c.ZoneID, c.TrackID, c.FirstSeen),
-		Event:         cases.EventOpened,
-		Worker:        p.cfg.Worker,
-		Rule:          c.Rule,
-		Camera:        c.Camera,
-		ZoneID:        c.ZoneID,
-		FirstSeen:     c.FirstSeen.UTC(),
-		ConfirmedAt:   c.ConfirmedAt.UTC(),
-		DwellS:        c.ConfirmedAt.Sub(c.FirstSeen).Seconds(),
-		Objects:       c.Objects,
-		Model:         p.cfg.Model,
-	}
-	prefix := fmt.Sprintf("%s/%s/%s/", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID)
-
-	params, units := c.Clips.Range(c.ConfirmedAt.Add(-p.cfg.PreRoll), c.ConfirmedAt.Add(p.cfg.PostRoll))
-	var clip bytes.Buffer
-	if _, err := WriteClip(&clip, params, units); err != nil {
-		return fmt.Errorf("case %s: clip: %w", cs.CaseID, err)
-	}
-	start, end := units[0].Recv.UTC(), units[len(units)-1].Recv.UTC()
-	boxes := make([]Box, len(c.Boxes))
-	for i, b := range c.Boxes {
-		o := c.Objects[min(i, len(c.Objects)-1)]
-		boxes[i] = Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}}
-	}
-	snap, err := Snapshot(&c.Frame, boxes, c.Zone)
-	if err != nil {
-		return fmt.Errorf("case %s: snapshot: %w", cs.CaseID, err)
-	}
-	objs := []struct {
-		kind, name, ctype string
-		data              []byte
-	}{
-		{"clip", "clip.mp4", "video/mp4", clip.Bytes()},
-		{"snapshot", "snapshot.jpg", "image/jpeg", snap},
-	}
-	for _, o := range objs {
-		var st evidence.Stored
-		err := p.retry(func(ctx context.Context) error {
-			var err error
-			st, err = p.deps.Store.Put(ctx, evidence.Object{Key: prefix + o.name, ContentType: o.ctype, Data: o.data})
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("case %s: store %s: %w", cs.CaseID, o.name, err)
+		if err := p.ob.Close(); err != nil {
+			p.log.Warn("outbox close", "err", err)
 		}
-		ev := cases.Evidence{Kind: o.kind, Bucket: st.Bucket, Key: st.Key, SHA256: st.SHA256, Size: st.Size, ContentType: o.ctype}
-		if o.kind == "clip" {
-			ev.Start, ev.End = &start, &end
+		if p.tmpDir != "" {
+			os.RemoveAll(p.tmpDir)
 		}
-		cs.Evidence = append(cs.Evidence, ev)
-	}
-	cs.PublishedAt = p.deps.Now().UTC()
-	if err := cs.Validate(); err != nil {
-		return err
-	}
-	msg, err := json.Marshal(cs)
-	if err != nil {
-		return fmt.Errorf("case %s: encode: %w", cs.CaseID, err)
-	}
-	if err := p.retry(func(ctx context.Context) error { return p.deps.Cases.WriteCase(ctx, c.Camera.ID, msg) }); err != nil {
-		return fmt.Errorf("case %s: publish: %w", cs.CaseID, err)
-	}
-	p.log.Info("case published", "camera", c.Camera.ID, "case", cs.CaseID, "rule", c.Rule.ID,
-		"dwell_s", int(cs.DwellS), "after_confirm", p.deps.Now().Sub(c.ConfirmedAt).Round(time.Millisecond))
-	if p.deps.OnPublished != nil {
-		p.deps.OnPublished(cs)
-	}
-	return nil
-}
-
-// retry runs op until it succeeds or the publisher is closed, backing off
-// exponentially with jitter.
-func (p *Publisher) retry(op func(ctx context.Context) error) error {
-	delay := p.cfg.RetryBase
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
-		err := op(ctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if p.ctx.Err() != nil {
-			return err
-		}
-		p.log.Warn("retrying", "attempt", attempt, "in", delay, "err", err)
-		j := time.Duration(rand.Int64N(int64(delay)/2 + 1))
-		select {
-		case <-time.After(delay/2 + j):
-		case <-p.ctx.Done():
-			return err
-		}
-		delay = min(delay*2, p.cfg.RetryMax)
-	}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/patrol-city/patrol/assets"
 	"github.com/patrol-city/patrol/cases"
@@ -17,6 +18,7 @@ import (
 	"github.com/patrol-city/patrol/health"
 	"github.com/patrol-city/patrol/metrics"
 	"github.com/patrol-city/patrol/models"
+	"github.com/patrol-city/patrol/outbox"
 	"github.com/patrol-city/patrol/pipeline"
 	"github.com/patrol-city/patrol/publisher"
 )
@@ -67,8 +69,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		return nil, err
 	}
 	w.ModelSHA = sha
+	lowest := cfg.Model.ScoreThreshold
+	for _, v := range cfg.Model.ClassThresholds {
+		lowest = min(lowest, v)
+	}
 	det, err := detect.NewDetector(detect.Config{
-		ModelPath: modelPath, ScoreThreshold: float32(cfg.Model.ScoreThreshold), Classes: classes,
+		ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -118,6 +124,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		PreRoll:  cfg.Evidence.PreRoll,
 		PostRoll: cfg.Evidence.PostRoll,
 		Model:    cases.Model{Name: cfg.Model.Name, SHA256: sha},
+		// Durable outbox directory; until the configuration has a field
+		// for it, PATROL_OUTBOX_DIR (unset: a temporary directory).
+		Outbox: outbox.Config{Dir: os.Getenv("PATROL_OUTBOX_DIR")},
 	}, publisher.Deps{Store: store, Cases: cw, Logger: deps.Logger, OnPublished: deps.OnPublished})
 	if err != nil {
 		return nil, err

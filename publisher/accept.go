@@ -1,0 +1,110 @@
+package publisher
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/color"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/outbox"
+)
+
+// Accept waits for the post-roll of c (cut short by Close), cuts its clip
+// and snapshot and writes the case with both to the outbox. When it returns
+// nil the case is on disk (fsynced) and will be delivered, also after a
+// crash when Config.Outbox.Dir is set. When the outbox is full it returns an
+// error wrapping outbox.ErrFull (counted in Stats().Outbox.Refused) and the
+// case is dropped; other failures are counted in Stats().Failed.
+func (p *Publisher) Accept(c Candidate) error {
+	err := p.accept(c)
+	if err != nil && !errors.Is(err, outbox.ErrFull) {
+		p.failed.Add(1)
+	}
+	return err
+}
+
+func (p *Publisher) accept(c Candidate) error {
+	wait := c.ConfirmedAt.Add(p.cfg.PostRoll).Sub(p.deps.Now())
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.acceptCtx.Done():
+			t.Stop()
+		}
+	}
+	if c.Clips == nil {
+		return errors.New("publisher: candidate without clip source")
+	}
+	cs := &cases.Case{
+		SchemaVersion: cases.SchemaVersion,
+		CaseID:        cases.ID(c.Camera.ID, c.Rule.ID, c.ZoneID, c.TrackID, c.FirstSeen),
+		Event:         cases.EventOpened,
+		Worker:        p.cfg.Worker,
+		Rule:          c.Rule,
+		Camera:        c.Camera,
+		ZoneID:        c.ZoneID,
+		FirstSeen:     c.FirstSeen.UTC(),
+		ConfirmedAt:   c.ConfirmedAt.UTC(),
+		DwellS:        c.ConfirmedAt.Sub(c.FirstSeen).Seconds(),
+		Objects:       c.Objects,
+		Model:         p.cfg.Model,
+	}
+	prefix := fmt.Sprintf("%s/%s/%s/", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID)
+
+	params, units := c.Clips.Range(c.ConfirmedAt.Add(-p.cfg.PreRoll), c.ConfirmedAt.Add(p.cfg.PostRoll))
+	var clip bytes.Buffer
+	if _, err := WriteClip(&clip, params, units); err != nil {
+		return fmt.Errorf("case %s: clip: %w", cs.CaseID, err)
+	}
+	start, end := units[0].Recv.UTC(), units[len(units)-1].Recv.UTC()
+	boxes := make([]Box, len(c.Boxes))
+	for i, b := range c.Boxes {
+		o := c.Objects[min(i, len(c.Objects)-1)]
+		boxes[i] = Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}}
+	}
+	snap, err := Snapshot(&c.Frame, boxes, c.Zone)
+	if err != nil {
+		return fmt.Errorf("case %s: snapshot: %w", cs.CaseID, err)
+	}
+	objs := []outbox.Object{
+		{Name: "clip.mp4", Key: prefix + "clip.mp4", ContentType: "video/mp4", Data: clip.Bytes()},
+		{Name: "snapshot.jpg", Key: prefix + "snapshot.jpg", ContentType: "image/jpeg", Data: snap},
+	}
+	for _, o := range objs {
+		// Bucket, sha256 and size are set again from the store's answer
+		// before publishing.
+		sum := sha256.Sum256(o.Data)
+		ev := cases.Evidence{Kind: "clip", Bucket: p.deps.Store.Bucket(), Key: o.Key, SHA256: hex.EncodeToString(sum[:]),
+			Size: int64(len(o.Data)), ContentType: o.ContentType}
+		if o.Name == "clip.mp4" {
+			ev.Start, ev.End = &start, &end
+		} else {
+			ev.Kind = "snapshot"
+		}
+		cs.Evidence = append(cs.Evidence, ev)
+	}
+	// Provisional: set again when the case is published.
+	cs.PublishedAt = p.deps.Now().UTC()
+	if err := cs.Validate(); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(&wireCase{Case: cs, Seq: 1})
+	if err != nil {
+		return fmt.Errorf("case %s: encode: %w", cs.CaseID, err)
+	}
+	if err := cases.ValidateCaseJSON(raw); err != nil {
+		return fmt.Errorf("case %s: %w", cs.CaseID, err)
+	}
+	id, err := p.ob.Enqueue(outbox.Pending{Label: cs.CaseID, Case: raw, Objects: objs})
+	if err != nil {
+		return fmt.Errorf("case %s: %w", cs.CaseID, err)
+	}
+	p.log.Debug("case accepted", "camera", c.Camera.ID, "case", cs.CaseID, "entry", id)
+	return nil
+}
