@@ -12,9 +12,12 @@ import (
 // SchemaVersion is the version of the Case JSON layout.
 const SchemaVersion = 1
 
-// Event kinds of a case.
+// Event kinds of a case: one "opened" when the rule is confirmed, "updated"
+// at an interval while the object stays, one "closed" when it has gone.
 const (
-	EventOpened = "opened"
+	EventOpened  = "opened"
+	EventUpdated = "updated"
+	EventClosed  = "closed"
 )
 
 // Case is one candidate case for a dispatcher to verify.
@@ -38,6 +41,11 @@ type Case struct {
 	Model    Model      `json:"model"`
 	// PublishedAt is when the case was handed to Kafka.
 	PublishedAt time.Time `json:"published_at"`
+	// EventTime is when this event happened: confirmed_at for "opened", the
+	// update or close time otherwise.
+	EventTime time.Time `json:"event_time,omitempty"`
+	// LastSeen is when the object was last seen (updated, closed).
+	LastSeen *time.Time `json:"last_seen,omitempty"`
 }
 
 // Rule names the rule that fired and its city event code.

@@ -50,6 +50,29 @@ type Config struct {
 	EventCodes []EventCode `yaml:"event_codes"`
 	// Timezone of rule schedules, an IANA name (default "Asia/Shanghai").
 	Timezone string `yaml:"timezone"`
+	// DataDir holds the worker's durable state: outbox/ (cases waiting for
+	// upload and publish) and cases/ (open cases) (default "patrol-data").
+	DataDir string `yaml:"data_dir"`
+	// Cases configures the case lifecycle.
+	Cases Lifecycle `yaml:"cases"`
+	// Outbox bounds the durable queue.
+	Outbox Outbox `yaml:"outbox"`
+}
+
+// Lifecycle configures case events after "opened".
+type Lifecycle struct {
+	// UpdateInterval sends "updated" with a fresh snapshot while the object
+	// stays (default 5m).
+	UpdateInterval time.Duration `yaml:"update_interval"`
+	// CloseAfter sends "closed" once the object has been gone this long
+	// (default 2m).
+	CloseAfter time.Duration `yaml:"close_after"`
+}
+
+// Outbox bounds the durable queue of cases.
+type Outbox struct {
+	// MaxBytes refuses new cases beyond this size (default 1 GiB).
+	MaxBytes int64 `yaml:"max_bytes"`
 }
 
 // Monitoring configures camera health events and the metrics endpoint.
@@ -244,6 +267,14 @@ func (c *Config) ApplyDefaults() {
 		if cam.Transport == "" {
 			cam.Transport = DefaultTransport
 		}
+	}
+	if c.DataDir == "" {
+		c.DataDir = "patrol-data"
+	}
+	setDur(&c.Cases.UpdateInterval, 5*time.Minute)
+	setDur(&c.Cases.CloseAfter, 2*time.Minute)
+	if c.Outbox.MaxBytes == 0 {
+		c.Outbox.MaxBytes = 1 << 30
 	}
 	if c.Timezone == "" {
 		c.Timezone = "Asia/Shanghai"

@@ -157,6 +157,12 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		fe.add("timezone", "unknown time zone %q", c.Timezone)
 	}
+	if c.Cases.UpdateInterval < time.Second || c.Cases.CloseAfter < time.Second {
+		fe.add("cases.update_interval", "update_interval and close_after must be at least 1s")
+	}
+	if c.Outbox.MaxBytes < 1<<20 {
+		fe.add("outbox.max_bytes", "must be at least 1 MiB")
+	}
 	mo := c.Monitoring
 	if mo.StallTimeout < time.Second {
 		fe.add("monitoring.stall_timeout", "must be at least 1s")

@@ -154,6 +154,7 @@ func demoConfig(url string, cfg Config, brokers []string) *config.Config {
 		Kafka:      config.Kafka{Brokers: brokers},
 		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
 		Evidence:   config.Evidence{Kind: "dir", Dir: filepath.Join(cfg.DataDir, "evidence")},
+		DataDir:    cfg.DataDir,
 	}
 	c.ApplyDefaults()
 	return c

@@ -55,6 +55,7 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
 		Monitoring: config.Monitoring{OfflineAfter: 2, StallTimeout: 3 * time.Second, MetricsAddress: "127.0.0.1:0"},
 	}
+	cfg.DataDir = t.TempDir()
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -172,6 +173,7 @@ func TestPictureHealthEvents(t *testing.T) {
 			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
 		Monitoring: config.Monitoring{FrozenAfter: after, CoveredAfter: after, MetricsAddress: "127.0.0.1:0"},
 	}
+	cfg.DataDir = t.TempDir()
 	cfg.ApplyDefaults()
 	from := topicEnd(t, broker, cfg.Kafka.HealthTopic)
 	ctx, cancel := context.WithCancel(context.Background())

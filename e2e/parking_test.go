@@ -74,6 +74,7 @@ func runParking(t *testing.T, codec media.Codec) {
 			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
 		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
 	}
+	cfg.DataDir = t.TempDir()
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

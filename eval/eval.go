@@ -157,6 +157,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer os.RemoveAll(tmp)
 	wcfg.Evidence.Dir = tmp
+	wcfg.DataDir = tmp
 	wcfg.ApplyDefaults()
 	if err := wcfg.Validate(); err != nil {
 		return nil, err

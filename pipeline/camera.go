@@ -37,6 +37,7 @@ type cameraWorker struct {
 	picMu     sync.Mutex
 	picProbs  map[picture.Problem]bool
 	lastState ingest.State // used by the ingest Run goroutine only
+	book      *caseBook    // open cases; used by the analysing goroutine only
 }
 
 // report sends a health event when a sink is configured.
@@ -136,6 +137,9 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		return nil, err
 	}
 	w.cam = cam
+	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID); err != nil {
+		return nil, err
+	}
 	for _, zc := range cc.Zones {
 		z := detect.Zone{ID: zc.ID}
 		var poly [][2]float64
@@ -176,11 +180,18 @@ func (w *cameraWorker) process(f media.Frame) {
 	for _, zr := range w.zones {
 		for _, rr := range zr.rules {
 			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
+				if c := w.book.find(ev); c != nil {
+					// The case is already open (a restart, or the rule
+					// firing again for the same object): continue it.
+					c.TrackID, w.book.dirty = ev.TrackID, true
+					continue
+				}
 				w.fired.Add(1)
 				w.submit(f, zr, rr, ev)
 			}
 		}
 	}
+	w.advanceCases(f, tracks)
 }
 
 func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
@@ -197,6 +208,13 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 	}
 	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
 		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
+	w.book.open = append(w.book.open, &openCase{
+		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
+		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
+		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
+		Seq: 1, Objects: caseObjs,
+	})
+	w.book.dirty = true
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule:        w.caseRule(rr.cfg),
 		Camera:      caseCamera(w.cfg),

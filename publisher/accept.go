@@ -29,6 +29,18 @@ func (p *Publisher) Accept(c Candidate) error {
 }
 
 func (p *Publisher) accept(c Candidate) error {
+	if c.Event == "" {
+		c.Event = cases.EventOpened
+	}
+	if c.Seq == 0 {
+		c.Seq = 1
+	}
+	if c.At.IsZero() {
+		c.At = c.ConfirmedAt
+	}
+	if c.Event != cases.EventOpened {
+		return p.acceptLater(c)
+	}
 	wait := c.ConfirmedAt.Add(p.cfg.PostRoll).Sub(p.deps.Now())
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -54,6 +66,10 @@ func (p *Publisher) accept(c Candidate) error {
 		DwellS:        c.ConfirmedAt.Sub(c.FirstSeen).Seconds(),
 		Objects:       c.Objects,
 		Model:         p.cfg.Model,
+		EventTime:     c.At.UTC(),
+	}
+	if c.CaseID != "" {
+		cs.CaseID = c.CaseID
 	}
 	prefix := fmt.Sprintf("%s/%s/%s/", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID)
 
@@ -94,7 +110,7 @@ func (p *Publisher) accept(c Candidate) error {
 	if err := cs.Validate(); err != nil {
 		return err
 	}
-	raw, err := json.Marshal(&wireCase{Case: cs, Seq: 1})
+	raw, err := json.Marshal(&wireCase{Case: cs, Seq: c.Seq})
 	if err != nil {
 		return fmt.Errorf("case %s: encode: %w", cs.CaseID, err)
 	}
@@ -106,5 +122,51 @@ func (p *Publisher) accept(c Candidate) error {
 		return fmt.Errorf("case %s: %w", cs.CaseID, err)
 	}
 	p.log.Debug("case accepted", "camera", c.Camera.ID, "case", cs.CaseID, "entry", id)
+	return nil
+}
+
+// acceptLater enqueues an "updated" or "closed" event of an open case: the
+// case as opened, the event time, and a fresh snapshot as its evidence.
+func (p *Publisher) acceptLater(c Candidate) error {
+	if c.CaseID == "" {
+		return errors.New("publisher: later case event without case id")
+	}
+	lastSeen := c.LastSeen.UTC()
+	cs := &cases.Case{
+		SchemaVersion: cases.SchemaVersion, CaseID: c.CaseID, Event: c.Event, Worker: p.cfg.Worker,
+		Rule: c.Rule, Camera: c.Camera, ZoneID: c.ZoneID,
+		FirstSeen: c.FirstSeen.UTC(), ConfirmedAt: c.ConfirmedAt.UTC(),
+		DwellS:  c.LastSeen.Sub(c.FirstSeen).Seconds(),
+		Objects: c.Objects, Model: p.cfg.Model, EventTime: c.At.UTC(), LastSeen: &lastSeen,
+	}
+	var boxes []Box
+	if c.Event == cases.EventUpdated {
+		for i, b := range c.Boxes {
+			o := c.Objects[min(i, len(c.Objects)-1)]
+			boxes = append(boxes, Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}})
+		}
+	}
+	snap, err := Snapshot(&c.Frame, boxes, c.Zone)
+	if err != nil {
+		return fmt.Errorf("case %s: snapshot: %w", cs.CaseID, err)
+	}
+	name := fmt.Sprintf("snapshot-%d-%s.jpg", c.Seq, c.Event)
+	key := fmt.Sprintf("%s/%s/%s/%s", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID, name)
+	sum := sha256.Sum256(snap)
+	cs.Evidence = []cases.Evidence{{Kind: "snapshot", Bucket: p.deps.Store.Bucket(), Key: key,
+		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(snap)), ContentType: "image/jpeg"}}
+	cs.PublishedAt = p.deps.Now().UTC()
+	raw, err := json.Marshal(&wireCase{Case: cs, Seq: c.Seq})
+	if err != nil {
+		return fmt.Errorf("case %s: encode: %w", cs.CaseID, err)
+	}
+	if err := cases.ValidateCaseJSON(raw); err != nil {
+		return fmt.Errorf("case %s: %w", cs.CaseID, err)
+	}
+	_, err = p.ob.Enqueue(outbox.Pending{Label: fmt.Sprintf("%s-%d", cs.CaseID, c.Seq), Case: raw,
+		Objects: []outbox.Object{{Name: name, Key: key, ContentType: "image/jpeg", Data: snap}}})
+	if err != nil {
+		return fmt.Errorf("case %s: %w", cs.CaseID, err)
+	}
 	return nil
 }

@@ -71,7 +71,7 @@ func caseMessage(w *wireCase, value []byte) Message {
 		Source:  SourcePrefix + url.PathEscape(w.Worker),
 		Type:    CaseEventTypePrefix + w.Event,
 		Subject: w.CaseID,
-		Time:    w.ConfirmedAt,
+		Time:    eventTime(w.Case),
 	}
 }
 
@@ -81,4 +81,12 @@ func (p *Publisher) write(ctx context.Context, m Message) error {
 		return mw.WriteMessage(ctx, m)
 	}
 	return p.deps.Cases.WriteCase(ctx, m.Key, m.Value)
+}
+
+// eventTime is ce_time: the event's own time, confirmed_at for "opened".
+func eventTime(c *cases.Case) time.Time {
+	if !c.EventTime.IsZero() {
+		return c.EventTime
+	}
+	return c.ConfirmedAt
 }

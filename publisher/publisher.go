@@ -93,7 +93,19 @@ type Candidate struct {
 	// Frame is the picture at confirmation; Boxes are drawn on its snapshot.
 	Frame media.Image
 	Boxes []image.Rectangle
+	// Clips is the camera's history; required for "opened" (the clip).
 	Clips ClipSource
+	// Event is cases.EventOpened (default), EventUpdated or EventClosed.
+	// Later events carry only a fresh snapshot.
+	Event string
+	// CaseID of a later event (default for "opened": derived by cases.ID).
+	CaseID string
+	// Seq is the per-case sequence number (default 1).
+	Seq int
+	// At is when a later event happened (default ConfirmedAt).
+	At time.Time
+	// LastSeen is when the object was last seen (later events).
+	LastSeen time.Time
 }
 
 // Stats counts what a Publisher did since New.

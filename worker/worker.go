@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"path/filepath"
 
 	"github.com/patrol-city/patrol/assets"
 	"github.com/patrol-city/patrol/cases"
@@ -124,9 +124,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		PreRoll:  cfg.Evidence.PreRoll,
 		PostRoll: cfg.Evidence.PostRoll,
 		Model:    cases.Model{Name: cfg.Model.Name, SHA256: sha},
-		// Durable outbox directory; until the configuration has a field
-		// for it, PATROL_OUTBOX_DIR (unset: a temporary directory).
-		Outbox: outbox.Config{Dir: os.Getenv("PATROL_OUTBOX_DIR")},
+		// Durable outbox: cases survive a crash between acceptance and
+		// publication.
+		Outbox: outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), MaxBytes: cfg.Outbox.MaxBytes},
 	}, publisher.Deps{Store: store, Cases: cw, Logger: deps.Logger, OnPublished: deps.OnPublished})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/patrol-city/patrol/assets"
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/scenes"
+	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/worker"
+)
+
+// TestCaseLifecycleAcrossRestart: a car parked through two update intervals
+// and then leaving yields exactly opened, updated, updated, closed for one
+// case_id on the real Kafka, although the worker is stopped and a new one
+// started (same data directory) in the middle.
+func TestCaseLifecycleAcrossRestart(t *testing.T) {
+	broker, s3cfg := services(t)
+	mirror := assetMirror(t)
+	sc, err := scenes.Load("lifecycle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sim.SceneStream(sc, mirror, media.H264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Loops = 1
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	camID := fmt.Sprintf("e2e-lifecycle-%d", rand.Uint32())
+	data := t.TempDir()
+	cfg := &config.Config{
+		Worker: "e2e",
+		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam"), Zones: []config.Zone{{ID: "no-parking", Rules: []string{"illegal-parking"},
+			Polygon: [][]float64{{0.02, 0.5}, {0.98, 0.5}, {0.98, 0.93}, {0.02, 0.93}}}}}},
+		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck"}, MinDwell: 6 * time.Second}},
+		Kafka: config.Kafka{Brokers: []string{broker}},
+		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
+			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 3 * time.Second, PostRoll: 2 * time.Second},
+		Monitoring: config.Monitoring{MetricsAddress: "off"},
+		Cases:      config.Lifecycle{UpdateInterval: 9 * time.Second, CloseAfter: 5 * time.Second},
+		DataDir:    data,
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	from := topicEnd(t, broker, cfg.Kafka.CasesTopic)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	run := func(d time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.Add("cam", st); err != nil {
+		t.Fatal(err)
+	}
+	run(22 * time.Second) // opened (~10 s), updated (~19 s), then stopped
+	t.Log("worker restarted")
+	run(22 * time.Second) // updated (~28 s), closed (~40 s)
+
+	type ev struct {
+		id, event string
+		seq       int
+	}
+	var got []ev
+	for _, m := range readMessages(t, broker, cfg.Kafka.CasesTopic, from, 3*time.Second) {
+		if string(m.Key) != camID {
+			continue
+		}
+		if err := cases.ValidateCaseJSON(m.Value); err != nil {
+			t.Fatalf("case event fails the schema: %v", err)
+		}
+		var c struct {
+			cases.Case
+			Seq int `json:"seq"`
+		}
+		if err := json.Unmarshal(m.Value, &c); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev{c.CaseID, c.Event, c.Seq})
+	}
+	t.Logf("events: %+v", got)
+	want := []string{cases.EventOpened, cases.EventUpdated, cases.EventUpdated, cases.EventClosed}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %v", len(got), want)
+	}
+	for i, g := range got {
+		if g.event != want[i] || g.seq != i+1 || g.id != got[0].id {
+			t.Errorf("event %d = %+v, want %s seq %d of case %s", i, g, want[i], i+1, got[0].id)
+		}
+	}
+}
