@@ -25,6 +25,7 @@ commands:
   demo     run the whole pipeline on a simulated camera with embedded Kafka
   sim      serve simulated cameras over RTSP
   models   pull or list detection models
+  bench    measure patrol's CPU and memory (bench ingest)
 
 Run 'patrol <command> -h' for a command's flags.
 `
@@ -47,6 +48,8 @@ func main() {
 		err = cmdSim(ctx, args)
 	case "models":
 		err = cmdModels(ctx, args)
+	case "bench":
+		err = cmdBench(ctx, args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/patrol-city/patrol/bench"
+)
+
+const benchUsage = `usage: patrol bench <benchmark> [flags]
+
+benchmarks:
+  ingest   CPU and memory of N cameras decoding key frames only vs all frames
+
+Run 'patrol bench <benchmark> -h' for its flags.`
+
+// cmdBench runs one of patrol's benchmarks. "sim-synthetic" is the hidden
+// simulator process that "bench ingest" starts.
+func cmdBench(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, benchUsage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "ingest":
+		return cmdBenchIngest(ctx, args[1:])
+	case "sim-synthetic":
+		return cmdSimSynthetic(ctx, args[1:])
+	case "-h", "--help", "help":
+		fmt.Println(benchUsage)
+		return nil
+	}
+	return fmt.Errorf("unknown benchmark %q\n\n%s", args[0], benchUsage)
+}
+
+// cmdBenchIngest runs bench.Ingest against a simulator in a child process
+// and prints a table followed by one JSON line.
+func cmdBenchIngest(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	cameras := fs.Int("cameras", 16, "number of simulated cameras")
+	dur := fs.Duration("duration", 60*time.Second, "measured window per decode mode")
+	warmup := fs.Duration("warmup", 3*time.Second, "warm-up before each window")
+	width := fs.Int("width", 1920, "picture width")
+	height := fs.Int("height", 1080, "picture height")
+	fps := fs.Int("fps", 25, "frame rate")
+	gop := fs.Int("gop", 50, "key-frame interval in frames")
+	bitrate := fs.Int("bitrate", 4_000_000, "simulated stream bit rate in bits/s")
+	interval := fs.Duration("interval", time.Second, "detection interval of each camera")
+	modes := fs.String("modes", "keyframes,all", "comma-separated decode modes to measure: keyframes, all")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	level := fs.String("log-level", "info", "progress log level: debug, info, warn or error (cameras log at warn)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary for the simulator: %w", err)
+	}
+	log := newLogger(*level)
+	camLevel := slog.LevelWarn
+	if *level == "debug" {
+		camLevel = slog.LevelDebug
+	}
+	camLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: camLevel}))
+	cfg := bench.IngestConfig{
+		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
+		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Interval: *interval,
+		Modes:    splitList(*modes),
+		SpawnSim: bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
+		Logger:   log, CameraLogger: camLog,
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.Ingest(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	line, err := json.Marshal(res)
+	if err != nil {
+		return errors.Join(errors.New("encode result"), err)
+	}
+	_, err = fmt.Printf("%s\n", line)
+	return err
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
