@@ -19,6 +19,7 @@ const benchUsage = `usage: patrol bench <benchmark> [flags]
 
 benchmarks:
   ingest   CPU and memory of N cameras decoding key frames only vs all frames
+  detect   inferences per second of the detection model on this machine
 
 Run 'patrol bench <benchmark> -h' for its flags.`
 
@@ -32,6 +33,8 @@ func cmdBench(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "ingest":
 		return cmdBenchIngest(ctx, args[1:])
+	case "detect":
+		return cmdBenchDetect(ctx, args[1:])
 	case "sim-synthetic":
 		return cmdSimSynthetic(ctx, args[1:])
 	case "-h", "--help", "help":
@@ -115,4 +118,26 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// cmdBenchDetect times the detector and prints one JSON line.
+func cmdBenchDetect(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench detect", flag.ContinueOnError)
+	runs := fs.Int("runs", 100, "timed inferences")
+	threads := fs.Int("threads", 0, "OpenCV threads (0: OpenCV's choice)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, err := bench.Detect(ctx, bench.DetectConfig{Runs: *runs, Threads: *threads})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %.1f inferences/s, mean %.1f ms, p50 %.1f ms, p95 %.1f ms; batched: %s\n",
+		r.Model, r.InferencesPerSec, r.LatencyMeanMS, r.LatencyP50MS, r.LatencyP95MS, r.Batched)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
 }

@@ -25,7 +25,8 @@ commands:
   demo     run the whole pipeline on a simulated camera with embedded Kafka
   sim      serve simulated cameras over RTSP
   models   pull or list detection models
-  bench    measure patrol's CPU and memory (bench ingest)
+  eval     measure precision, recall and alarm error on the scripted scene suite
+  bench    measure patrol's CPU and memory (bench ingest, bench detect)
 
 Run 'patrol <command> -h' for a command's flags.
 `
@@ -50,6 +51,8 @@ func main() {
 		err = cmdModels(ctx, args)
 	case "bench":
 		err = cmdBench(ctx, args)
+	case "eval":
+		err = cmdEval(ctx, args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
