@@ -134,6 +134,8 @@ type CameraStats struct {
 	Inferences uint64
 	Skipped    uint64
 	Fired      uint64
+	// DetectWait is the total time pictures waited for the shared detector.
+	DetectWait time.Duration
 	// State is the connection state; Picture the picture state (ok, frozen,
 	// covered).
 	State, Reason, Picture string
@@ -145,10 +147,12 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 	for _, w := range p.cameras {
 		st, reason := w.cam.State()
 		replaced, tooSoon := p.pool.dropped(w.idx)
+		wait, _ := p.pool.wait(w.idx)
 		out[w.cfg.ID] = CameraStats{
 			Ingest:     w.cam.Stats(),
 			Inferences: w.inferences.Load(),
 			Skipped:    replaced + tooSoon,
+			DetectWait: wait,
 			Fired:      w.fired.Load(),
 			State:      string(st),
 			Reason:     reason,

@@ -29,11 +29,14 @@ type pool struct {
 }
 
 type slot struct {
-	pending  *media.Frame
-	busy     bool
-	lastTake time.Time // receive time of the last accepted picture
-	replaced atomic.Uint64
-	tooSoon  atomic.Uint64
+	pending   *media.Frame
+	pendingAt time.Time // when the pending picture was offered
+	waitNanos atomic.Int64
+	taken     atomic.Uint64
+	busy      bool
+	lastTake  time.Time // receive time of the last accepted picture
+	replaced  atomic.Uint64
+	tooSoon   atomic.Uint64
 }
 
 func newPool(cameras int, interval time.Duration, process func(int, media.Frame)) *pool {
@@ -55,7 +58,7 @@ func (p *pool) offer(cam int, f media.Frame) {
 		s.replaced.Add(1)
 	}
 	s.lastTake = f.Recv
-	s.pending = &f
+	s.pending, s.pendingAt = &f, time.Now()
 	p.cond.Signal()
 }
 
@@ -73,6 +76,8 @@ func (p *pool) take() (int, media.Frame, bool) {
 			s := &p.slots[cam]
 			if s.pending != nil && !s.busy {
 				f := *s.pending
+				s.waitNanos.Add(int64(time.Since(s.pendingAt)))
+				s.taken.Add(1)
 				s.pending, s.busy = nil, true
 				p.next = (cam + 1) % n
 				return cam, f, true
@@ -112,4 +117,10 @@ func (p *pool) close() {
 // while waiting, and arrived sooner than the detection interval.
 func (p *pool) dropped(cam int) (replaced, tooSoon uint64) {
 	return p.slots[cam].replaced.Load(), p.slots[cam].tooSoon.Load()
+}
+
+// wait returns how long camera cam's pictures waited in the pool in total,
+// and how many were taken.
+func (p *pool) wait(cam int) (time.Duration, uint64) {
+	return time.Duration(p.slots[cam].waitNanos.Load()), p.slots[cam].taken.Load()
 }

@@ -81,8 +81,9 @@ func TestPoolFairUnderOverload(t *testing.T) {
 	for cam := 0; cam < cams; cam++ {
 		got := float64(inferences[cam].Load())
 		replaced, tooSoon := p.dropped(cam)
-		t.Logf("camera %d: offered %d, inferences %.0f, dropped %d (replaced %d, too soon %d)",
-			cam, offered[cam], got, replaced+tooSoon, replaced, tooSoon)
+		wait, taken := p.wait(cam)
+		t.Logf("camera %d: offered %d, inferences %.0f, dropped %d (replaced %d, too soon %d), mean wait in the pool %v",
+			cam, offered[cam], got, replaced+tooSoon, replaced, tooSoon, (wait / time.Duration(max(taken, 1))).Round(time.Millisecond))
 		if got < want*0.8 || got > want*1.2 {
 			t.Errorf("camera %d: %.0f inferences in %v, want %.0f ± 20 %%", cam, got, run, want)
 		}
