@@ -188,6 +188,12 @@ type Ingest struct {
 	BackoffBase time.Duration `yaml:"backoff_base"`
 	// BackoffMax caps the reconnect delay (default 30s).
 	BackoffMax time.Duration `yaml:"backoff_max"`
+	// MotionGate skips inference while the picture has not changed in the
+	// camera's zones, keeping tracks and dwell timers alive (default off).
+	MotionGate bool `yaml:"motion_gate"`
+	// MaxInferInterval runs inference at least this often when the motion
+	// gate is on (default 5s).
+	MaxInferInterval time.Duration `yaml:"max_infer_interval"`
 }
 
 // Kafka configures case publishing.
@@ -311,6 +317,7 @@ func (c *Config) ApplyDefaults() {
 	setDur(&in.BufferDuration, DefaultBufferDuration)
 	setDur(&in.BackoffBase, DefaultBackoffBase)
 	setDur(&in.BackoffMax, DefaultBackoffMax)
+	setDur(&in.MaxInferInterval, 5*time.Second)
 	if in.BufferBytes == 0 {
 		in.BufferBytes = DefaultBufferBytes
 	}

@@ -40,6 +40,8 @@ type Config struct {
 	MinDwell time.Duration
 	// Logger defaults to a logger that discards below warnings.
 	Logger *slog.Logger
+	// MotionGate turns on the pipeline's motion gating (default off).
+	MotionGate bool
 }
 
 // Rules is the evaluation rule set: scenes name these ids.
@@ -156,6 +158,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	wcfg.Ingest.MotionGate = cfg.MotionGate
 	wcfg.Evidence.Dir = tmp
 	wcfg.DataDir = tmp
 	wcfg.ApplyDefaults()
@@ -190,7 +193,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	return score(scs, starts, col.cases, cfg.MinDwell), nil
+	rep := score(scs, starts, col.cases, cfg.MinDwell)
+	for _, st := range w.Pipeline().Stats() {
+		rep.Inferences += st.Inferences
+		rep.Gated += st.Gated
+	}
+	return rep, nil
 }
 
 // sortedCases returns the cases of one camera by confirmation time.

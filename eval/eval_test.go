@@ -31,3 +31,28 @@ func TestSuite(t *testing.T) {
 		t.Fatalf("precision %.3f recall %.3f median alarm error %.1fs; want 1, 1, <= 3", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
 	}
 }
+
+// TestSuiteMotionGate runs part of the suite with the motion gate on: the
+// same cases, fewer inferences.
+func TestSuiteMotionGate(t *testing.T) {
+	mirror := os.Getenv(assets.MirrorEnv)
+	if mirror == "" {
+		mirror = filepath.Join("..", "..", "shared")
+	}
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()},
+		MotionGate: true, Scenes: []string{"eval-parked-long", "eval-passing", "eval-occluded", "eval-parked-short"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	if rep.Precision != 1 || rep.Recall != 1 || rep.AlarmErrorMedianS > 3 {
+		t.Fatalf("with the motion gate: precision %.3f recall %.3f median alarm error %.1fs", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
+	}
+	if rep.Gated == 0 {
+		t.Fatalf("the motion gate skipped no inference (%d inferences)", rep.Inferences)
+	}
+}

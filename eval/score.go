@@ -37,6 +37,10 @@ type Report struct {
 	AlarmErrorMaxS     float64        `json:"alarm_error_max_s"`
 	DurationS          float64        `json:"duration_s,omitempty"`
 	FalseAlarmsByScene map[string]int `json:"false_alarms_by_scene,omitempty"`
+	// Inferences run and frames Gated (kept from the detector by the motion
+	// gate) over the whole run.
+	Inferences uint64 `json:"inferences"`
+	Gated      uint64 `json:"gated_frames"`
 }
 
 func score(scs []*sim.Scene, starts map[string]time.Time, all []received, minDwell time.Duration) *Report {

@@ -36,8 +36,10 @@ type cameraWorker struct {
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
 	picProbs  map[picture.Problem]bool
-	lastState ingest.State // used by the ingest Run goroutine only
-	book      *caseBook    // open cases; used by the analysing goroutine only
+	lastState ingest.State       // used by the ingest Run goroutine only
+	book      *caseBook          // open cases; used by the analysing goroutine only
+	gate      *detect.MotionGate // nil when motion gating is off
+	gated     atomic.Uint64      // inferences skipped by the motion gate
 }
 
 // report sends a health event when a sink is configured.
@@ -140,6 +142,19 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID); err != nil {
 		return nil, err
 	}
+	if p.cfg.Ingest.MotionGate {
+		var zones []detect.Zone
+		for _, zc := range cc.Zones {
+			z := detect.Zone{ID: zc.ID}
+			for _, pt := range zc.Polygon {
+				z.Polygon = append(z.Polygon, detect.Point{X: pt[0], Y: pt[1]})
+			}
+			zones = append(zones, z)
+		}
+		if w.gate, err = detect.NewMotionGate(detect.MotionConfig{MaxInterval: p.cfg.Ingest.MaxInferInterval}, zones); err != nil {
+			return nil, err
+		}
+	}
 	for _, zc := range cc.Zones {
 		z := detect.Zone{ID: zc.ID}
 		var poly [][2]float64
@@ -170,13 +185,19 @@ func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
 
 func (w *cameraWorker) process(f media.Frame) {
 	w.checkPicture(f)
-	dets, err := w.p.detect(&f.Image)
-	if err != nil {
-		w.log.Warn("detection failed", "err", err)
-		return
+	var tracks []*detect.Track
+	if w.skipInference(f) {
+		w.gated.Add(1)
+		tracks = w.tracker.Hold(f.Recv)
+	} else {
+		dets, err := w.p.detect(&f.Image)
+		if err != nil {
+			w.log.Warn("detection failed", "err", err)
+			return
+		}
+		w.inferences.Add(1)
+		tracks = w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
 	}
-	w.inferences.Add(1)
-	tracks := w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
 	for _, zr := range w.zones {
 		for _, rr := range zr.rules {
 			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
@@ -269,4 +290,17 @@ func (w *cameraWorker) caseRule(rc config.Rule) cases.Rule {
 		r.Category, r.CategoryName, r.Subcategory = e.Category, e.CategoryName, e.Subcategory
 	}
 	return r
+}
+
+// skipInference asks the motion gate whether the picture changed in the
+// zones since the last inference (always false without a gate).
+func (w *cameraWorker) skipInference(f media.Frame) bool {
+	if w.gate == nil {
+		return false
+	}
+	changed, err := w.gate.Changed(f.BGR, f.Width, f.Height)
+	if err != nil {
+		return false
+	}
+	return !w.gate.ShouldInfer(changed, f.Recv)
 }

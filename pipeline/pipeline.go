@@ -132,8 +132,10 @@ func (p *Pipeline) Camera(id string) *ingest.Camera {
 type CameraStats struct {
 	Ingest     ingest.Stats
 	Inferences uint64
-	Skipped    uint64
-	Fired      uint64
+	// Gated counts frames the motion gate kept from the detector.
+	Gated   uint64
+	Skipped uint64
+	Fired   uint64
 	// DetectWait is the total time pictures waited for the shared detector.
 	DetectWait time.Duration
 	// State is the connection state; Picture the picture state (ok, frozen,
@@ -151,6 +153,7 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 		out[w.cfg.ID] = CameraStats{
 			Ingest:     w.cam.Stats(),
 			Inferences: w.inferences.Load(),
+			Gated:      w.gated.Load(),
 			Skipped:    replaced + tooSoon,
 			DetectWait: wait,
 			Fired:      w.fired.Load(),
