@@ -81,16 +81,24 @@ type Object struct {
 
 // Evidence is one stored evidence object.
 type Evidence struct {
-	// Kind is "clip" or "snapshot".
-	Kind        string `json:"kind"`
+	// Kind is "clip", "snapshot" or "manifest".
+	Kind string `json:"kind"`
+	// Role is "confirmation", "arrival" or "first_sight" (the manifest has
+	// none).
+	Role string `json:"role,omitempty"`
+	// Annotated is true for snapshots with boxes and zone drawn.
+	Annotated   bool   `json:"annotated,omitempty"`
 	Bucket      string `json:"bucket"`
 	Key         string `json:"key"`
 	SHA256      string `json:"sha256"`
 	Size        int64  `json:"size"`
 	ContentType string `json:"content_type"`
-	// Start and End bound the clip's content (clips only).
+	// Start and End bound the object's content in time (clips, snapshots).
 	Start *time.Time `json:"start,omitempty"`
 	End   *time.Time `json:"end,omitempty"`
+	// URL is a presigned GET address, when evidence.presign_expiry is set;
+	// it expires, bucket and key stay authoritative.
+	URL string `json:"url,omitempty"`
 }
 
 // Model identifies the detector that saw the object.

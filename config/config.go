@@ -225,6 +225,9 @@ type Evidence struct {
 	PreRoll time.Duration `yaml:"pre_roll"`
 	// PostRoll is the clip length after confirmation (default 5s).
 	PostRoll time.Duration `yaml:"post_roll"`
+	// PresignExpiry, when set, puts a presigned GET URL valid this long in
+	// every evidence object of a case (kind s3; at most 7 days; default off).
+	PresignExpiry time.Duration `yaml:"presign_expiry"`
 }
 
 // Load reads, expands, parses, defaults and validates a configuration file.

@@ -71,7 +71,8 @@ func runParking(t *testing.T, codec media.Codec) {
 			Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: minDwell}},
 		Kafka: config.Kafka{Brokers: []string{broker}},
 		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
+			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 5 * time.Second, PostRoll: 3 * time.Second,
+			PresignExpiry: time.Hour},
 		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
 	}
 	cfg.DataDir = t.TempDir()
@@ -148,6 +149,7 @@ func runParking(t *testing.T, codec media.Codec) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkPack(t, c, store)
 	for _, ev := range c.Evidence {
 		data, err := store.Get(context.Background(), ev.Key)
 		if err != nil {
@@ -157,10 +159,10 @@ func runParking(t *testing.T, codec media.Codec) {
 		if hex.EncodeToString(sum[:]) != ev.SHA256 || int64(len(data)) != ev.Size {
 			t.Fatalf("evidence %s: sha256/size differ from the case", ev.Key)
 		}
-		if ev.Kind == "clip" {
+		if ev.Kind == "clip" && ev.Role == "confirmation" {
 			checkClip(t, data, c, cfg, codec)
 		}
-		if ev.Kind == "snapshot" {
+		if ev.Kind == "snapshot" && ev.Role == "confirmation" {
 			img, err := gocv.IMDecode(data, gocv.IMReadColor)
 			if err != nil || img.Empty() || img.Cols() != truth.Size[0] {
 				t.Fatalf("snapshot does not decode to the frame size: %v", err)
@@ -197,7 +199,7 @@ func checkClip(t *testing.T, data []byte, c cases.Case, cfg *config.Config, code
 	dur := time.Duration(ticks) * time.Second / time.Duration(tr.TimeScale)
 	var clip *cases.Evidence
 	for i := range c.Evidence {
-		if c.Evidence[i].Kind == "clip" {
+		if c.Evidence[i].Kind == "clip" && c.Evidence[i].Role == "confirmation" {
 			clip = &c.Evidence[i]
 		}
 	}
@@ -241,4 +243,60 @@ func boxIoU(a, b [4]float64) float64 {
 	}
 	inter := (x2 - x1) * (y2 - y1)
 	return inter / (a[2]*a[3] + b[2]*b[3] - inter)
+}
+
+// checkPack checks the evidence pack: a confirmation clip, clean and
+// annotated snapshots at first sight and at confirmation, a manifest that
+// lists every other object with its sha256, and presigned URLs that work.
+func checkPack(t *testing.T, c cases.Case, store *evidence.S3) {
+	t.Helper()
+	have := map[string]cases.Evidence{}
+	for _, ev := range c.Evidence {
+		have[fmt.Sprintf("%s/%s/%v", ev.Kind, ev.Role, ev.Annotated)] = ev
+		if ev.URL == "" {
+			t.Errorf("evidence %s has no presigned URL", ev.Key)
+		} else if body := httpGet(t, ev.URL); len(body) != int(ev.Size) {
+			t.Errorf("presigned URL of %s gave %d bytes, want %d", ev.Key, len(body), ev.Size)
+		}
+	}
+	for _, want := range []string{"clip/confirmation/false", "snapshot/confirmation/true", "snapshot/confirmation/false",
+		"snapshot/first_sight/true", "snapshot/first_sight/false", "manifest//false"} {
+		if _, ok := have[want]; !ok {
+			t.Errorf("evidence pack lacks %s (has %v)", want, keys(have))
+		}
+	}
+	raw, err := store.Get(context.Background(), have["manifest//false"].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		CaseID  string `json:"case_id"`
+		Objects []struct {
+			Key, SHA256 string
+			Size        int64
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.CaseID != c.CaseID || len(m.Objects) != len(c.Evidence)-1 {
+		t.Fatalf("manifest of %s lists %d objects, case has %d besides it", m.CaseID, len(m.Objects), len(c.Evidence)-1)
+	}
+	for _, o := range m.Objects {
+		found := false
+		for _, ev := range c.Evidence {
+			found = found || (ev.Key == o.Key && ev.SHA256 == o.SHA256 && ev.Size == o.Size)
+		}
+		if !found {
+			t.Errorf("manifest entry %s does not match the case", o.Key)
+		}
+	}
+}
+
+func keys(m map[string]cases.Evidence) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

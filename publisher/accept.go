@@ -1,7 +1,6 @@
 package publisher
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -73,37 +72,16 @@ func (p *Publisher) accept(c Candidate) error {
 	}
 	prefix := fmt.Sprintf("%s/%s/%s/", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID)
 
-	params, units := c.Clips.Range(c.ConfirmedAt.Add(-p.cfg.PreRoll), c.ConfirmedAt.Add(p.cfg.PostRoll))
-	var clip bytes.Buffer
-	if _, err := WriteClip(&clip, params, units); err != nil {
-		return fmt.Errorf("case %s: clip: %w", cs.CaseID, err)
-	}
-	start, end := units[0].Recv.UTC(), units[len(units)-1].Recv.UTC()
-	boxes := make([]Box, len(c.Boxes))
-	for i, b := range c.Boxes {
-		o := c.Objects[min(i, len(c.Objects)-1)]
-		boxes[i] = Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}}
-	}
-	snap, err := Snapshot(&c.Frame, boxes, c.Zone)
+	items, err := p.evidencePack(c, cs.CaseID, prefix)
 	if err != nil {
-		return fmt.Errorf("case %s: snapshot: %w", cs.CaseID, err)
+		return fmt.Errorf("case %s: %w", cs.CaseID, err)
 	}
-	objs := []outbox.Object{
-		{Name: "clip.mp4", Key: prefix + "clip.mp4", ContentType: "video/mp4", Data: clip.Bytes()},
-		{Name: "snapshot.jpg", Key: prefix + "snapshot.jpg", ContentType: "image/jpeg", Data: snap},
-	}
-	for _, o := range objs {
+	var objs []outbox.Object
+	for _, it := range items {
 		// Bucket, sha256 and size are set again from the store's answer
 		// before publishing.
-		sum := sha256.Sum256(o.Data)
-		ev := cases.Evidence{Kind: "clip", Bucket: p.deps.Store.Bucket(), Key: o.Key, SHA256: hex.EncodeToString(sum[:]),
-			Size: int64(len(o.Data)), ContentType: o.ContentType}
-		if o.Name == "clip.mp4" {
-			ev.Start, ev.End = &start, &end
-		} else {
-			ev.Kind = "snapshot"
-		}
-		cs.Evidence = append(cs.Evidence, ev)
+		objs = append(objs, it.obj)
+		cs.Evidence = append(cs.Evidence, it.ev)
 	}
 	// Provisional: set again when the case is published.
 	cs.PublishedAt = p.deps.Now().UTC()

@@ -222,7 +222,7 @@ func (p *Publisher) finish(w *wireCase, e *outbox.Entry) ([]byte, error) {
 		if !ok || st.Key == "" {
 			return nil, fmt.Errorf("evidence %s was not stored", ev.Key)
 		}
-		ev.Bucket, ev.SHA256, ev.Size, ev.ContentType = st.Bucket, st.SHA256, st.Size, st.ContentType
+		ev.Bucket, ev.SHA256, ev.Size, ev.ContentType, ev.URL = st.Bucket, st.SHA256, st.Size, st.ContentType, st.URL
 	}
 	w.PublishedAt = p.deps.Now().UTC()
 	if err := w.Validate(); err != nil {

@@ -194,13 +194,16 @@ func TestOutboxRetries(t *testing.T) {
 			t.Fatalf("not staged: %+v", p.Stats())
 		}
 	}
-	if n := len(w.all()); n != 0 || s.puts.Load() != 6 {
-		t.Fatalf("%d published, %d puts, want 0 and 6", n, s.puts.Load())
+	// Every case has the same evidence pack (at least clip, two snapshots
+	// and the manifest).
+	puts := s.puts.Load()
+	if n := len(w.all()); n != 0 || puts%3 != 0 || puts < 12 {
+		t.Fatalf("%d published, %d puts, want 0 and the same pack of >= 4 objects per case", n, puts)
 	}
 	w.down.Store(false)
 	waitEmpty(t, p)
 	msgs := w.all()
-	if len(msgs) != 3 || s.puts.Load() != 6 {
+	if len(msgs) != 3 || s.puts.Load() != puts {
 		t.Fatalf("%d messages, %d puts", len(msgs), s.puts.Load())
 	}
 	for i, m := range msgs {
@@ -222,8 +225,9 @@ func TestOutboxResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close() // gives up after DrainTimeout
-	if s.puts.Load() != 2 {
-		t.Fatalf("%d puts before restart", s.puts.Load())
+	before := s.puts.Load()
+	if before < 4 {
+		t.Fatalf("%d puts before restart", before)
 	}
 	var stages []string
 	w.down.Store(false)
@@ -231,7 +235,7 @@ func TestOutboxResume(t *testing.T) {
 	waitEmpty(t, p)
 	p.Close()
 	msgs := w.all()
-	if len(msgs) != 1 || s.puts.Load() != 2 || fmt.Sprint(stages) != "[stored published]" {
+	if len(msgs) != 1 || s.puts.Load() != before || fmt.Sprint(stages) != "[stored published]" {
 		t.Fatalf("%d messages, %d puts, stages %v", len(msgs), s.puts.Load(), stages)
 	}
 	checkMessage(t, msgs[0], s)

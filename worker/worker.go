@@ -229,7 +229,7 @@ func openStore(ctx context.Context, ev config.Evidence) (evidence.Store, error) 
 	case "s3":
 		return evidence.NewS3(ctx, evidence.S3Config{
 			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
-			Bucket: ev.Bucket, Secure: ev.Secure,
+			Bucket: ev.Bucket, Secure: ev.Secure, PresignExpiry: ev.PresignExpiry,
 		})
 	}
 	return nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
