@@ -204,6 +204,33 @@ type Kafka struct {
 	CasesTopic string `yaml:"cases_topic"`
 	// HealthTopic defaults to "patrol.health.v1".
 	HealthTopic string `yaml:"health_topic"`
+	// TLS secures the connection to the brokers (default off).
+	TLS TLS `yaml:"tls"`
+	// SASL authenticates to the brokers (default off).
+	SASL SASL `yaml:"sasl"`
+}
+
+// TLS configures a TLS client.
+type TLS struct {
+	// Enabled turns TLS on (default false).
+	Enabled bool `yaml:"enabled"`
+	// CAFile is a PEM file of trusted CAs (default: system roots).
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a PEM client certificate and key (mutual TLS).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// InsecureSkipVerify accepts any server certificate (default false).
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// SASL configures SASL authentication.
+type SASL struct {
+	// Mechanism is "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512" (empty: off).
+	Mechanism string `yaml:"mechanism"`
+	// Username and Password (write the password as ${VAR}), or PasswordFile.
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Evidence configures the evidence store and clip lengths.
@@ -217,6 +244,8 @@ type Evidence struct {
 	SecretKey string `yaml:"secret_key"`
 	// Secure selects HTTPS for S3 (default false).
 	Secure bool `yaml:"secure"`
+	// CAFile is a PEM file of CAs trusted for HTTPS (default: system roots).
+	CAFile string `yaml:"ca_file"`
 	// Bucket defaults to "patrol-evidence".
 	Bucket string `yaml:"bucket"`
 	// Dir is the root directory (kind dir).

@@ -102,7 +102,7 @@ func TestValidationErrorWraps(t *testing.T) {
 }
 
 func TestExampleConfigLoads(t *testing.T) {
-	for _, k := range []string{"CAM_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"} {
+	for _, k := range []string{"CAM_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "KAFKA_PASSWORD"} {
 		t.Setenv(k, "x")
 	}
 	path := filepath.Join("..", "deploy", "patrol.example.yaml")

@@ -163,6 +163,22 @@ func (c *Config) Validate() error {
 	if c.Outbox.MaxBytes < 1<<20 {
 		fe.add("outbox.max_bytes", "must be at least 1 MiB")
 	}
+	switch c.Kafka.SASL.Mechanism {
+	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+	default:
+		fe.add("kafka.sasl.mechanism", "unknown mechanism %q (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", c.Kafka.SASL.Mechanism)
+	}
+	if c.Kafka.SASL.Mechanism != "" && (c.Kafka.SASL.Username == "" || (c.Kafka.SASL.Password == "" && c.Kafka.SASL.PasswordFile == "")) {
+		fe.add("kafka.sasl", "username and password (or password_file) required")
+	}
+	for path, f := range map[string]string{"kafka.tls.ca_file": c.Kafka.TLS.CAFile, "kafka.tls.cert_file": c.Kafka.TLS.CertFile,
+		"kafka.tls.key_file": c.Kafka.TLS.KeyFile, "kafka.sasl.password_file": c.Kafka.SASL.PasswordFile, "evidence.ca_file": c.Evidence.CAFile} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				fe.add(path, "cannot read %s", f)
+			}
+		}
+	}
 	mo := c.Monitoring
 	if mo.StallTimeout < time.Second {
 		fe.add("monitoring.stall_timeout", "must be at least 1s")

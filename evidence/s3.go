@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -46,6 +47,9 @@ type S3Config struct {
 	// SkipCreateBucket makes NewS3 fail when the bucket is missing instead
 	// of creating it (default false: create it).
 	SkipCreateBucket bool
+	// TLS configures HTTPS (with Secure) when the server's certificate is
+	// signed by a private CA (default nil: system roots).
+	TLS *tls.Config
 	// PresignExpiry, when positive, makes Put return a presigned GET URL
 	// valid that long (at most MaxPresignExpiry). Default 0: no URL.
 	PresignExpiry time.Duration
@@ -79,11 +83,20 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	client, err := minio.New(cfg.Endpoint, &minio.Options{
+	opts := &minio.Options{
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure: cfg.Secure,
 		Region: cfg.Region,
-	})
+	}
+	if cfg.TLS != nil {
+		tr, err := minio.DefaultTransport(cfg.Secure)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: s3 %s: %w", cfg.Endpoint, err)
+		}
+		tr.TLSClientConfig = cfg.TLS
+		opts.Transport = tr
+	}
+	client, err := minio.New(cfg.Endpoint, opts)
 	if err != nil {
 		return nil, fmt.Errorf("evidence: s3 %s: %w", cfg.Endpoint, err)
 	}

@@ -14,7 +14,8 @@ import (
 	"github.com/patrol-city/patrol/sim"
 )
 
-// garbageServer answers every connection with random bytes.
+// garbageServer answers every connection like a web server on the wrong
+// port: an HTTP status line followed by random bytes.
 func garbageServer(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,7 +34,8 @@ func garbageServer(t *testing.T) string {
 				buf := make([]byte, 4096)
 				c.Read(buf)
 				rand.Read(buf)
-				c.Write(buf)
+				c.Write(append([]byte("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n"), buf...))
+				time.Sleep(time.Second)
 			}()
 		}
 	}()

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,14 +47,20 @@ func describeError(err error) error {
 		return fmt.Errorf("describe: %w", err)
 	}
 	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+	var ve *tls.CertificateVerificationError
+	var re tls.RecordHeaderError
+	switch {
+	case errors.As(err, &ve) || strings.Contains(err.Error(), "x509:"):
+		return fmt.Errorf("describe: %w", err)
+	case errors.As(err, &re):
+		return fmt.Errorf("describe: %w: %w", ErrNotRTSP, err)
+	case errors.As(err, &ne), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("describe: %w", err)
 	}
-	if strings.Contains(err.Error(), "buffer length exceeds") || strings.Contains(err.Error(), "unable to parse") ||
-		strings.Contains(err.Error(), "invalid") || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("describe: %w: %w", ErrNotRTSP, err)
-	}
-	return fmt.Errorf("describe: %w", err)
+	// Anything else the RTSP client could not parse: the device answered,
+	// but not in RTSP.
+	return fmt.Errorf("describe: %w: %w", ErrNotRTSP, err)
 }
 
 // ErrNoVideo is returned for a stream without an H.264 or H.265 video track.

@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // KafkaWriter publishes messages to one topic with kafka-go, waiting for
@@ -19,11 +21,16 @@ type KafkaWriter struct {
 
 // NewKafkaWriter returns a writer for topic on brokers. Messages with the
 // same key go to the same partition (hash balancer).
-func NewKafkaWriter(brokers []string, topic string) (*KafkaWriter, error) {
+func NewKafkaWriter(brokers []string, topic string, sec ...KafkaSecurity) (*KafkaWriter, error) {
 	if len(brokers) == 0 || topic == "" {
 		return nil, errors.New("kafka: brokers and topic required")
 	}
+	var transport kafka.RoundTripper
+	if len(sec) > 0 && (sec[0].TLS != nil || sec[0].SASL != nil) {
+		transport = &kafka.Transport{TLS: sec[0].TLS, SASL: sec[0].SASL}
+	}
 	return &KafkaWriter{w: &kafka.Writer{
+		Transport:              transport,
 		Addr:                   kafka.TCP(brokers...),
 		Topic:                  topic,
 		Balancer:               &kafka.Hash{},
@@ -88,7 +95,24 @@ func (k *KafkaWriter) Close() error { return k.w.Close() }
 // EnsureTopics creates the topics (single partition, replication 1 on a
 // single broker, else 3) when they do not exist yet.
 func EnsureTopics(ctx context.Context, brokers []string, topics ...string) error {
-	var d kafka.Dialer
+	return EnsureTopicsSecure(ctx, KafkaSecurity{}, brokers, topics...)
+}
+
+// KafkaSecurity is how to reach a secured broker: TLS (CA, client
+// certificate) and SASL (PLAIN, SCRAM-SHA-256/512). Zero: plaintext.
+type KafkaSecurity struct {
+	TLS  *tls.Config
+	SASL sasl.Mechanism
+}
+
+// Dialer returns a kafka-go dialer with the security settings.
+func (s KafkaSecurity) Dialer() *kafka.Dialer {
+	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: s.TLS, SASLMechanism: s.SASL}
+}
+
+// EnsureTopicsSecure is EnsureTopics over a secured connection.
+func EnsureTopicsSecure(ctx context.Context, sec KafkaSecurity, brokers []string, topics ...string) error {
+	d := sec.Dialer()
 	conn, err := d.DialContext(ctx, "tcp", brokers[0])
 	if err != nil {
 		return fmt.Errorf("kafka: dial %s: %w", brokers[0], err)

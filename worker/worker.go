@@ -5,6 +5,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -90,16 +91,20 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		}
 	}
 	cw, hw := deps.Cases, deps.Health
+	sec, err := KafkaSecurity(cfg.Kafka)
+	if err != nil {
+		return nil, err
+	}
 	if cw == nil || hw == nil {
 		if err := cfg.ValidateKafka(); err != nil {
 			return nil, err
 		}
-		if err := publisher.EnsureTopics(ctx, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic); err != nil {
+		if err := publisher.EnsureTopicsSecure(ctx, sec, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic); err != nil {
 			return nil, err
 		}
 	}
 	if cw == nil {
-		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic)
+		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		cw = kw
 	}
 	if hw == nil {
-		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.HealthTopic)
+		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.HealthTopic, sec)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +232,14 @@ func openStore(ctx context.Context, ev config.Evidence) (evidence.Store, error) 
 	case "dir":
 		return evidence.NewDir(ev.Dir, ev.Bucket)
 	case "s3":
-		return evidence.NewS3(ctx, evidence.S3Config{
+		var t *tls.Config
+		if ev.CAFile != "" {
+			var err error
+			if t, err = tlsConfig(ev.CAFile, "", "", false); err != nil {
+				return nil, fmt.Errorf("evidence.ca_file: %w", err)
+			}
+		}
+		return evidence.NewS3(ctx, evidence.S3Config{TLS: t,
 			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
 			Bucket: ev.Bucket, Secure: ev.Secure, PresignExpiry: ev.PresignExpiry,
 		})

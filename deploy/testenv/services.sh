@@ -8,8 +8,9 @@
 #   services.sh env     print the variables the tests read
 #
 # Cache: $PATROL_CACHE (default ~/.cache/patrol). State: $PATROL_SERVICES_DIR
-# (default /tmp/patrol-services). Ports: Kafka 127.0.0.1:19092 (controller
-# 19093), MinIO 127.0.0.1:19000.
+# (default /tmp/patrol-services). Ports: Kafka 127.0.0.1:19092 (plaintext),
+# 19094 (SASL: PLAIN, SCRAM-SHA-256/512, user patrol), controller 19093;
+# MinIO 127.0.0.1:19000.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +24,9 @@ kafka_port=19092
 minio_port=19000
 minio_user=patrolminio
 minio_pass=patrolminio-secret
+kafka_sasl_port=19094
+kafka_user=patrol
+kafka_pass=patrol-kafka-secret
 
 log() { printf 'services: %s\n' "$*" >&2; }
 
@@ -54,10 +58,15 @@ start_kafka() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$((kafka_port + 1))
-listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$((kafka_port + 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$((kafka_port + 1)),SASL_PLAINTEXT://127.0.0.1:$kafka_sasl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port,SASL_PLAINTEXT://127.0.0.1:$kafka_sasl_port
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$kafka_user="$kafka_pass";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$state/kafka-data
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -77,7 +86,10 @@ PROPS
   if [ ! -f "$state/kafka-data/meta.properties" ]; then
     # shellcheck disable=SC2086
     java $java_opts -cp "$cp" kafka.tools.StorageTool format -t patrol-test-cluster-0001 \
-      -c "$state/kafka.properties" >"$state/kafka-format.log" 2>&1
+      -c "$state/kafka.properties" \
+      --add-scram "SCRAM-SHA-256=[name=$kafka_user,password=$kafka_pass]" \
+      --add-scram "SCRAM-SHA-512=[name=$kafka_user,password=$kafka_pass]" \
+      >"$state/kafka-format.log" 2>&1 || { cat "$state/kafka-format.log" >&2; return 1; }
   fi
   # shellcheck disable=SC2086
   nohup java $java_opts -cp "$cp" kafka.Kafka "$state/kafka.properties" >"$state/kafka.out" 2>&1 &
@@ -115,6 +127,7 @@ stop_one() {
 
 env_out() {
   echo "PATROL_TEST_KAFKA=127.0.0.1:$kafka_port"
+  echo "PATROL_TEST_KAFKA_SASL=$kafka_user:$kafka_pass@127.0.0.1:$kafka_sasl_port"
   echo "PATROL_TEST_S3=http://$minio_user:$minio_pass@127.0.0.1:$minio_port"
   echo "PATROL_TEST_SERVICES=$0"
 }
