@@ -60,15 +60,22 @@ func TestDemoLeavesCases(t *testing.T) {
 	if !strings.Contains(out.String(), c.CaseID) || !strings.Contains(out.String(), "clip=") {
 		t.Errorf("no readable line for the case; printed:\n%s", out.String())
 	}
+	clips := 0
+	defer func() {
+		if clips != 1 {
+			t.Errorf("%d confirmation clips, want 1", clips)
+		}
+	}()
 	for _, e := range c.Evidence {
 		path := filepath.Join(data, "evidence", e.Bucket, filepath.FromSlash(e.Key))
 		st, err := os.Stat(path)
 		if err != nil || st.Size() != e.Size {
 			t.Fatalf("evidence %s: %v (size %d, case says %d)", path, err, st.Size(), e.Size)
 		}
-		if e.Kind != "clip" {
+		if e.Kind != "clip" || e.Role != "confirmation" {
 			continue
 		}
+		clips++
 		fh, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)

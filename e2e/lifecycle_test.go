@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,8 +24,9 @@ import (
 
 // TestCaseLifecycleAcrossRestart: a car parked through two update intervals
 // and then leaving yields exactly opened, updated, updated, closed for one
-// case_id on the real Kafka, although the worker is stopped and a new one
-// started (same data directory) in the middle.
+// case_id on the real Kafka, although the first worker (a separate process)
+// is killed with SIGKILL in the middle and a new one started on the same
+// data directory.
 func TestCaseLifecycleAcrossRestart(t *testing.T) {
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
@@ -71,11 +75,31 @@ func TestCaseLifecycleAcrossRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	cfgFile := filepath.Join(t.TempDir(), "worker.json")
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Add("cam", st); err != nil {
 		t.Fatal(err)
 	}
-	run(22 * time.Second) // opened (~10 s), updated (~19 s), then stopped
-	t.Log("worker restarted")
+	// The first worker runs in its own process: opened (~10 s), updated
+	// (~19 s), then SIGKILL at 22 s.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLifecycleWorkerProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), "PATROL_LIFECYCLE_WORKER="+cfgFile)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(22 * time.Second)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	t.Log("first worker killed with SIGKILL; starting a new one")
 	run(22 * time.Second) // updated (~28 s), closed (~40 s)
 
 	type ev struct {
@@ -109,4 +133,31 @@ func TestCaseLifecycleAcrossRestart(t *testing.T) {
 			t.Errorf("event %d = %+v, want %s seq %d of case %s", i, g, want[i], i+1, got[0].id)
 		}
 	}
+}
+
+// TestLifecycleWorkerProcess is the worker process that
+// TestCaseLifecycleAcrossRestart kills.
+func TestLifecycleWorkerProcess(t *testing.T) {
+	path := os.Getenv("PATROL_LIFECYCLE_WORKER")
+	if path == "" {
+		t.Skip("helper process of TestCaseLifecycleAcrossRestart")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg config.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	mirror := assetMirror(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w, err := worker.New(ctx, &cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Run(ctx)
+	t.Fatal("not killed within 60 s")
 }
