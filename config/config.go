@@ -188,6 +188,12 @@ type Ingest struct {
 	BackoffBase time.Duration `yaml:"backoff_base"`
 	// BackoffMax caps the reconnect delay (default 30s).
 	BackoffMax time.Duration `yaml:"backoff_max"`
+	// HistoryDuration keeps this much of each stream on local disk beyond
+	// the ring buffer (data_dir/history), for arrival clips and first-sight
+	// snapshots of long dwell times (default 10m; a negative value: none).
+	HistoryDuration time.Duration `yaml:"history_duration"`
+	// HistoryBytes bounds each camera's history on disk (default 256 MiB).
+	HistoryBytes int64 `yaml:"history_bytes"`
 	// MotionGate skips inference while the picture has not changed in the
 	// camera's zones, keeping tracks and dwell timers alive (default off).
 	MotionGate bool `yaml:"motion_gate"`
@@ -350,6 +356,10 @@ func (c *Config) ApplyDefaults() {
 	setDur(&in.BackoffBase, DefaultBackoffBase)
 	setDur(&in.BackoffMax, DefaultBackoffMax)
 	setDur(&in.MaxInferInterval, 5*time.Second)
+	setDur(&in.HistoryDuration, 10*time.Minute)
+	if in.HistoryBytes == 0 {
+		in.HistoryBytes = 256 << 20
+	}
 	if in.BufferBytes == 0 {
 		in.BufferBytes = DefaultBufferBytes
 	}

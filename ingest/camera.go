@@ -54,6 +54,13 @@ type Config struct {
 	// DecodeMode is "auto" (default: key frames only when the GOP is at most
 	// the detection interval, else every frame), "keyframes" or "all".
 	DecodeMode string
+	// HistoryDir keeps the stream on disk beyond the ring buffer (default
+	// empty: no history).
+	HistoryDir string
+	// HistoryDuration bounds the history in time (default 10m).
+	HistoryDuration time.Duration
+	// HistoryBytes bounds the history in bytes (default 256 MiB).
+	HistoryBytes int64
 	// MaxPixels rejects streams announcing larger pictures (default 3840x2160).
 	MaxPixels int
 	// DecodeQueue is the number of access units waiting for the decoder before
@@ -84,6 +91,10 @@ func (c *Config) setDefaults() {
 	}
 	if c.DecodeQueue == 0 {
 		c.DecodeQueue = 64
+	}
+	def(&c.HistoryDuration, 10*time.Minute)
+	if c.HistoryBytes == 0 {
+		c.HistoryBytes = 256 << 20
 	}
 	if c.MaxPixels == 0 {
 		c.MaxPixels = DefaultMaxPixels
@@ -121,6 +132,9 @@ type Camera struct {
 	mu     sync.Mutex
 	state  State
 	reason string
+
+	histMu sync.Mutex
+	hist   *History // nil unless HistoryDir is set and Run is running
 }
 
 // New validates the configuration and returns a camera ready to Run.
@@ -156,7 +170,7 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 	}, nil
 }
 
-// Ring returns the camera's compressed history.
+// Ring returns the camera's compressed history in memory.
 func (c *Camera) Ring() *Ring { return c.ring }
 
 // Run pulls the stream until ctx is cancelled, reconnecting on any error.
@@ -173,6 +187,14 @@ func (c *Camera) Run(ctx context.Context) error {
 		close(units)
 		wg.Wait()
 	}()
+	if c.cfg.HistoryDir != "" {
+		stop, err := c.startHistory()
+		if err != nil {
+			c.log.Error("history on disk disabled", "err", err)
+		} else {
+			defer stop()
+		}
+	}
 
 	var ptsOffset, lastPTS time.Duration
 	failures := 0

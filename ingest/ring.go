@@ -22,6 +22,27 @@ type Ring struct {
 	bytes   int64
 	params  media.Params
 	dropped uint64
+	// onEvict, when set, receives every evicted GOP (under the ring's lock:
+	// it must not block).
+	onEvict func(media.Params, []media.AccessUnit)
+}
+
+// OnEvict sets a function that receives every GOP the ring evicts; it is
+// called with the ring locked and must not block.
+func (r *Ring) OnEvict(f func(media.Params, []media.AccessUnit)) {
+	r.mu.Lock()
+	r.onEvict = f
+	r.mu.Unlock()
+}
+
+// First returns the receive time of the oldest unit (zero when empty).
+func (r *Ring) First() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.len() == 0 {
+		return time.Time{}
+	}
+	return r.units[r.head].Recv
 }
 
 // NewRing returns a ring holding at most maxDur of stream and maxBytes of
@@ -81,6 +102,11 @@ func (r *Ring) evictGOP() bool {
 	}
 	if next < 0 {
 		return false
+	}
+	if r.onEvict != nil {
+		gop := make([]media.AccessUnit, next-r.head)
+		copy(gop, r.units[r.head:next])
+		r.onEvict(r.params, gop)
 	}
 	for i := r.head; i < next; i++ {
 		r.bytes -= int64(r.units[i].Size())

@@ -7,6 +7,7 @@ import (
 	"image"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,17 +118,20 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		return nil, err
 	}
 	cam, err := ingest.New(ingest.Config{
-		TLS:            tlsCfg,
-		CameraID:       cc.ID,
-		URL:            cc.URL,
-		Transport:      cc.Transport,
-		DetectInterval: in.DetectInterval,
-		BufferDuration: in.BufferDuration,
-		BufferBytes:    in.BufferBytes,
-		BackoffBase:    in.BackoffBase,
-		BackoffMax:     in.BackoffMax,
-		StallTimeout:   p.cfg.Monitoring.StallTimeout,
-		OfflineAfter:   p.cfg.Monitoring.OfflineAfter,
+		TLS:             tlsCfg,
+		CameraID:        cc.ID,
+		URL:             cc.URL,
+		Transport:       cc.Transport,
+		DetectInterval:  in.DetectInterval,
+		BufferDuration:  in.BufferDuration,
+		BufferBytes:     in.BufferBytes,
+		BackoffBase:     in.BackoffBase,
+		BackoffMax:      in.BackoffMax,
+		StallTimeout:    p.cfg.Monitoring.StallTimeout,
+		HistoryDir:      historyDir(p.cfg, cc.ID),
+		HistoryDuration: in.HistoryDuration,
+		HistoryBytes:    in.HistoryBytes,
+		OfflineAfter:    p.cfg.Monitoring.OfflineAfter,
 	}, ingest.Deps{
 		Logger:     p.log,
 		NewDecoder: p.deps.NewDecoder,
@@ -247,7 +251,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		Objects:     caseObjs,
 		Frame:       f.Image,
 		Boxes:       boxes,
-		Clips:       w.cam.Ring(),
+		Clips:       w.cam.Clips(),
 	})
 }
 
@@ -303,4 +307,12 @@ func (w *cameraWorker) skipInference(f media.Frame) bool {
 		return false
 	}
 	return !w.gate.ShouldInfer(changed, f.Recv)
+}
+
+// historyDir is where a camera's stream history goes ("" when disabled).
+func historyDir(cfg *config.Config, camera string) string {
+	if cfg.Ingest.HistoryDuration < 0 {
+		return ""
+	}
+	return filepath.Join(cfg.DataDir, "history", camera)
 }
