@@ -260,6 +260,12 @@ type Evidence struct {
 	PreRoll time.Duration `yaml:"pre_roll"`
 	// PostRoll is the clip length after confirmation (default 5s).
 	PostRoll time.Duration `yaml:"post_roll"`
+	// Retention, when set, stores evidence under S3 object lock for this
+	// long, so it cannot be altered or deleted (kind s3; the bucket is
+	// created with object locking; default off).
+	Retention time.Duration `yaml:"retention"`
+	// RetentionMode is "GOVERNANCE" (default) or "COMPLIANCE".
+	RetentionMode string `yaml:"retention_mode"`
 	// PresignExpiry, when set, puts a presigned GET URL valid this long in
 	// every evidence object of a case (kind s3; at most 7 days; default off).
 	PresignExpiry time.Duration `yaml:"presign_expiry"`

@@ -163,6 +163,11 @@ func (c *Config) Validate() error {
 	if c.Outbox.MaxBytes < 1<<20 {
 		fe.add("outbox.max_bytes", "must be at least 1 MiB")
 	}
+	switch c.Evidence.RetentionMode {
+	case "", "GOVERNANCE", "COMPLIANCE":
+	default:
+		fe.add("evidence.retention_mode", "unknown mode %q (GOVERNANCE or COMPLIANCE)", c.Evidence.RetentionMode)
+	}
 	switch c.Kafka.SASL.Mechanism {
 	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 	default:

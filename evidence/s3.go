@@ -50,6 +50,12 @@ type S3Config struct {
 	// TLS configures HTTPS (with Secure) when the server's certificate is
 	// signed by a private CA (default nil: system roots).
 	TLS *tls.Config
+	// Retention, when positive, stores every object under S3 object lock
+	// until now + Retention, so evidence cannot be altered or deleted; the
+	// bucket must have object locking (NewS3 creates it so). Default 0: off.
+	Retention time.Duration
+	// RetentionMode is "GOVERNANCE" (default) or "COMPLIANCE".
+	RetentionMode string
 	// PresignExpiry, when positive, makes Put return a presigned GET URL
 	// valid that long (at most MaxPresignExpiry). Default 0: no URL.
 	PresignExpiry time.Duration
@@ -123,6 +129,9 @@ func (c *S3Config) check() error {
 	if err := s3utils.CheckValidBucketNameStrict(c.Bucket); err != nil {
 		return fmt.Errorf("evidence: s3: bucket %q: %w", c.Bucket, err)
 	}
+	if c.RetentionMode != "" && c.RetentionMode != "GOVERNANCE" && c.RetentionMode != "COMPLIANCE" {
+		return fmt.Errorf("evidence: s3: retention mode %q (GOVERNANCE or COMPLIANCE)", c.RetentionMode)
+	}
 	if c.PresignExpiry < 0 || c.PresignExpiry > MaxPresignExpiry {
 		return fmt.Errorf("evidence: s3: presign expiry %v out of range 0..%v", c.PresignExpiry, MaxPresignExpiry)
 	}
@@ -135,12 +144,12 @@ func (s *S3) ensureBucket(ctx context.Context) error {
 		return s.wrap("check bucket", "", err)
 	}
 	if exists {
-		return nil
+		return s.checkLocking(ctx)
 	}
 	if s.cfg.SkipCreateBucket {
 		return fmt.Errorf("evidence: s3 %s: bucket %q does not exist", s.cfg.Endpoint, s.cfg.Bucket)
 	}
-	err = s.client.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region})
+	err = s.client.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region, ObjectLocking: s.cfg.Retention > 0})
 	switch minio.ToErrorResponse(err).Code {
 	case "":
 		if err != nil {
@@ -188,11 +197,20 @@ func (s *S3) Put(ctx context.Context, obj Object) (Stored, error) {
 	if err != nil {
 		return Stored{}, err
 	}
-	info, err := s.client.PutObject(ctx, s.cfg.Bucket, obj.Key, bytes.NewReader(obj.Data), st.Size, minio.PutObjectOptions{
+	opts := minio.PutObjectOptions{
 		ContentType:  st.ContentType,
 		UserMetadata: map[string]string{SHA256MetaKey: st.SHA256},
 		AutoChecksum: minio.ChecksumSHA256,
-	})
+	}
+	if s.cfg.Retention > 0 {
+		until := time.Now().Add(s.cfg.Retention)
+		mode := minio.Governance
+		if s.cfg.RetentionMode == "COMPLIANCE" {
+			mode = minio.Compliance
+		}
+		opts.Mode, opts.RetainUntilDate = mode, until
+	}
+	info, err := s.client.PutObject(ctx, s.cfg.Bucket, obj.Key, bytes.NewReader(obj.Data), st.Size, opts)
 	if err != nil {
 		return Stored{}, s.wrap("put", obj.Key, err)
 	}
@@ -249,4 +267,17 @@ func (s *S3) Stat(ctx context.Context, key string) (Stored, error) {
 		}
 	}
 	return st, nil
+}
+
+// checkLocking fails when retention is asked for on a bucket without object
+// locking (it can only be enabled when a bucket is created).
+func (s *S3) checkLocking(ctx context.Context) error {
+	if s.cfg.Retention <= 0 {
+		return nil
+	}
+	enabled, _, _, _, err := s.client.GetObjectLockConfig(ctx, s.cfg.Bucket)
+	if err != nil || enabled != "Enabled" {
+		return fmt.Errorf("evidence: s3 %s: bucket %q has no object locking, which retention needs (create a new bucket or set retention to 0)", s.cfg.Endpoint, s.cfg.Bucket)
+	}
+	return nil
 }

@@ -242,6 +242,7 @@ func openStore(ctx context.Context, ev config.Evidence) (evidence.Store, error) 
 		return evidence.NewS3(ctx, evidence.S3Config{TLS: t,
 			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
 			Bucket: ev.Bucket, Secure: ev.Secure, PresignExpiry: ev.PresignExpiry,
+			Retention: ev.Retention, RetentionMode: ev.RetentionMode,
 		})
 	}
 	return nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
