@@ -110,6 +110,13 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 		if ev.Kind == health.KindState {
 			states = append(states, ev.State)
 		}
+		hdr := map[string]string{}
+		for _, h := range m.Headers {
+			hdr[h.Key] = string(h.Value)
+		}
+		if hdr["ce_id"] != ev.EventID || hdr["ce_specversion"] != "1.0" || hdr["ce_type"] != "patrol.health."+ev.Kind || hdr["ce_subject"] != camID {
+			t.Errorf("health event headers %v do not match the event %s", hdr, ev.EventID)
+		}
 	}
 	t.Logf("health states on Kafka: %v", states)
 	// streaming (start) ... offline ... streaming (after restart)

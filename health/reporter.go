@@ -6,9 +6,12 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/patrol-city/patrol/publisher"
 )
 
 // Writer publishes one message; publisher.KafkaWriter implements it.
@@ -31,7 +34,9 @@ type ReporterConfig struct {
 }
 
 // Reporter publishes health events in order, in the background, retrying
-// with backoff; Report never blocks the caller.
+// with backoff; Report never blocks the caller. A writer that can send
+// headers (publisher.MessageWriter) gets CloudEvents headers: ce_id =
+// event_id, ce_type = patrol.health.<kind>, ce_subject = camera id.
 type Reporter struct {
 	cfg     ReporterConfig
 	w       Writer
@@ -147,7 +152,17 @@ func (r *Reporter) publish(ev Event) bool {
 	delay := r.cfg.RetryBase
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, 15*time.Second)
-		err := r.w.WriteCase(ctx, ev.CameraID, msg)
+		var err error
+		if mw, ok := r.w.(publisher.MessageWriter); ok {
+			err = mw.WriteMessage(ctx, publisher.Message{
+				Key: ev.CameraID, Value: msg, ID: ev.EventID,
+				Source:  publisher.SourcePrefix + url.PathEscape(ev.Worker),
+				Type:    "patrol.health." + ev.Kind,
+				Subject: ev.CameraID, Time: ev.At,
+			})
+		} else {
+			err = r.w.WriteCase(ctx, ev.CameraID, msg)
+		}
 		cancel()
 		if err == nil {
 			r.sent.Add(1)
