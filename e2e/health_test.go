@@ -18,7 +18,6 @@ import (
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/health"
 	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/scenes"
 	"github.com/patrol-city/patrol/sim"
 	"github.com/patrol-city/patrol/worker"
 )
@@ -29,18 +28,8 @@ import (
 func TestCameraRestartHealthEvents(t *testing.T) {
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
-	sc, err := scenes.Load("parking-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sim.SceneStream(sc, mirror, media.H264)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := sceneStream(t, mirror, "parking-e2e", media.H264)
+	srv := simServer(t)
 	addr := srv.Address()
 	if err := srv.Add("cam", st); err != nil {
 		t.Fatal(err)
@@ -157,19 +146,8 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 func TestPictureHealthEvents(t *testing.T) {
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
-	sc, err := scenes.Load("picture-faults")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sim.SceneStream(sc, mirror, media.H264)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	sc, st := sceneStream(t, mirror, "picture-faults", media.H264)
+	srv := simServer(t)
 	camID := fmt.Sprintf("e2e-picture-%d", rand.Uint32())
 	const after = 8 * time.Second
 	cfg := &config.Config{

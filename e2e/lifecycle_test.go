@@ -17,8 +17,6 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/scenes"
-	"github.com/patrol-city/patrol/sim"
 	"github.com/patrol-city/patrol/worker"
 )
 
@@ -30,20 +28,9 @@ import (
 func TestCaseLifecycleAcrossRestart(t *testing.T) {
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
-	sc, err := scenes.Load("lifecycle")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sim.SceneStream(sc, mirror, media.H264)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := sceneStream(t, mirror, "lifecycle", media.H264)
 	st.Loops = 1
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := simServer(t)
 	camID := fmt.Sprintf("e2e-lifecycle-%d", rand.Uint32())
 	data := t.TempDir()
 	cfg := &config.Config{

@@ -24,8 +24,6 @@ import (
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/evidence"
 	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/scenes"
-	"github.com/patrol-city/patrol/sim"
 	"github.com/patrol-city/patrol/worker"
 )
 
@@ -45,20 +43,9 @@ func TestParkingCase(t *testing.T) {
 func runParking(t *testing.T, codec media.Codec) {
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
-	sc, err := scenes.Load("parking-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, st := sceneStream(t, mirror, "parking-e2e", codec)
 	truth := sc.Truth()
-	st, err := sim.SceneStream(sc, mirror, codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := simServer(t)
 
 	camID := fmt.Sprintf("e2e-%s-%d", codec, rand.Uint32())
 	const minDwell = 8 * time.Second

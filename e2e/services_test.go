@@ -13,7 +13,10 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/patrol-city/patrol/evidence"
+	"github.com/patrol-city/patrol/media"
 	"github.com/patrol-city/patrol/publisher"
+	"github.com/patrol-city/patrol/scenes"
+	"github.com/patrol-city/patrol/sim"
 )
 
 // services reads the addresses of the real services; a test fails (not
@@ -97,4 +100,30 @@ func readMessages(t *testing.T, broker, topic string, from int64, idle time.Dura
 		}
 		out = append(out, m)
 	}
+}
+
+// sceneStream loads an embedded scene and encodes one loop of it.
+func sceneStream(t *testing.T, mirror, name string, codec media.Codec) (*sim.Scene, *sim.Stream) {
+	t.Helper()
+	sc, err := scenes.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sim.SceneStream(sc, mirror, codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc, st
+}
+
+// simServer starts a simulated camera server on a free loopback port; it is
+// closed when the test ends (closing it earlier is fine).
+func simServer(t *testing.T) *sim.Server {
+	t.Helper()
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/patrol-city/patrol/backoff"
 	"github.com/patrol-city/patrol/publisher"
 )
 
@@ -149,19 +149,19 @@ func (r *Reporter) publish(ev Event) bool {
 		r.log.Error("health event not encodable", "err", err)
 		return true
 	}
-	delay := r.cfg.RetryBase
-	for {
+	m := publisher.Message{
+		Key: ev.CameraID, Value: msg, ID: ev.EventID,
+		Source:  publisher.SourcePrefix + url.PathEscape(ev.Worker),
+		Type:    "patrol.health." + ev.Kind,
+		Subject: ev.CameraID, Time: ev.At,
+	}
+	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(r.ctx, 15*time.Second)
 		var err error
 		if mw, ok := r.w.(publisher.MessageWriter); ok {
-			err = mw.WriteMessage(ctx, publisher.Message{
-				Key: ev.CameraID, Value: msg, ID: ev.EventID,
-				Source:  publisher.SourcePrefix + url.PathEscape(ev.Worker),
-				Type:    "patrol.health." + ev.Kind,
-				Subject: ev.CameraID, Time: ev.At,
-			})
+			err = mw.WriteMessage(ctx, m)
 		} else {
-			err = r.w.WriteCase(ctx, ev.CameraID, msg)
+			err = r.w.WriteCase(ctx, m.Key, m.Value)
 		}
 		cancel()
 		if err == nil {
@@ -171,12 +171,12 @@ func (r *Reporter) publish(ev Event) bool {
 		if r.ctx.Err() != nil {
 			return false
 		}
-		r.log.Warn("health event not published, retrying", "camera", ev.CameraID, "in", delay, "err", err)
+		delay := backoff.Delay(r.cfg.RetryBase, r.cfg.RetryMax, attempt)
+		r.log.Warn("health event not published, retrying", "camera", ev.CameraID, "in", delay.Round(time.Millisecond), "err", err)
 		select {
-		case <-time.After(delay/2 + time.Duration(rand.Int64N(int64(delay)/2+1))):
+		case <-time.After(delay):
 		case <-r.ctx.Done():
 			return false
 		}
-		delay = min(2*delay, r.cfg.RetryMax)
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/patrol-city/patrol/backoff"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/media"
 )
@@ -244,7 +244,7 @@ func (c *Camera) Run(ctx context.Context) error {
 		if errors.Is(err, ErrStalled) {
 			next = StateStalled
 		}
-		delay := backoff(c.cfg.BackoffBase, c.cfg.BackoffMax, failures)
+		delay := backoff.Delay(c.cfg.BackoffBase, c.cfg.BackoffMax, failures)
 		c.setState(next, err.Error())
 		c.log.Debug("reconnecting", "in", delay.Round(time.Millisecond), "attempt", failures)
 		select {
@@ -253,19 +253,6 @@ func (c *Camera) Run(ctx context.Context) error {
 		case <-time.After(delay):
 		}
 	}
-}
-
-// backoff returns base*2^(n-1) capped at max, with ±25 % jitter.
-func backoff(base, max time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	jitter := time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
-	return d + jitter
 }
 
 // State returns the camera's current state and its reason.

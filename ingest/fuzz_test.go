@@ -41,9 +41,16 @@ func newRTPChain(t testing.TB, codec media.Codec) *rtpChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.dec, err = av.NewDecoder(codec); err != nil {
+	return c
+}
+
+// withDecoder adds the decoder to the chain.
+func (c *rtpChain) withDecoder(t testing.TB) *rtpChain {
+	dec, err := av.NewDecoder(c.codec)
+	if err != nil {
 		t.Fatal(err)
 	}
+	c.dec, c.decode = dec, true
 	return c
 }
 
@@ -52,7 +59,7 @@ func (c *rtpChain) feed(pkt *rtp.Packet) {
 	if err != nil || len(nalus) == 0 {
 		return
 	}
-	c.params = updateParams(c.params, nalus)
+	c.params = c.params.InBand(nalus)
 	_ = isKey(c.codec, nalus)
 	if checkSPS(c.codec, nalus, DefaultMaxPixels) != nil {
 		return
@@ -122,7 +129,6 @@ func FuzzRTPToFrame(f *testing.F) {
 			codec = media.H265
 		}
 		c := newRTPChain(t, codec)
-		defer c.dec.Close()
 		rest := data[1:]
 		for len(rest) >= 2 {
 			n := int(rest[0])<<8 | int(rest[1])
@@ -143,8 +149,7 @@ func FuzzRTPToFrame(f *testing.F) {
 // TestRTPChainDecodesSeeds checks the chain end to end on real packets.
 func TestRTPChainDecodesSeeds(t *testing.T) {
 	for _, codec := range []media.Codec{media.H264, media.H265} {
-		c := newRTPChain(t, codec)
-		c.decode = true
+		c := newRTPChain(t, codec).withDecoder(t)
 		pictures := 0
 		for _, b := range seedPackets(t, codec) {
 			var pkt rtp.Packet
@@ -155,7 +160,7 @@ func TestRTPChainDecodesSeeds(t *testing.T) {
 			if err != nil || len(nalus) == 0 {
 				continue
 			}
-			c.params = updateParams(c.params, nalus)
+			c.params = c.params.InBand(nalus)
 			if img, err := c.dec.Decode(cloneNALUs(nalus)); err == nil && img != nil {
 				pictures++
 			}

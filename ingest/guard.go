@@ -22,31 +22,23 @@ var errBadSPS = errors.New("sequence parameter set rejected")
 // checkSPS validates every SPS in nalus.
 func checkSPS(codec media.Codec, nalus [][]byte, maxPixels int) error {
 	for _, n := range nalus {
-		if len(n) < 2 {
+		if media.ParamSetOf(codec, n) != media.SPS {
 			continue
 		}
 		var w, h int
 		switch codec {
 		case media.H264:
-			if h264.NALUType(n[0]&0x1f) != h264.NALUTypeSPS {
-				continue
-			}
 			var sps h264.SPS
 			if err := sps.Unmarshal(n); err != nil {
 				return fmt.Errorf("%w: %w", errBadSPS, err)
 			}
 			w, h = sps.Width(), sps.Height()
 		case media.H265:
-			if h265.NALUType((n[0]>>1)&0x3f) != h265.NALUType_SPS_NUT {
-				continue
-			}
 			var sps h265.SPS
 			if err := sps.Unmarshal(n); err != nil {
 				return fmt.Errorf("%w: %w", errBadSPS, err)
 			}
 			w, h = sps.Width(), sps.Height()
-		default:
-			return nil
 		}
 		if w <= 0 || h <= 0 || w*h > maxPixels {
 			return fmt.Errorf("%w: picture %dx%d exceeds %d pixels", errBadSPS, w, h, maxPixels)

@@ -135,7 +135,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters
 		if ntp, ok := c.PacketNTP(medi, pkt); ok {
 			au.CameraTime = ntp
 		}
-		params = updateParams(params, nalus)
+		params = params.InBand(nalus)
 		au.Key = isKey(codec, nalus)
 		sink(au, params)
 		select {
@@ -207,44 +207,6 @@ func isKey(c media.Codec, nalus [][]byte) bool {
 		return h265.IsRandomAccess(nalus)
 	}
 	return h264.IsRandomAccess(nalus)
-}
-
-// updateParams replaces parameter sets by in-band ones. It copies the NALUs
-// it keeps, since the depacketizer may reuse buffers.
-func updateParams(p media.Params, nalus [][]byte) media.Params {
-	for _, n := range nalus {
-		if len(n) == 0 {
-			continue
-		}
-		if p.Codec == media.H265 {
-			if len(n) < 2 {
-				continue
-			}
-			switch h265.NALUType((n[0] >> 1) & 0x3f) {
-			case h265.NALUType_VPS_NUT:
-				p.VPS = cloneIfChanged(p.VPS, n)
-			case h265.NALUType_SPS_NUT:
-				p.SPS = cloneIfChanged(p.SPS, n)
-			case h265.NALUType_PPS_NUT:
-				p.PPS = cloneIfChanged(p.PPS, n)
-			}
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeSPS:
-			p.SPS = cloneIfChanged(p.SPS, n)
-		case h264.NALUTypePPS:
-			p.PPS = cloneIfChanged(p.PPS, n)
-		}
-	}
-	return p
-}
-
-func cloneIfChanged(old, n []byte) []byte {
-	if string(old) == string(n) {
-		return old
-	}
-	return append([]byte(nil), n...)
 }
 
 // scrub removes the camera's password from an error message: gortsplib

@@ -146,19 +146,6 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID); err != nil {
 		return nil, err
 	}
-	if p.cfg.Ingest.MotionGate {
-		var zones []detect.Zone
-		for _, zc := range cc.Zones {
-			z := detect.Zone{ID: zc.ID}
-			for _, pt := range zc.Polygon {
-				z.Polygon = append(z.Polygon, detect.Point{X: pt[0], Y: pt[1]})
-			}
-			zones = append(zones, z)
-		}
-		if w.gate, err = detect.NewMotionGate(detect.MotionConfig{MaxInterval: p.cfg.Ingest.MaxInferInterval}, zones); err != nil {
-			return nil, err
-		}
-	}
 	for _, zc := range cc.Zones {
 		z := detect.Zone{ID: zc.ID}
 		var poly [][2]float64
@@ -179,6 +166,15 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			zr.rules = append(zr.rules, ruleRunner{cfg: rc, impl: st})
 		}
 		w.zones = append(w.zones, zr)
+	}
+	if p.cfg.Ingest.MotionGate {
+		zones := make([]detect.Zone, len(w.zones))
+		for i, zr := range w.zones {
+			zones[i] = zr.zone
+		}
+		if w.gate, err = detect.NewMotionGate(detect.MotionConfig{MaxInterval: p.cfg.Ingest.MaxInferInterval}, zones); err != nil {
+			return nil, err
+		}
 	}
 	return w, nil
 }

@@ -83,20 +83,10 @@ func WriteClip(w io.Writer, params media.Params, units []media.AccessUnit) (time
 // parameter sets from the first unit, and reports the SPS frame rate (0 if
 // unknown).
 func clipCodec(params media.Params, first media.AccessUnit) (mp4.Codec, float64, error) {
+	params = params.Fill(first.NALUs)
 	vps, sps, pps := params.VPS, params.SPS, params.PPS
 	switch params.Codec {
 	case media.H264:
-		for _, nalu := range first.NALUs {
-			if len(nalu) == 0 {
-				continue
-			}
-			switch h264.NALUType(nalu[0] & 0x1f) {
-			case h264.NALUTypeSPS:
-				sps = firstNonEmpty(sps, nalu)
-			case h264.NALUTypePPS:
-				pps = firstNonEmpty(pps, nalu)
-			}
-		}
 		if len(sps) == 0 || len(pps) == 0 {
 			return nil, 0, errors.New("publisher: clip: H.264 SPS or PPS missing from params and first unit")
 		}
@@ -109,19 +99,6 @@ func clipCodec(params media.Params, first media.AccessUnit) (mp4.Codec, float64,
 		}
 		return &mp4.CodecH264{SPS: sps, PPS: pps}, s.FPS(), nil
 	case media.H265:
-		for _, nalu := range first.NALUs {
-			if len(nalu) == 0 {
-				continue
-			}
-			switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
-			case h265.NALUType_VPS_NUT:
-				vps = firstNonEmpty(vps, nalu)
-			case h265.NALUType_SPS_NUT:
-				sps = firstNonEmpty(sps, nalu)
-			case h265.NALUType_PPS_NUT:
-				pps = firstNonEmpty(pps, nalu)
-			}
-		}
 		if len(vps) == 0 || len(sps) == 0 || len(pps) == 0 {
 			return nil, 0, errors.New("publisher: clip: H.265 VPS, SPS or PPS missing from params and first unit")
 		}
@@ -138,33 +115,25 @@ func clipCodec(params media.Params, first media.AccessUnit) (mp4.Codec, float64,
 	}
 }
 
-func firstNonEmpty(have, candidate []byte) []byte {
-	if len(have) != 0 {
-		return have
-	}
-	return candidate
-}
-
 // paramSetIn reports whether nalu is a parameter set that the sample entry
 // already carries.
 func paramSetIn(codec mp4.Codec, nalu []byte) bool {
+	var p media.Params
 	switch cc := codec.(type) {
 	case *mp4.CodecH264:
-		switch h264.NALUType(nalu[0] & 0x1f) {
-		case h264.NALUTypeSPS:
-			return bytes.Equal(nalu, cc.SPS)
-		case h264.NALUTypePPS:
-			return bytes.Equal(nalu, cc.PPS)
-		}
+		p = media.Params{Codec: media.H264, SPS: cc.SPS, PPS: cc.PPS}
 	case *mp4.CodecH265:
-		switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
-		case h265.NALUType_VPS_NUT:
-			return bytes.Equal(nalu, cc.VPS)
-		case h265.NALUType_SPS_NUT:
-			return bytes.Equal(nalu, cc.SPS)
-		case h265.NALUType_PPS_NUT:
-			return bytes.Equal(nalu, cc.PPS)
-		}
+		p = media.Params{Codec: media.H265, VPS: cc.VPS, SPS: cc.SPS, PPS: cc.PPS}
+	default:
+		return false
+	}
+	switch media.ParamSetOf(p.Codec, nalu) {
+	case media.VPS:
+		return bytes.Equal(nalu, p.VPS)
+	case media.SPS:
+		return bytes.Equal(nalu, p.SPS)
+	case media.PPS:
+		return bytes.Equal(nalu, p.PPS)
 	}
 	return false
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/patrol-city/patrol/backoff"
 	"github.com/patrol-city/patrol/evidence"
 )
 
@@ -41,15 +41,9 @@ func (p *Publisher) retry(op func(ctx context.Context) error) error {
 	}
 }
 
-// backoff is the delay after the n-th failure: RetryBase doubling up to
-// RetryMax, of which a random half is jitter.
+// backoff is the delay after the n-th failure in a row.
 func (p *Publisher) backoff(n int) time.Duration {
-	d := p.cfg.RetryBase
-	for i := 1; i < n && d < p.cfg.RetryMax; i++ {
-		d *= 2
-	}
-	d = min(d, p.cfg.RetryMax)
-	return d/2 + time.Duration(rand.Int64N(int64(d)/2+1))
+	return backoff.Delay(p.cfg.RetryBase, p.cfg.RetryMax, n)
 }
 
 // sleep waits d; false if the publisher stopped meanwhile.

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
-
 	"github.com/patrol-city/patrol/av"
 	"github.com/patrol-city/patrol/media"
 )
@@ -33,7 +30,7 @@ func EncodeFrames(src FrameSource, n int, cfg av.EncoderConfig) (*Stream, error)
 		if len(nalus) == 0 {
 			return nil, fmt.Errorf("sim: encoder returned no data for frame %d", i)
 		}
-		st.Params = paramsFrom(st.Params, nalus)
+		st.Params = st.Params.Fill(nalus)
 		st.Units = append(st.Units, media.AccessUnit{PTS: time.Duration(i) * frameDur, NALUs: nalus, Key: key})
 	}
 	if len(st.Units) == 0 || !st.Units[0].Key {
@@ -43,43 +40,6 @@ func EncodeFrames(src FrameSource, n int, cfg av.EncoderConfig) (*Stream, error)
 		return nil, fmt.Errorf("sim: encoder produced no parameter sets")
 	}
 	return st, nil
-}
-
-// paramsFrom records the first parameter sets found in nalus.
-func paramsFrom(p media.Params, nalus [][]byte) media.Params {
-	for _, n := range nalus {
-		if len(n) < 2 {
-			continue
-		}
-		if p.Codec == media.H265 {
-			switch h265.NALUType((n[0] >> 1) & 0x3f) {
-			case h265.NALUType_VPS_NUT:
-				if p.VPS == nil {
-					p.VPS = append([]byte(nil), n...)
-				}
-			case h265.NALUType_SPS_NUT:
-				if p.SPS == nil {
-					p.SPS = append([]byte(nil), n...)
-				}
-			case h265.NALUType_PPS_NUT:
-				if p.PPS == nil {
-					p.PPS = append([]byte(nil), n...)
-				}
-			}
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeSPS:
-			if p.SPS == nil {
-				p.SPS = append([]byte(nil), n...)
-			}
-		case h264.NALUTypePPS:
-			if p.PPS == nil {
-				p.PPS = append([]byte(nil), n...)
-			}
-		}
-	}
-	return p
 }
 
 // SceneStream renders and encodes one loop of a scene.

@@ -7,8 +7,6 @@ import (
 	"github.com/pion/rtp"
 )
 
-type rtpPacket = rtp.Packet
-
 // newPacketizer returns a function that splits an access unit into RTP
 // packets for the format.
 func newPacketizer(f format.Format) (func([][]byte) ([]*rtp.Packet, error), error) {

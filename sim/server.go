@@ -46,6 +46,7 @@ type Server struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	closed  sync.Once
 }
 
 type served struct {
@@ -171,8 +172,11 @@ func (s *Server) play(sv *served, forma format.Format) error {
 	return nil
 }
 
-// Close stops serving and waits for every stream goroutine.
-func (s *Server) Close() {
+// Close stops serving and waits for every stream goroutine. It may be
+// called more than once.
+func (s *Server) Close() { s.closed.Do(s.close) }
+
+func (s *Server) close() {
 	s.cancel()
 	s.wg.Wait()
 	s.mu.Lock()

@@ -184,8 +184,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer func() { stop(); <-done }()
 	}
 	err := w.pipe.Run(ctx)
-	w.pub.Close()
-	w.closeAll()
+	w.closeAll() // publishes what is in flight first, then closes the writers
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}

@@ -1,0 +1,81 @@
+package media
+
+import (
+	"bytes"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+)
+
+// ParamSet names the kind of a parameter-set NAL unit.
+type ParamSet int
+
+// Parameter-set kinds; NotParamSet for every other NAL unit.
+const (
+	NotParamSet ParamSet = iota
+	VPS
+	SPS
+	PPS
+)
+
+// ParamSetOf reports which parameter set nalu is, for codec c.
+func ParamSetOf(c Codec, nalu []byte) ParamSet {
+	if len(nalu) == 0 {
+		return NotParamSet
+	}
+	switch c {
+	case H264:
+		switch h264.NALUType(nalu[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			return SPS
+		case h264.NALUTypePPS:
+			return PPS
+		}
+	case H265:
+		switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
+		case h265.NALUType_VPS_NUT:
+			return VPS
+		case h265.NALUType_SPS_NUT:
+			return SPS
+		case h265.NALUType_PPS_NUT:
+			return PPS
+		}
+	}
+	return NotParamSet
+}
+
+// slot returns the field of p holding parameter sets of kind k.
+func (p *Params) slot(k ParamSet) *[]byte {
+	switch k {
+	case VPS:
+		return &p.VPS
+	case SPS:
+		return &p.SPS
+	case PPS:
+		return &p.PPS
+	}
+	return nil
+}
+
+// InBand returns p updated with the parameter sets carried in nalus (the
+// latest wins). Changed sets are copied, since callers' buffers may be
+// reused; unchanged ones keep their storage.
+func (p Params) InBand(nalus [][]byte) Params {
+	for _, n := range nalus {
+		if f := p.slot(ParamSetOf(p.Codec, n)); f != nil && !bytes.Equal(*f, n) {
+			*f = append([]byte(nil), n...)
+		}
+	}
+	return p
+}
+
+// Fill returns p with its missing parameter sets taken from nalus; sets p
+// already has are kept.
+func (p Params) Fill(nalus [][]byte) Params {
+	for _, n := range nalus {
+		if f := p.slot(ParamSetOf(p.Codec, n)); f != nil && len(*f) == 0 {
+			*f = append([]byte(nil), n...)
+		}
+	}
+	return p
+}
