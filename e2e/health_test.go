@@ -74,7 +74,7 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 	}
 	restarted := time.Now()
 	sent := cam.Stats().FramesSent
-	// Backoff cap 2 s (+25 % jitter), then up to one GOP for a key frame.
+	// Backoff cap 2 s (jitter stays below it), then up to one GOP for a key frame.
 	waitFor(t, 6*time.Second, "stream resumed", func() bool { return cam.Stats().FramesSent > sent })
 	t.Logf("stream resumed %v after the server came back", time.Since(restarted).Round(10*time.Millisecond))
 	time.Sleep(time.Second)
