@@ -69,6 +69,12 @@ func TestParseErrors(t *testing.T) {
 		{"unknown rule", "rules: [parking]", "rules: [vending]", `cameras[0].zones[0].rules[0]: unknown rule "vending"`, nil},
 		{"no code", `code: "0505"`, `code: ""`, "rules[0].code: required", nil},
 		{"unknown field", "classes: [car]", "classes: [car]\n    colour: red", "field colour not found", nil},
+		{"camera id escapes", "id: cam-1", "id: ../victim", `cameras[0].id: "../victim" is not a valid id`, nil},
+		{"camera id dot", "id: cam-1", `id: "."`, `cameras[0].id: "." is not a valid id`, nil},
+		{"camera id slash", "id: cam-1", "id: a/b", `cameras[0].id: "a/b" is not a valid id`, nil},
+		{"camera id too long", "id: cam-1", "id: " + strings.Repeat("a", 65), "cameras[0].id: ", nil},
+		{"zone id space", "id: z1", `id: "zone 1"`, `cameras[0].zones[0].id: "zone 1" is not a valid id`, nil},
+		{"rule id escapes", "  - id: parking", "  - id: ../parking", `rules[0].id: "../parking" is not a valid id`, nil},
 		{"missing env", "", "", "environment variable CAM_PASS, MINIO_SECRET_KEY not set", env(nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

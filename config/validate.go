@@ -31,9 +31,9 @@ func (c *Config) Validate() error {
 	ruleIDs := map[string]bool{}
 	for i, r := range c.Rules {
 		p := fmt.Sprintf("rules[%d]", i)
-		switch {
-		case r.ID == "":
-			fe.add(p+".id", "required")
+		switch err := CheckID(r.ID); {
+		case err != nil:
+			fe.add(p+".id", "%v", err)
 		case ruleIDs[r.ID]:
 			fe.add(p+".id", "duplicate rule id %q", r.ID)
 		}
@@ -82,9 +82,9 @@ func (c *Config) Validate() error {
 	camIDs := map[string]bool{}
 	for i, cam := range c.Cameras {
 		p := fmt.Sprintf("cameras[%d]", i)
-		switch {
-		case cam.ID == "":
-			fe.add(p+".id", "required")
+		switch err := CheckID(cam.ID); {
+		case err != nil:
+			fe.add(p+".id", "%v", err)
 		case camIDs[cam.ID]:
 			fe.add(p+".id", "duplicate camera id %q", cam.ID)
 		}
@@ -103,8 +103,8 @@ func (c *Config) Validate() error {
 		zoneIDs := map[string]bool{}
 		for j, z := range cam.Zones {
 			zp := fmt.Sprintf("%s.zones[%d]", p, j)
-			if z.ID == "" {
-				fe.add(zp+".id", "required")
+			if err := CheckID(z.ID); err != nil {
+				fe.add(zp+".id", "%v", err)
 			} else if zoneIDs[z.ID] {
 				fe.add(zp+".id", "duplicate zone id %q", z.ID)
 			}

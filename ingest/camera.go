@@ -54,9 +54,10 @@ type Config struct {
 	// DecodeMode is "auto" (default: key frames only when the GOP is at most
 	// the detection interval, else every frame), "keyframes" or "all".
 	DecodeMode string
-	// HistoryDir keeps the stream on disk beyond the ring buffer (default
-	// empty: no history).
-	HistoryDir string
+	// HistoryRoot keeps the stream on disk beyond the ring buffer, in the
+	// directory HistoryRoot/CameraID (default empty: no history). The camera
+	// id must be a plain path element (config validates it).
+	HistoryRoot string
 	// HistoryDuration bounds the history in time (default 10m).
 	HistoryDuration time.Duration
 	// HistoryBytes bounds the history in bytes (default 256 MiB).
@@ -187,7 +188,7 @@ func (c *Camera) Run(ctx context.Context) error {
 		close(units)
 		wg.Wait()
 	}()
-	if c.cfg.HistoryDir != "" {
+	if c.cfg.HistoryRoot != "" {
 		stop, err := c.startHistory()
 		if err != nil {
 			c.log.Error("history on disk disabled", "err", err)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/patrol-city/patrol/config/safepath"
 	"github.com/patrol-city/patrol/media"
 )
 
@@ -20,7 +21,9 @@ import (
 // package) and deletes the oldest files beyond MaxBytes or MaxAge. Its
 // directory is emptied on open and removed on Close.
 type History struct {
-	dir      string
+	root     string // trusted parent (data_dir/history)
+	name     string // checked element (camera id)
+	dir      string // root/name
 	maxBytes int64
 	maxAge   time.Duration
 
@@ -43,19 +46,28 @@ type segmentFile struct {
 	Units  []media.AccessUnit
 }
 
-// OpenHistory prepares dir (emptying it) for a history bounded by maxBytes
-// and maxAge.
-func OpenHistory(dir string, maxBytes int64, maxAge time.Duration) (*History, error) {
-	if dir == "" || maxBytes <= 0 || maxAge <= 0 {
+// OpenHistory prepares the directory root/name (emptying it) for a history
+// bounded by maxBytes and maxAge. name comes from outside (a camera id): it
+// must be one plain path element, and the removal happens inside an os.Root
+// on root, so nothing outside root/name is ever removed.
+func OpenHistory(root, name string, maxBytes int64, maxAge time.Duration) (*History, error) {
+	if root == "" || maxBytes <= 0 || maxAge <= 0 {
 		return nil, errors.New("ingest: history needs a directory, a byte bound and an age bound")
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	dir, err := safepath.Join(root, name)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: history: %w", err)
+	}
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return nil, fmt.Errorf("ingest: history: %w", err)
+	}
+	if err := safepath.RemoveAll(root, name); err != nil {
 		return nil, fmt.Errorf("ingest: history: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("ingest: history: %w", err)
 	}
-	return &History{dir: dir, maxBytes: maxBytes, maxAge: maxAge}, nil
+	return &History{root: root, name: name, dir: dir, maxBytes: maxBytes, maxAge: maxAge}, nil
 }
 
 // Append writes one GOP evicted from the ring.
@@ -148,5 +160,5 @@ func (h *History) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.segs, h.bytes = nil, 0
-	return os.RemoveAll(h.dir)
+	return safepath.RemoveAll(h.root, h.name)
 }

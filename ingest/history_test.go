@@ -24,7 +24,7 @@ func TestHistoryBounds(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "h")
-			h, err := OpenHistory(dir, tc.maxBytes, tc.maxAge)
+			h, err := OpenHistory(dir, "cam", tc.maxBytes, tc.maxAge)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestHistoryBounds(t *testing.T) {
 				}
 			}
 			files, bytes, span := h.Stats()
-			entries, _ := os.ReadDir(dir)
+			entries, _ := os.ReadDir(filepath.Join(dir, "cam"))
 			if len(entries) != files || files == 30 || bytes > tc.maxBytes+5000 || span > tc.maxAge+time.Second {
 				t.Fatalf("files %d (dir %d), bytes %d, span %v", files, len(entries), bytes, span)
 			}
@@ -52,7 +52,7 @@ func TestHistoryBounds(t *testing.T) {
 			if err := h.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(dir, "cam")); !os.IsNotExist(err) {
 				t.Fatal("history directory left behind")
 			}
 		})
@@ -71,7 +71,7 @@ func TestCameraClipsReachIntoHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "history")
-	cam, err := New(Config{CameraID: "c", URL: srv.URL("cam"), BufferDuration: 2 * time.Second, HistoryDir: dir},
+	cam, err := New(Config{CameraID: "c", URL: srv.URL("cam"), BufferDuration: 2 * time.Second, HistoryRoot: dir},
 		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) {}})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestCameraClipsReachIntoHistory(t *testing.T) {
 			t.Fatalf("PTS not increasing at %d", i)
 		}
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "c")); !os.IsNotExist(err) {
 		t.Fatal("history directory left behind after Run")
 	}
 }

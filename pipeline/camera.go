@@ -128,7 +128,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		BackoffBase:     in.BackoffBase,
 		BackoffMax:      in.BackoffMax,
 		StallTimeout:    p.cfg.Monitoring.StallTimeout,
-		HistoryDir:      historyDir(p.cfg, cc.ID),
+		HistoryRoot:     historyRoot(p.cfg),
 		HistoryDuration: in.HistoryDuration,
 		HistoryBytes:    in.HistoryBytes,
 		OfflineAfter:    p.cfg.Monitoring.OfflineAfter,
@@ -305,10 +305,11 @@ func (w *cameraWorker) skipInference(f media.Frame) bool {
 	return !w.gate.ShouldInfer(changed, f.Recv)
 }
 
-// historyDir is where a camera's stream history goes ("" when disabled).
-func historyDir(cfg *config.Config, camera string) string {
+// historyRoot is the directory holding one history directory per camera
+// ("" when disabled).
+func historyRoot(cfg *config.Config) string {
 	if cfg.Ingest.HistoryDuration < 0 {
 		return ""
 	}
-	return filepath.Join(cfg.DataDir, "history", camera)
+	return filepath.Join(cfg.DataDir, "history")
 }

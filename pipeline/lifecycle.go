@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/patrol-city/patrol/config/safepath"
 	"image"
 	"os"
 	"path/filepath"
@@ -38,7 +39,11 @@ type caseBook struct {
 }
 
 func loadCaseBook(dir, camera string) (*caseBook, error) {
-	b := &caseBook{path: filepath.Join(dir, "cases", camera+".json")}
+	path, err := safepath.Join(filepath.Join(dir, "cases"), camera+".json")
+	if err != nil {
+		return nil, fmt.Errorf("open cases: %w", err)
+	}
+	b := &caseBook{path: path}
 	raw, err := os.ReadFile(b.path)
 	if os.IsNotExist(err) {
 		return b, nil
