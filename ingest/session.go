@@ -128,7 +128,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters
 			return
 		}
 		au := media.AccessUnit{
-			PTS:   time.Duration(pts) * time.Second / 90000,
+			PTS:   media.TicksToDuration(pts, int64(medi.Formats[0].ClockRate())),
 			Recv:  now(),
 			NALUs: cloneNALUs(nalus),
 		}

@@ -19,7 +19,7 @@ import (
 
 // ClipTimescale is the MP4 track timescale of clips written by WriteClip:
 // 90 kHz, the RTP video clock.
-const ClipTimescale = 90000
+const ClipTimescale = media.VideoClockRate
 
 // DefaultClipFPS is the frame rate WriteClip assumes for the duration of a
 // clip's last sample when the clip has a single access unit and the SPS
@@ -216,15 +216,9 @@ func clipTrack(codec mp4.Codec, fps float64, units []media.AccessUnit) (*pmp4.Tr
 	}, total, nil
 }
 
-// durationToTicks converts a non-negative duration to ClipTimescale ticks,
-// rounding to the nearest tick, without overflowing for long durations.
-func durationToTicks(d time.Duration) int64 {
-	secs, rem := int64(d/time.Second), int64(d%time.Second)
-	return secs*ClipTimescale + (rem*ClipTimescale+int64(time.Second)/2)/int64(time.Second)
-}
+// durationToTicks converts a duration to ClipTimescale ticks (exact for any
+// length, see media.DurationToTicks).
+func durationToTicks(d time.Duration) int64 { return media.DurationToTicks(d, ClipTimescale) }
 
 // ticksToDuration converts ClipTimescale ticks to a duration.
-func ticksToDuration(t int64) time.Duration {
-	secs, rem := t/ClipTimescale, t%ClipTimescale
-	return time.Duration(secs)*time.Second + time.Duration(rem)*time.Second/ClipTimescale
-}
+func ticksToDuration(t int64) time.Duration { return media.TicksToDuration(t, ClipTimescale) }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4"
@@ -79,14 +78,14 @@ func passThroughMP4(path string) (*Stream, error) {
 			if key {
 				nalus = append([][]byte{c.SPS, c.PPS}, nalus...)
 			}
-			pts := time.Duration(dts+int64(sa.PTSOffset)) * time.Second / time.Duration(tr.TimeScale)
+			pts := media.TicksToDuration(dts+int64(sa.PTSOffset), int64(tr.TimeScale))
 			st.Units = append(st.Units, media.AccessUnit{PTS: pts, NALUs: nalus, Key: key})
 			dts += int64(sa.Duration)
 		}
 		if len(st.Units) == 0 || !st.Units[0].Key {
 			return nil, fmt.Errorf("sim: %s: video does not start with a key frame", path)
 		}
-		st.Period = time.Duration(dts) * time.Second / time.Duration(tr.TimeScale)
+		st.Period = media.TicksToDuration(dts, int64(tr.TimeScale))
 		return st, nil
 	}
 	return nil, errNotH264MP4

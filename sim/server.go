@@ -142,7 +142,10 @@ func (s *Server) play(sv *served, forma format.Format) error {
 	}
 	st := sv.stream
 	start := time.Now()
-	base := rand.Uint32()
+	base := st.RTPBase
+	if base == 0 {
+		base = rand.Uint32()
+	}
 	for loop := 0; st.Loops == 0 || loop < st.Loops; loop++ {
 		offset := time.Duration(loop) * st.Period
 		for _, au := range st.Units {
@@ -160,7 +163,7 @@ func (s *Server) play(sv *served, forma format.Format) error {
 			if err != nil {
 				return fmt.Errorf("packetize: %w", err)
 			}
-			ts := base + uint32((offset+au.PTS)*90000/time.Second)
+			ts := media.RTPTimestamp(base, st.rtpTime(offset+au.PTS), media.VideoClockRate)
 			for _, p := range pkts {
 				p.Timestamp = ts
 				if err := sv.ss.WritePacketRTPWithNTP(sv.medi, p, at); err != nil {
