@@ -1,9 +1,15 @@
-// Package detect finds objects in video frames and turns them into events.
+// Package detect turns detections in video frames into events: tracking,
+// zones and rules, in pure Go (it builds with CGO_ENABLED=0, so config can
+// parse schedules without linking OpenCV). Its sub-packages are the other
+// parts of the detect stage: detect/model runs the detector (YOLOX through
+// OpenCV DNN, cgo), detect/motion gates inference on picture change, and
+// detect/pipeline wires ingest, detection, rules and the case lifecycle per
+// camera.
 //
 // It has these layers, each usable on its own:
 //
-//   - Detector runs a YOLOX (default YOLOX-Nano, COCO 80 classes) ONNX model
-//     through OpenCV DNN and returns Detections in frame pixels.
+//   - Detection is one object found in a frame (model.Detector returns
+//     them in frame pixels).
 //   - Tracker links detections across frames into Tracks: greedy IoU
 //     matching (against the last and, for moving tracks, the predicted
 //     box). A track that has been at rest (Still) survives MaxLost (60s)
@@ -18,11 +24,10 @@
 //     Gathering (people at rest with stall objects: street vending 0501).
 //     Both take per-rule filters: MinScore, MinBoxSize, Masks, schedule
 //     Windows (ParseWindows, Schedule) in a time zone, and Cooldown.
-//   - MotionGate says whether a frame changed within the zones since the
-//     last inference, and when inference is due anyway (every 5s); frames
-//     skipped are passed to Tracker.Hold so dwell keeps counting.
+//   - Tracker.Hold keeps tracks seen through frames the motion gate
+//     (detect/motion) skipped, so dwell keeps counting.
 //
-// A typical loop per frame: if gate says infer, dets := det.Detect(frame)
+// A typical loop per frame: if the gate says infer, dets := det.Detect(frame)
 // and tracks := tr.Update(dets, now), else tracks := tr.Hold(now); then
 // events := rule.Update(tracks, w, h, now) for each rule. None of the types
 // are safe for concurrent use; callers serialize.

@@ -154,16 +154,16 @@ func NewGathering(cfg GatheringConfig, zone Zone) (*Gathering, error) {
 	if cfg.DisperseAfter < 0 || cfg.MaxHidden < 0 {
 		return nil, fail("DisperseAfter and MaxHidden must not be negative")
 	}
-	setDefault(&cfg.MinPeople, DefaultMinPeople)
+	SetDefault(&cfg.MinPeople, DefaultMinPeople)
 	if cfg.MinDwellNoStall == 0 {
 		cfg.MinDwellNoStall = 3 * cfg.MinDwell
 	}
-	setDefault(&cfg.MaxMovement, DefaultGatheringMaxMovement)
-	setDefault(&cfg.StallDistance, DefaultStallDistance)
-	setDefault(&cfg.GroupDistance, DefaultGroupDistance)
-	setDefault(&cfg.DisperseAfter, DefaultDisperseAfter)
-	setDefault(&cfg.MaxHidden, DefaultMaxHidden)
-	setDefault(&cfg.CarriedOverlap, DefaultCarriedOverlap)
+	SetDefault(&cfg.MaxMovement, DefaultGatheringMaxMovement)
+	SetDefault(&cfg.StallDistance, DefaultStallDistance)
+	SetDefault(&cfg.GroupDistance, DefaultGroupDistance)
+	SetDefault(&cfg.DisperseAfter, DefaultDisperseAfter)
+	SetDefault(&cfg.MaxHidden, DefaultMaxHidden)
+	SetDefault(&cfg.CarriedOverlap, DefaultCarriedOverlap)
 	if len(cfg.PersonClasses) == 0 {
 		cfg.PersonClasses = []string{"person"}
 	}

@@ -75,23 +75,24 @@ type TrackerConfig struct {
 
 // withDefaults fills the zero fields of cfg.
 func (cfg TrackerConfig) withDefaults() TrackerConfig {
-	setDefault(&cfg.IoUThreshold, DefaultTrackIoU)
-	setDefault(&cfg.MaxMissed, DefaultMaxMissed)
-	setDefault(&cfg.MaxLost, DefaultMaxLost)
+	SetDefault(&cfg.IoUThreshold, DefaultTrackIoU)
+	SetDefault(&cfg.MaxMissed, DefaultMaxMissed)
+	SetDefault(&cfg.MaxLost, DefaultMaxLost)
 	cfg.MaxLost = max(cfg.MaxLost, cfg.MaxMissed)
 	if cfg.Compatible == nil {
 		cfg.Compatible = DefaultCompatible
 	}
-	setDefault(&cfg.DuplicateIoU, DefaultDuplicateIoU)
-	setDefault(&cfg.RestMovement, DefaultRestMovement)
-	setDefault(&cfg.RestAfter, DefaultRestAfter)
-	setDefault(&cfg.ReacquireIoU, DefaultReacquireIoU)
-	setDefault(&cfg.ReacquireDistance, DefaultReacquireDistance)
+	SetDefault(&cfg.DuplicateIoU, DefaultDuplicateIoU)
+	SetDefault(&cfg.RestMovement, DefaultRestMovement)
+	SetDefault(&cfg.RestAfter, DefaultRestAfter)
+	SetDefault(&cfg.ReacquireIoU, DefaultReacquireIoU)
+	SetDefault(&cfg.ReacquireDistance, DefaultReacquireDistance)
 	return cfg
 }
 
-// setDefault sets *v to def if *v is not positive.
-func setDefault[T float64 | time.Duration | int](v *T, def T) {
+// SetDefault sets *v to def if *v is not positive: the one way detect and
+// its sub-packages apply the documented default of a zero setting.
+func SetDefault[T float64 | time.Duration | int](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}

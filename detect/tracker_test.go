@@ -141,3 +141,30 @@ func TestTrackerExactLabels(t *testing.T) {
 		t.Fatalf("car and truck merged with Compatible empty: %v", ids(tracks))
 	}
 }
+
+func TestTrackerHold(t *testing.T) {
+	// Inference every 5s, the picture unchanged in between: Hold keeps the
+	// parked car seen, so the rule fires on time rather than at the next
+	// inference (38s).
+	rule := newParkingRule(t, 31*time.Second, nil)
+	tr := NewTracker(TrackerConfig{})
+	var fired []time.Duration
+	for s := 0; s <= 40; s++ {
+		now := t0.Add(time.Duration(s) * time.Second)
+		var tracks []*Track
+		if s%5 == 3 {
+			tracks = tr.Update([]Detection{carAt(640, 600)}, now)
+		} else if s > 3 {
+			tracks = tr.Hold(now)
+		}
+		for range rule.Update(tracks, frameW, frameH, now) {
+			fired = append(fired, time.Duration(s)*time.Second)
+		}
+	}
+	if len(fired) != 1 || fired[0] != 34*time.Second {
+		t.Fatalf("fired at %v, want [34s]", fired)
+	}
+	if tracks := tr.Tracks(); len(tracks) != 1 || tracks[0].Hits != 8 || !tracks[0].Still {
+		t.Fatalf("tracks %+v", tracks)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/patrol-city/patrol/backoff"
 	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // Decoder turns access units into pictures. av.Decoder implements it.

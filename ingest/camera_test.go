@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/av"
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/ingest/av"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 // gradient is a synthetic moving picture for test streams.

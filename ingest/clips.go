@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // evicted is a GOP on its way from the ring to the history on disk.

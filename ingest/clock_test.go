@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/publisher"
-	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/publisher/clip"
+	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 // TestLongSessionClock drives one RTSP session whose RTP timestamps start
@@ -97,7 +97,7 @@ func TestLongSessionClock(t *testing.T) {
 		t.Fatalf("ring holds %d units after the jump", len(units))
 	}
 	var buf bytes.Buffer
-	dur, err := publisher.WriteClip(&buf, params, units)
+	dur, err := clip.Write(&buf, params, units)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package ingest
 import (
 	"time"
 
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // sampler decides which access units reach the decoder. When key units come

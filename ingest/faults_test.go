@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 // garbageServer answers every connection like a web server on the wrong

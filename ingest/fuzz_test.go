@@ -6,8 +6,8 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/pion/rtp"
 
-	"github.com/patrol-city/patrol/av"
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/av"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // rtpChain is the receive path of a camera from RTP payload to the decoder's

@@ -7,7 +7,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // DefaultMaxPixels is the largest picture a camera may announce (4K UHD).

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/config/safepath"
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // History keeps a camera's compressed stream on local disk beyond the ring

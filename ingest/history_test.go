@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 func TestHistoryBounds(t *testing.T) {

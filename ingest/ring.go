@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 // Ring is a bounded buffer of compressed access units that always starts at

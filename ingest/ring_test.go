@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 )
 
 func unitAt(t0 time.Time, i, gop, size int) media.AccessUnit {

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 // selfSigned returns a server certificate for 127.0.0.1 and a pool trusting it.

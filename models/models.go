@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/patrol-city/patrol/assets"
+	"github.com/patrol-city/patrol/models/assets"
 )
 
 //go:embed manifest.json

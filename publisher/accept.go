@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
-	"github.com/patrol-city/patrol/outbox"
+	"github.com/patrol-city/patrol/publisher/outbox"
+	"github.com/patrol-city/patrol/publisher/snapshot"
 )
 
 // Accept waits for the post-roll of c (cut short by Close), cuts its clip
@@ -117,14 +118,14 @@ func (p *Publisher) acceptLater(c Candidate) error {
 		DwellS:  c.LastSeen.Sub(c.FirstSeen).Seconds(),
 		Objects: c.Objects, Model: p.cfg.Model, EventTime: c.At.UTC(), LastSeen: &lastSeen,
 	}
-	var boxes []Box
+	var boxes []snapshot.Box
 	if c.Event == cases.EventUpdated {
 		for i, b := range c.Boxes {
 			o := c.Objects[min(i, len(c.Objects)-1)]
-			boxes = append(boxes, Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}})
+			boxes = append(boxes, snapshot.Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}})
 		}
 	}
-	snap, err := Snapshot(&c.Frame, boxes, c.Zone)
+	snap, err := snapshot.Encode(&c.Frame, boxes, c.Zone)
 	if err != nil {
 		return fmt.Errorf("case %s: snapshot: %w", cs.CaseID, err)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
-	"github.com/patrol-city/patrol/evidence"
-	"github.com/patrol-city/patrol/outbox"
+	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/publisher/outbox"
 )
 
 // errPermanent marks a failure that retrying cannot fix: the entry is set

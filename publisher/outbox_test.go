@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,11 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/av"
 	"github.com/patrol-city/patrol/cases"
-	"github.com/patrol-city/patrol/evidence"
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/outbox"
+	"github.com/patrol-city/patrol/ingest/av"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/publisher/broker"
+	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/publisher/outbox"
 )
 
 // fakeClips returns the same encoded second of video for every range.
@@ -41,7 +43,7 @@ func encodeClips(t *testing.T) *fakeClips {
 	f := &fakeClips{params: media.Params{Codec: media.H264}}
 	t0 := time.Now().Add(-time.Minute)
 	for i := range 10 {
-		nalus, key, err := enc.Encode(testImage(64, 48))
+		nalus, key, err := enc.Encode(flatImage(64, 48))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +60,7 @@ func candidate(clips ClipSource, i int) Candidate {
 		Camera: cases.Camera{ID: "cam-1", Name: "test"}, ZoneID: "z", TrackID: uint64(i),
 		FirstSeen: confirmed.Add(-30 * time.Second), ConfirmedAt: confirmed,
 		Objects: []cases.Object{{TrackID: uint64(i), Label: "car", Score: 0.9, Box: [4]float64{0.1, 0.1, 0.2, 0.2}}},
-		Frame:   *testImage(64, 48), Clips: clips,
+		Frame:   *flatImage(64, 48), Clips: clips,
 	}
 }
 
@@ -100,14 +102,14 @@ func (s *fakeStore) Put(ctx context.Context, o evidence.Object) (evidence.Stored
 // fakeWriter records messages; it fails while down is set.
 type fakeWriter struct {
 	mu   sync.Mutex
-	msgs []Message
+	msgs []broker.Message
 	down atomic.Bool
 }
 
 func (w *fakeWriter) WriteCase(ctx context.Context, key string, value []byte) error {
-	return w.WriteMessage(ctx, Message{Key: key, Value: value})
+	return w.WriteMessage(ctx, broker.Message{Key: key, Value: value})
 }
-func (w *fakeWriter) WriteMessage(_ context.Context, m Message) error {
+func (w *fakeWriter) WriteMessage(_ context.Context, m broker.Message) error {
 	if w.down.Load() {
 		return errors.New("broker down")
 	}
@@ -116,10 +118,10 @@ func (w *fakeWriter) WriteMessage(_ context.Context, m Message) error {
 	w.msgs = append(w.msgs, m)
 	return nil
 }
-func (w *fakeWriter) all() []Message {
+func (w *fakeWriter) all() []broker.Message {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]Message(nil), w.msgs...)
+	return append([]broker.Message(nil), w.msgs...)
 }
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -145,7 +147,7 @@ func waitEmpty(t *testing.T, p *Publisher) {
 }
 
 // checkMessage validates a published message and its CloudEvents attributes.
-func checkMessage(t *testing.T, m Message, s *fakeStore) *wireCase {
+func checkMessage(t *testing.T, m broker.Message, s *fakeStore) *wireCase {
 	t.Helper()
 	if err := cases.ValidateCaseJSON(m.Value); err != nil {
 		t.Fatal(err)
@@ -292,4 +294,9 @@ func TestOutboxPermanent(t *testing.T) {
 	if msgs := w.all(); len(msgs) != 1 {
 		t.Fatalf("%d published", len(msgs))
 	}
+}
+
+// flatImage is a mid-grey w x h picture.
+func flatImage(w, h int) *media.Image {
+	return &media.Image{Width: w, Height: h, BGR: bytes.Repeat([]byte{128}, w*h*3)}
 }

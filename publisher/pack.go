@@ -9,10 +9,12 @@ import (
 	"image/color"
 	"time"
 
-	"github.com/patrol-city/patrol/av"
 	"github.com/patrol-city/patrol/cases"
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/outbox"
+	"github.com/patrol-city/patrol/ingest/av"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/publisher/clip"
+	"github.com/patrol-city/patrol/publisher/outbox"
+	"github.com/patrol-city/patrol/publisher/snapshot"
 )
 
 // Evidence roles in a case's evidence pack.
@@ -62,17 +64,17 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 	}
 	add("clip.mp4", "clip", RoleConfirmation, "video/mp4", false, data, s, e)
 
-	boxes := make([]Box, len(c.Boxes))
+	boxes := make([]snapshot.Box, len(c.Boxes))
 	for i, b := range c.Boxes {
 		o := c.Objects[min(i, len(c.Objects)-1)]
-		boxes[i] = Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}}
+		boxes[i] = snapshot.Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}}
 	}
 	at := c.ConfirmedAt.UTC()
 	for _, v := range []struct {
 		name  string
-		boxes []Box
+		boxes []snapshot.Box
 	}{{"snapshot.jpg", boxes}, {"snapshot-clean.jpg", nil}} {
-		snap, err := Snapshot(&c.Frame, v.boxes, c.Zone)
+		snap, err := snapshot.Encode(&c.Frame, v.boxes, c.Zone)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot: %w", err)
 		}
@@ -82,9 +84,9 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 		w := when.UTC()
 		for _, v := range []struct {
 			name  string
-			boxes []Box
+			boxes []snapshot.Box
 		}{{"first-sight.jpg", boxes}, {"first-sight-clean.jpg", nil}} {
-			if snap, err := Snapshot(img, v.boxes, c.Zone); err == nil {
+			if snap, err := snapshot.Encode(img, v.boxes, c.Zone); err == nil {
 				add(v.name, "snapshot", RoleFirstSight, "image/jpeg", v.boxes != nil, snap, &w, &w)
 			}
 		}
@@ -100,7 +102,7 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 func cutClip(src ClipSource, from, to time.Time) ([]byte, *time.Time, *time.Time, error) {
 	params, units := src.Range(from, to)
 	var buf bytes.Buffer
-	if _, err := WriteClip(&buf, params, units); err != nil {
+	if _, err := clip.Write(&buf, params, units); err != nil {
 		return nil, nil, nil, err
 	}
 	s, e := units[0].Recv.UTC(), units[len(units)-1].Recv.UTC()

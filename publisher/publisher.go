@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
-	"github.com/patrol-city/patrol/evidence"
-	"github.com/patrol-city/patrol/media"
-	"github.com/patrol-city/patrol/outbox"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/publisher/outbox"
 )
 
 // ClipSource returns compressed history; ingest.Ring implements it.
@@ -67,7 +67,7 @@ type Deps struct {
 	// Store keeps evidence objects (required).
 	Store evidence.Store
 	// Cases publishes case messages (required). When it implements
-	// MessageWriter (KafkaWriter does), messages carry CloudEvents headers.
+	// broker.MessageWriter (KafkaWriter does), messages carry CloudEvents headers.
 	Cases CaseWriter
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/backoff"
-	"github.com/patrol-city/patrol/evidence"
+	"github.com/patrol-city/patrol/publisher/broker"
+	"github.com/patrol-city/patrol/publisher/evidence"
 )
 
 func (p *Publisher) hook(stage, caseID string) {
@@ -17,7 +18,7 @@ func (p *Publisher) hook(stage, caseID string) {
 }
 
 // retry runs op until it succeeds, fails for good (evidence.ErrInvalidKey,
-// ErrRejected: wrapped in errPermanent) or the publisher stops, backing off
+// broker.ErrRejected: wrapped in errPermanent) or the publisher stops, backing off
 // exponentially with jitter between attempts.
 func (p *Publisher) retry(op func(ctx context.Context) error) error {
 	for attempt := 1; ; attempt++ {
@@ -27,7 +28,7 @@ func (p *Publisher) retry(op func(ctx context.Context) error) error {
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, evidence.ErrInvalidKey) || errors.Is(err, ErrRejected):
+		case errors.Is(err, evidence.ErrInvalidKey) || errors.Is(err, broker.ErrRejected):
 			return fmt.Errorf("%w: %w", errPermanent, err)
 		case p.runCtx.Err() != nil:
 			return err

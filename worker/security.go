@@ -12,13 +12,13 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/publisher"
+	"github.com/patrol-city/patrol/publisher/broker"
 )
 
 // KafkaSecurity builds the broker connection's TLS and SASL settings.
 // Errors name files and mechanisms, never passwords.
-func KafkaSecurity(k config.Kafka) (publisher.KafkaSecurity, error) {
-	var sec publisher.KafkaSecurity
+func KafkaSecurity(k config.Kafka) (broker.Security, error) {
+	var sec broker.Security
 	if k.TLS.Enabled {
 		t, err := tlsConfig(k.TLS.CAFile, k.TLS.CertFile, k.TLS.KeyFile, k.TLS.InsecureSkipVerify)
 		if err != nil {

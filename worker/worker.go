@@ -11,17 +11,18 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/patrol-city/patrol/assets"
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/detect"
-	"github.com/patrol-city/patrol/evidence"
-	"github.com/patrol-city/patrol/health"
-	"github.com/patrol-city/patrol/metrics"
+	"github.com/patrol-city/patrol/detect/model"
+	"github.com/patrol-city/patrol/detect/pipeline"
 	"github.com/patrol-city/patrol/models"
-	"github.com/patrol-city/patrol/outbox"
-	"github.com/patrol-city/patrol/pipeline"
+	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/publisher"
+	"github.com/patrol-city/patrol/publisher/broker"
+	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/publisher/health"
+	"github.com/patrol-city/patrol/publisher/outbox"
+	"github.com/patrol-city/patrol/worker/metrics"
 )
 
 // Deps overrides parts of the worker; zero fields are built from the
@@ -45,7 +46,7 @@ type Deps struct {
 // Worker is an assembled, not yet running, patrol worker.
 type Worker struct {
 	log      *slog.Logger
-	det      *detect.Detector
+	det      *model.Detector
 	pub      *publisher.Publisher
 	pipe     *pipeline.Pipeline
 	metrics  *metrics.Server
@@ -74,7 +75,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	for _, v := range cfg.Model.ClassThresholds {
 		lowest = min(lowest, v)
 	}
-	det, err := detect.NewDetector(detect.Config{
+	det, err := model.NewDetector(model.Config{
 		ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
 	})
 	if err != nil {
@@ -99,12 +100,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		if err := cfg.ValidateKafka(); err != nil {
 			return nil, err
 		}
-		if err := publisher.EnsureTopicsSecure(ctx, sec, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic); err != nil {
+		if err := broker.EnsureTopicsSecure(ctx, sec, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic); err != nil {
 			return nil, err
 		}
 	}
 	if cw == nil {
-		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
+		kw, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		cw = kw
 	}
 	if hw == nil {
-		kw, err := publisher.NewKafkaWriter(cfg.Kafka.Brokers, cfg.Kafka.HealthTopic, sec)
+		kw, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.HealthTopic, sec)
 		if err != nil {
 			return nil, err
 		}

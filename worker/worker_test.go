@@ -9,8 +9,9 @@ import (
 	"testing"
 
 	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/detect"
-	"github.com/patrol-city/patrol/evidence"
+	"github.com/patrol-city/patrol/detect/model"
+	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/testkit/testenv"
 )
 
 type discard struct{}
@@ -23,7 +24,7 @@ func (discard) WriteCase(context.Context, string, []byte) error { return nil }
 func TestBadModelFailsAtStart(t *testing.T) {
 	mirror := os.Getenv("PATROL_ASSET_MIRROR")
 	if mirror == "" {
-		mirror = filepath.Join("..", "..", "shared")
+		mirror = testenv.Mirror()
 	}
 	good, err := os.ReadFile(filepath.Join(mirror, "models", "yolox_nano.onnx"))
 	if err != nil {
@@ -54,7 +55,7 @@ func TestBadModelFailsAtStart(t *testing.T) {
 			if err == nil {
 				t.Fatal("worker started with a bad model")
 			}
-			if !strings.Contains(err.Error(), path) || !errors.Is(err, detect.ErrBadModel) {
+			if !strings.Contains(err.Error(), path) || !errors.Is(err, model.ErrBadModel) {
 				t.Fatalf("error %q does not name %s as a bad model", err, path)
 			}
 		})

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patrol-city/patrol/bench"
+	"github.com/patrol-city/patrol/testkit/bench"
 )
 
 const benchUsage = `usage: patrol bench <benchmark> [flags]

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patrol-city/patrol/assets"
 	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/demo"
-	"github.com/patrol-city/patrol/media"
+	"github.com/patrol-city/patrol/ingest/media"
 	"github.com/patrol-city/patrol/models"
-	"github.com/patrol-city/patrol/scenes"
-	"github.com/patrol-city/patrol/sim"
+	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/demo"
+	"github.com/patrol-city/patrol/testkit/scenes"
+	"github.com/patrol-city/patrol/testkit/sim"
 	"github.com/patrol-city/patrol/worker"
 )
 

@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/patrol-city/patrol/assets"
-	"github.com/patrol-city/patrol/eval"
+	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/eval"
 )
 
 // cmdEval plays the evaluation scenes through the full pipeline and prints

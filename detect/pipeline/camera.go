@@ -1,0 +1,316 @@
+package pipeline
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/detect/motion"
+	"github.com/patrol-city/patrol/ingest"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/ingest/picture"
+	"github.com/patrol-city/patrol/publisher"
+	"github.com/patrol-city/patrol/publisher/health"
+)
+
+// cameraWorker owns one camera's ingest, tracker and rules.
+type cameraWorker struct {
+	p       *Pipeline
+	cfg     config.Camera
+	log     *slog.Logger
+	cam     *ingest.Camera
+	idx     int // index in the pipeline's cameras and pool slots
+	tracker *detect.Tracker
+	zones   []zoneRules
+
+	inferences, fired atomic.Uint64
+
+	picture   *picture.Monitor // used by the analyse goroutine only
+	picMu     sync.Mutex
+	picProbs  map[picture.Problem]bool
+	lastState ingest.State  // used by the ingest Run goroutine only
+	book      *caseBook     // open cases; used by the analysing goroutine only
+	gate      *motion.Gate  // nil when motion gating is off
+	gated     atomic.Uint64 // inferences skipped by the motion gate
+}
+
+// report sends a health event when a sink is configured.
+func (w *cameraWorker) report(kind, state, previous, reason string, at time.Time) {
+	if w.p.deps.Health == nil {
+		return
+	}
+	w.p.deps.Health.Report(health.NewEvent(w.p.cfg.Worker, w.cfg.ID, w.cfg.Name, kind, state, previous, reason, at))
+}
+
+// onState turns ingest state changes into health events.
+func (w *cameraWorker) onState(s ingest.State, reason string) {
+	prev := w.lastState
+	w.lastState = s
+	w.report(health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+}
+
+func (w *cameraWorker) pictureState() string {
+	w.picMu.Lock()
+	defer w.picMu.Unlock()
+	switch {
+	case w.picProbs[picture.Covered]:
+		return health.PictureCovered
+	case w.picProbs[picture.Frozen]:
+		return health.PictureFrozen
+	}
+	return health.PictureOK
+}
+
+// checkPicture feeds the picture monitor and reports its changes.
+func (w *cameraWorker) checkPicture(f media.Frame) {
+	changes, err := w.picture.Update(&f.Image, f.Recv)
+	if err != nil {
+		return
+	}
+	for _, c := range changes {
+		w.picMu.Lock()
+		w.picProbs[c.Problem] = c.Active
+		w.picMu.Unlock()
+		state, prev := string(c.Problem), health.PictureOK
+		if !c.Active {
+			state, prev = health.PictureOK, string(c.Problem)
+		}
+		w.log.Warn("picture health", "state", state, "reason", c.Reason)
+		w.report(health.KindPicture, state, prev, c.Reason, c.At)
+	}
+}
+
+type zoneRules struct {
+	zone  detect.Zone
+	poly  [][2]float64
+	rules []ruleRunner
+}
+
+type ruleRunner struct {
+	cfg  config.Rule
+	impl zoneRule
+}
+
+func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
+	w := &cameraWorker{
+		p:       p,
+		cfg:     cc,
+		log:     p.log.With("camera", cc.ID),
+		idx:     len(p.cameras),
+		tracker: detect.NewTracker(detect.TrackerConfig{}),
+		picture: picture.New(picture.Config{
+			FrozenAfter: p.cfg.Monitoring.FrozenAfter, CoveredAfter: p.cfg.Monitoring.CoveredAfter,
+		}),
+		picProbs: map[picture.Problem]bool{},
+	}
+	in := p.cfg.Ingest
+	tlsCfg, err := cameraTLS(cc)
+	if err != nil {
+		return nil, err
+	}
+	cam, err := ingest.New(ingest.Config{
+		TLS:             tlsCfg,
+		CameraID:        cc.ID,
+		URL:             cc.URL,
+		Transport:       cc.Transport,
+		DetectInterval:  in.DetectInterval,
+		BufferDuration:  in.BufferDuration,
+		BufferBytes:     in.BufferBytes,
+		BackoffBase:     in.BackoffBase,
+		BackoffMax:      in.BackoffMax,
+		StallTimeout:    p.cfg.Monitoring.StallTimeout,
+		HistoryRoot:     historyRoot(p.cfg),
+		HistoryDuration: in.HistoryDuration,
+		HistoryBytes:    in.HistoryBytes,
+		OfflineAfter:    p.cfg.Monitoring.OfflineAfter,
+	}, ingest.Deps{
+		Logger:     p.log,
+		NewDecoder: p.deps.NewDecoder,
+		OnFrame:    w.offer,
+		OnState:    w.onState,
+		Now:        p.deps.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.cam = cam
+	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID); err != nil {
+		return nil, err
+	}
+	for _, zc := range cc.Zones {
+		z := detect.Zone{ID: zc.ID}
+		var poly [][2]float64
+		for _, pt := range zc.Polygon {
+			z.Polygon = append(z.Polygon, detect.Point{X: pt[0], Y: pt[1]})
+			poly = append(poly, [2]float64{pt[0], pt[1]})
+		}
+		zr := zoneRules{zone: z, poly: poly}
+		for _, rid := range zc.Rules {
+			rc, ok := p.cfg.RuleByID(rid)
+			if !ok {
+				return nil, fmt.Errorf("zone %s: unknown rule %q", zc.ID, rid)
+			}
+			st, err := buildRule(rc, z, p.loc)
+			if err != nil {
+				return nil, fmt.Errorf("zone %s rule %s: %w", zc.ID, rid, err)
+			}
+			zr.rules = append(zr.rules, ruleRunner{cfg: rc, impl: st})
+		}
+		w.zones = append(w.zones, zr)
+	}
+	if p.cfg.Ingest.MotionGate {
+		zones := make([]detect.Zone, len(w.zones))
+		for i, zr := range w.zones {
+			zones[i] = zr.zone
+		}
+		if w.gate, err = motion.New(motion.Config{MaxInterval: p.cfg.Ingest.MaxInferInterval}, zones); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// offer hands a decoded picture to the shared detector pool. It is called
+// from the camera's decode goroutine and never blocks.
+func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
+
+func (w *cameraWorker) process(f media.Frame) {
+	w.checkPicture(f)
+	var tracks []*detect.Track
+	if w.skipInference(f) {
+		w.gated.Add(1)
+		tracks = w.tracker.Hold(f.Recv)
+	} else {
+		dets, err := w.p.detect(&f.Image)
+		if err != nil {
+			w.log.Warn("detection failed", "err", err)
+			return
+		}
+		w.inferences.Add(1)
+		tracks = w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
+	}
+	for _, zr := range w.zones {
+		for _, rr := range zr.rules {
+			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
+				if c := w.book.find(ev); c != nil {
+					// The case is already open (a restart, or the rule
+					// firing again for the same object): continue it.
+					c.TrackID, w.book.dirty = ev.TrackID, true
+					continue
+				}
+				w.fired.Add(1)
+				w.submit(f, zr, rr, ev)
+			}
+		}
+	}
+	w.advanceCases(f, tracks)
+}
+
+func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
+	frame := image.Rect(0, 0, f.Width, f.Height)
+	objs := []detect.EventObject{{TrackID: ev.TrackID, Label: ev.Label, Score: ev.Score, Box: ev.Box, Role: detect.RoleSubject}}
+	if len(ev.Objects) > 0 {
+		objs = ev.Objects
+	}
+	var caseObjs []cases.Object
+	var boxes []image.Rectangle
+	for _, o := range objs {
+		caseObjs = append(caseObjs, caseObject(o, f.Width, f.Height))
+		boxes = append(boxes, o.Box.Intersect(frame))
+	}
+	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
+		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
+	w.book.open = append(w.book.open, &openCase{
+		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
+		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
+		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
+		Seq: 1, Objects: caseObjs,
+	})
+	w.book.dirty = true
+	w.p.deps.Publisher.Submit(publisher.Candidate{
+		Rule:        w.caseRule(rr.cfg),
+		Camera:      caseCamera(w.cfg),
+		ZoneID:      zr.zone.ID,
+		Zone:        zr.poly,
+		TrackID:     ev.TrackID,
+		FirstSeen:   ev.FirstSeen,
+		ConfirmedAt: ev.ConfirmedAt,
+		Objects:     caseObjs,
+		Frame:       f.Image,
+		Boxes:       boxes,
+		Clips:       w.cam.Clips(),
+	})
+}
+
+// caseObject describes an event object in a case, its box normalized.
+func caseObject(o detect.EventObject, w, h int) cases.Object {
+	b := o.Box.Intersect(image.Rect(0, 0, w, h))
+	fw, fh := float64(w), float64(h)
+	return cases.Object{
+		TrackID: o.TrackID, Label: o.Label, Score: round3(float64(o.Score)), Role: o.Role,
+		Box: [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)},
+	}
+}
+
+func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
+
+// cameraTLS builds the TLS configuration of an rtsps:// camera.
+func cameraTLS(cc config.Camera) (*tls.Config, error) {
+	if cc.TLSCAFile == "" && !cc.TLSInsecureSkipVerify {
+		return nil, nil
+	}
+	c := &tls.Config{InsecureSkipVerify: cc.TLSInsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	if cc.TLSCAFile != "" {
+		pem, err := os.ReadFile(cc.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate", cc.TLSCAFile)
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+// caseRule describes a rule in a case, with its event code's categories.
+func (w *cameraWorker) caseRule(rc config.Rule) cases.Rule {
+	r := cases.Rule{ID: rc.ID, Kind: rc.Kind, Code: rc.Code, Name: rc.Name}
+	if e, ok := w.p.cfg.EventCodeFor(rc.Code); ok {
+		r.Category, r.CategoryName, r.Subcategory = e.Category, e.CategoryName, e.Subcategory
+	}
+	return r
+}
+
+// skipInference asks the motion gate whether the picture changed in the
+// zones since the last inference (always false without a gate).
+func (w *cameraWorker) skipInference(f media.Frame) bool {
+	if w.gate == nil {
+		return false
+	}
+	changed, err := w.gate.Changed(f.BGR, f.Width, f.Height)
+	if err != nil {
+		return false
+	}
+	return !w.gate.ShouldInfer(changed, f.Recv)
+}
+
+// historyRoot is the directory holding one history directory per camera
+// ("" when disabled).
+func historyRoot(cfg *config.Config) string {
+	if cfg.Ingest.HistoryDuration < 0 {
+		return ""
+	}
+	return filepath.Join(cfg.DataDir, "history")
+}

@@ -1,0 +1,194 @@
+// Package pipeline wires patrol's stages for one worker: every configured
+// camera is pulled by ingest, its sampled pictures go through the shared
+// detector, a tracker and the zone rules, and fired rules go to the
+// publisher with the camera's compressed history for their evidence.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/ingest"
+	"github.com/patrol-city/patrol/ingest/av"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/publisher"
+	"github.com/patrol-city/patrol/publisher/health"
+)
+
+// Deps are the pipeline's collaborators.
+type Deps struct {
+	// Detector is shared by every camera (required); calls are serialized.
+	Detector ObjectDetector
+	// Publisher receives fired rules (required).
+	Publisher Submitter
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// NewDecoder defaults to the libavcodec decoder.
+	NewDecoder func(media.Codec) (ingest.Decoder, error)
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// Health receives camera health events (optional).
+	Health HealthSink
+}
+
+// HealthSink takes health events; *health.Reporter implements it.
+type HealthSink interface {
+	Report(ev health.Event)
+}
+
+// ObjectDetector finds objects in a BGR picture; *model.Detector implements it.
+type ObjectDetector interface {
+	DetectImage(img *media.Image) ([]detect.Detection, error)
+}
+
+// Submitter takes fired rules; *publisher.Publisher implements it.
+type Submitter interface {
+	Submit(c publisher.Candidate)
+}
+
+// Pipeline runs every camera of a configuration.
+type Pipeline struct {
+	cfg     *config.Config
+	deps    Deps
+	log     *slog.Logger
+	cameras []*cameraWorker
+	pool    *pool
+	loc     *time.Location
+}
+
+// New validates the configuration and builds every camera's stages. Nothing
+// runs until Run.
+func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
+	if deps.Detector == nil || deps.Publisher == nil {
+		return nil, errors.New("pipeline: detector and publisher required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.NewDecoder == nil {
+		deps.NewDecoder = func(c media.Codec) (ingest.Decoder, error) { return av.NewDecoder(c) }
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: timezone: %w", err)
+	}
+	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc}
+	p.pool = newPool(len(cfg.Cameras), cfg.Ingest.DetectInterval, func(cam int, f media.Frame) {
+		p.cameras[cam].process(f)
+	})
+	for i, cc := range cfg.Cameras {
+		w, err := p.newCameraWorker(cc)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: cameras[%d] (%s): %w", i, cc.ID, err)
+		}
+		p.cameras = append(p.cameras, w)
+	}
+	return p, nil
+}
+
+// Run pulls and analyses every camera until ctx ends. A camera that fails
+// never stops the others: each one reconnects on its own.
+func (p *Pipeline) Run(ctx context.Context) error {
+	var cams, det sync.WaitGroup
+	det.Add(1)
+	go func() {
+		defer det.Done()
+		p.pool.run()
+	}()
+	for _, w := range p.cameras {
+		cams.Add(1)
+		go func() {
+			defer cams.Done()
+			_ = w.cam.Run(ctx)
+		}()
+	}
+	cams.Wait()
+	p.pool.close()
+	det.Wait()
+	return ctx.Err()
+}
+
+// Camera returns the ingest camera with the given id, or nil.
+func (p *Pipeline) Camera(id string) *ingest.Camera {
+	for _, w := range p.cameras {
+		if w.cfg.ID == id {
+			return w.cam
+		}
+	}
+	return nil
+}
+
+// CameraStats are the counters of one camera's analysis.
+type CameraStats struct {
+	Ingest     ingest.Stats
+	Inferences uint64
+	// Gated counts frames the motion gate kept from the detector.
+	Gated   uint64
+	Skipped uint64
+	Fired   uint64
+	// DetectWait is the total time pictures waited for the shared detector.
+	DetectWait time.Duration
+	// State is the connection state; Picture the picture state (ok, frozen,
+	// covered).
+	State, Reason, Picture string
+}
+
+// Stats returns the counters of every camera, by id.
+func (p *Pipeline) Stats() map[string]CameraStats {
+	out := map[string]CameraStats{}
+	for _, w := range p.cameras {
+		st, reason := w.cam.State()
+		replaced, tooSoon := p.pool.dropped(w.idx)
+		wait, _ := p.pool.wait(w.idx)
+		out[w.cfg.ID] = CameraStats{
+			Ingest:     w.cam.Stats(),
+			Inferences: w.inferences.Load(),
+			Gated:      w.gated.Load(),
+			Skipped:    replaced + tooSoon,
+			DetectWait: wait,
+			Fired:      w.fired.Load(),
+			State:      string(st),
+			Reason:     reason,
+			Picture:    w.pictureState(),
+		}
+	}
+	return out
+}
+
+// thresholds drops detections below their class's score threshold (the
+// detector runs at the lowest threshold of all classes).
+func (p *Pipeline) thresholds(dets []detect.Detection) []detect.Detection {
+	m := p.cfg.Model
+	if len(m.ClassThresholds) == 0 {
+		return dets
+	}
+	out := dets[:0:0]
+	for _, d := range dets {
+		thr, ok := m.ClassThresholds[d.Label]
+		if !ok {
+			thr = m.ScoreThreshold
+		}
+		if float64(d.Score) >= thr {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// detect runs the shared detector; only pool workers call it, one at a time.
+func (p *Pipeline) detect(img *media.Image) ([]detect.Detection, error) {
+	return p.deps.Detector.DetectImage(img)
+}
+
+// caseCamera returns the case's camera identity.
+func caseCamera(c config.Camera) cases.Camera { return cases.Camera{ID: c.ID, Name: c.Name} }

@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrol-city/patrol/ingest/media"
+)
+
+// pool schedules detection for every camera of a worker on one shared
+// detector. Each camera has a single slot holding its newest picture: a
+// newer picture replaces a waiting one (counted as dropped), and pictures
+// arriving faster than the camera's detection interval are dropped
+// (counted) before they take a slot. Workers serve cameras round-robin, so
+// a busy camera cannot starve the others, and a camera is never processed
+// by two workers at once (its tracker and rules are sequential).
+//
+// Batching is not offered: the YOLOX-Nano export has a fixed batch
+// dimension of 1 (input [1,3,416,416]).
+type pool struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	slots   []slot
+	next    int
+	closed  bool
+	minGap  time.Duration // 90 % of the detection interval
+	process func(cam int, f media.Frame)
+}
+
+type slot struct {
+	pending   *media.Frame
+	pendingAt time.Time // when the pending picture was offered
+	waitNanos atomic.Int64
+	taken     atomic.Uint64
+	busy      bool
+	lastTake  time.Time // receive time of the last accepted picture
+	replaced  atomic.Uint64
+	tooSoon   atomic.Uint64
+}
+
+func newPool(cameras int, interval time.Duration, process func(int, media.Frame)) *pool {
+	p := &pool{slots: make([]slot, cameras), minGap: interval * 9 / 10, process: process}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// offer hands camera cam's newest picture to the pool; it never blocks.
+func (p *pool) offer(cam int, f media.Frame) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := &p.slots[cam]
+	if !s.lastTake.IsZero() && f.Recv.Sub(s.lastTake) < p.minGap {
+		s.tooSoon.Add(1)
+		return
+	}
+	if s.pending != nil {
+		s.replaced.Add(1)
+	}
+	s.lastTake = f.Recv
+	s.pending, s.pendingAt = &f, time.Now()
+	p.cond.Signal()
+}
+
+// take waits for the next camera (round-robin) with a waiting picture.
+func (p *pool) take() (int, media.Frame, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if p.closed {
+			return 0, media.Frame{}, false
+		}
+		n := len(p.slots)
+		for i := 0; i < n; i++ {
+			cam := (p.next + i) % n
+			s := &p.slots[cam]
+			if s.pending != nil && !s.busy {
+				f := *s.pending
+				s.waitNanos.Add(int64(time.Since(s.pendingAt)))
+				s.taken.Add(1)
+				s.pending, s.busy = nil, true
+				p.next = (cam + 1) % n
+				return cam, f, true
+			}
+		}
+		p.cond.Wait()
+	}
+}
+
+func (p *pool) done(cam int) {
+	p.mu.Lock()
+	p.slots[cam].busy = false
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// run serves until close; call it from each worker goroutine.
+func (p *pool) run() {
+	for {
+		cam, f, ok := p.take()
+		if !ok {
+			return
+		}
+		p.process(cam, f)
+		p.done(cam)
+	}
+}
+
+func (p *pool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// dropped returns the pictures of camera cam dropped by the pool: replaced
+// while waiting, and arrived sooner than the detection interval.
+func (p *pool) dropped(cam int) (replaced, tooSoon uint64) {
+	return p.slots[cam].replaced.Load(), p.slots[cam].tooSoon.Load()
+}
+
+// wait returns how long camera cam's pictures waited in the pool in total,
+// and how many were taken.
+func (p *pool) wait(cam int) (time.Duration, uint64) {
+	return time.Duration(p.slots[cam].waitNanos.Load()), p.slots[cam].taken.Load()
+}

@@ -1,0 +1,191 @@
+// Package broker writes patrol's messages to Kafka with kafka-go: Writer
+// publishes one topic with CloudEvents headers (ce_*) and acks from all
+// in-sync replicas, EnsureTopics creates topics, Security carries TLS and
+// SASL (PLAIN, SCRAM-SHA-256/512). It builds with CGO_ENABLED=0.
+package broker
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+)
+
+// CloudEvents attributes shared by every patrol message.
+const (
+	// CloudEventsSpecVersion is the value of header ce_specversion.
+	CloudEventsSpecVersion = "1.0"
+	// SourcePrefix precedes the (path-escaped) worker name in ce_source:
+	// "/patrol/workers/w1".
+	SourcePrefix = "/patrol/workers/"
+)
+
+// ErrRejected is returned (wrapped) by a writer when the broker refused a
+// message for good (too large, invalid): retrying would not help.
+var ErrRejected = errors.New("publisher: message rejected by the broker")
+
+// Message is one case message: its Kafka key and value and its CloudEvents
+// attributes. Every attribute is derived from the case, so a message
+// published again carries the same ones.
+type Message struct {
+	// Key is the camera id.
+	Key string
+	// Value is the case JSON.
+	Value []byte
+	// ID is ce_id: "<case_id>:<seq>", the de-duplication key.
+	ID string
+	// Source is ce_source: SourcePrefix + worker.
+	Source string
+	// Type is ce_type: CaseEventTypePrefix + event ("patrol.case.opened").
+	Type string
+	// Subject is ce_subject: the case id.
+	Subject string
+	// Time is ce_time: when the case event happened (confirmed_at for
+	// "opened").
+	Time time.Time
+}
+
+// MessageWriter publishes a message with its CloudEvents headers;
+// Writer implements it. A CaseWriter that does not is given the key and
+// value only.
+type MessageWriter interface {
+	WriteMessage(ctx context.Context, m Message) error
+}
+
+// Writer publishes messages to one topic with kafka-go, waiting for
+// acknowledgement by all in-sync replicas.
+type Writer struct {
+	w *kafka.Writer
+}
+
+// NewWriter returns a writer for topic on brokers. Messages with the
+// same key go to the same partition (hash balancer).
+func NewWriter(brokers []string, topic string, sec ...Security) (*Writer, error) {
+	if len(brokers) == 0 || topic == "" {
+		return nil, errors.New("kafka: brokers and topic required")
+	}
+	var transport kafka.RoundTripper
+	if len(sec) > 0 && (sec[0].TLS != nil || sec[0].SASL != nil) {
+		transport = &kafka.Transport{TLS: sec[0].TLS, SASL: sec[0].SASL}
+	}
+	return &Writer{w: &kafka.Writer{
+		Transport:              transport,
+		Addr:                   kafka.TCP(brokers...),
+		Topic:                  topic,
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           10 * time.Millisecond,
+		MaxAttempts:            3,
+		AllowAutoTopicCreation: true,
+	}}, nil
+}
+
+// WriteCase implements CaseWriter: a message without headers.
+func (k *Writer) WriteCase(ctx context.Context, key string, value []byte) error {
+	return k.write(ctx, kafka.Message{Key: []byte(key), Value: value})
+}
+
+// WriteMessage implements MessageWriter: the value with the CloudEvents
+// headers ce_specversion, ce_id, ce_source, ce_type, ce_subject, ce_time
+// (RFC 3339, UTC) and content-type application/json.
+func (k *Writer) WriteMessage(ctx context.Context, m Message) error {
+	h := func(k, v string) kafka.Header { return kafka.Header{Key: k, Value: []byte(v)} }
+	return k.write(ctx, kafka.Message{Key: []byte(m.Key), Value: m.Value, Headers: []kafka.Header{
+		h("ce_specversion", CloudEventsSpecVersion),
+		h("ce_id", m.ID),
+		h("ce_source", m.Source),
+		h("ce_type", m.Type),
+		h("ce_subject", m.Subject),
+		h("ce_time", m.Time.UTC().Format(time.RFC3339Nano)),
+		h("content-type", "application/json"),
+	}})
+}
+
+func (k *Writer) write(ctx context.Context, m kafka.Message) error {
+	err := k.w.WriteMessages(ctx, m)
+	if err == nil {
+		return nil
+	}
+	if rejected(err) {
+		return fmt.Errorf("kafka %s: %w: %w", k.w.Topic, ErrRejected, err)
+	}
+	return fmt.Errorf("kafka %s: %w", k.w.Topic, err)
+}
+
+// rejected reports whether a write error is final (the message itself is
+// refused), so that retrying cannot help.
+func rejected(err error) bool {
+	var we kafka.WriteErrors
+	if errors.As(err, &we) {
+		for _, e := range we {
+			if e != nil && rejected(e) {
+				return true
+			}
+		}
+		return false
+	}
+	var tl kafka.MessageTooLargeError
+	return errors.As(err, &tl) || errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.InvalidMessage)
+}
+
+// Close flushes and closes the writer.
+func (k *Writer) Close() error { return k.w.Close() }
+
+// EnsureTopics creates the topics (single partition, replication 1 on a
+// single broker, else 3) when they do not exist yet.
+func EnsureTopics(ctx context.Context, brokers []string, topics ...string) error {
+	return EnsureTopicsSecure(ctx, Security{}, brokers, topics...)
+}
+
+// Security is how to reach a secured broker: TLS (CA, client
+// certificate) and SASL (PLAIN, SCRAM-SHA-256/512). Zero: plaintext.
+type Security struct {
+	TLS  *tls.Config
+	SASL sasl.Mechanism
+}
+
+// Dialer returns a kafka-go dialer with the security settings.
+func (s Security) Dialer() *kafka.Dialer {
+	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: s.TLS, SASLMechanism: s.SASL}
+}
+
+// EnsureTopicsSecure is EnsureTopics over a secured connection.
+func EnsureTopicsSecure(ctx context.Context, sec Security, brokers []string, topics ...string) error {
+	d := sec.Dialer()
+	conn, err := d.DialContext(ctx, "tcp", brokers[0])
+	if err != nil {
+		return fmt.Errorf("kafka: dial %s: %w", brokers[0], err)
+	}
+	defer conn.Close()
+	ctrl, err := conn.Controller()
+	if err != nil {
+		return fmt.Errorf("kafka: controller: %w", err)
+	}
+	cc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
+	if err != nil {
+		return fmt.Errorf("kafka: dial controller: %w", err)
+	}
+	defer cc.Close()
+	brokersList, err := conn.Brokers()
+	if err != nil {
+		return fmt.Errorf("kafka: brokers: %w", err)
+	}
+	rf := 3
+	if len(brokersList) < 3 {
+		rf = 1
+	}
+	var cfgs []kafka.TopicConfig
+	for _, t := range topics {
+		cfgs = append(cfgs, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: rf})
+	}
+	if err := cc.CreateTopics(cfgs...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("kafka: create topics: %w", err)
+	}
+	return nil
+}

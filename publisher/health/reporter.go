@@ -1,0 +1,182 @@
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrol-city/patrol/backoff"
+	"github.com/patrol-city/patrol/publisher/broker"
+)
+
+// Writer publishes one message; broker.Writer implements it.
+type Writer interface {
+	WriteCase(ctx context.Context, key string, value []byte) error
+}
+
+// ReporterConfig tunes a Reporter. Zero fields take the defaults.
+type ReporterConfig struct {
+	// Queue is the number of events waiting to be published before the
+	// oldest are dropped (default 1024).
+	Queue int
+	// RetryBase is the first retry delay (default 500ms).
+	RetryBase time.Duration
+	// RetryMax caps the retry delay (default 30s).
+	RetryMax time.Duration
+	// DrainTimeout bounds how long Close keeps publishing queued events
+	// (default 10s).
+	DrainTimeout time.Duration
+}
+
+// Reporter publishes health events in order, in the background, retrying
+// with backoff; Report never blocks the caller. A writer that can send
+// headers (broker.MessageWriter) gets CloudEvents headers: ce_id =
+// event_id, ce_type = patrol.health.<kind>, ce_subject = camera id.
+type Reporter struct {
+	cfg     ReporterConfig
+	w       Writer
+	log     *slog.Logger
+	mu      sync.Mutex
+	queue   []Event
+	wake    chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	closing chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	dropped atomic.Uint64
+	sent    atomic.Uint64
+}
+
+// NewReporter starts a reporter; Close stops it.
+func NewReporter(cfg ReporterConfig, w Writer, log *slog.Logger) (*Reporter, error) {
+	if w == nil {
+		return nil, errors.New("health: writer required")
+	}
+	if cfg.Queue == 0 {
+		cfg.Queue = 1024
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 500 * time.Millisecond
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = 30 * time.Second
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Reporter{cfg: cfg, w: w, log: log, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	go r.run()
+	return r, nil
+}
+
+// Report queues an event. When the queue is full the oldest event is
+// dropped and counted.
+func (r *Reporter) Report(ev Event) {
+	r.mu.Lock()
+	if len(r.queue) >= r.cfg.Queue {
+		r.queue = r.queue[1:]
+		r.dropped.Add(1)
+	}
+	r.queue = append(r.queue, ev)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Dropped returns how many events were dropped because the queue was full.
+func (r *Reporter) Dropped() uint64 { return r.dropped.Load() }
+
+// Sent returns how many events were published.
+func (r *Reporter) Sent() uint64 { return r.sent.Load() }
+
+// Close publishes what is queued (bounded by DrainTimeout) and stops.
+func (r *Reporter) Close() {
+	r.once.Do(func() {
+		close(r.closing)
+		t := time.AfterFunc(r.cfg.DrainTimeout, r.cancel)
+		<-r.done
+		t.Stop()
+		r.cancel()
+	})
+}
+
+func (r *Reporter) run() {
+	defer close(r.done)
+	for {
+		r.mu.Lock()
+		var ev *Event
+		if len(r.queue) > 0 {
+			e := r.queue[0]
+			ev = &e
+		}
+		r.mu.Unlock()
+		if ev == nil {
+			select {
+			case <-r.wake:
+				continue
+			case <-r.closing:
+				return
+			}
+		}
+		if !r.publish(*ev) {
+			return
+		}
+		r.mu.Lock()
+		if len(r.queue) > 0 {
+			r.queue = r.queue[1:]
+		}
+		r.mu.Unlock()
+	}
+}
+
+// publish retries until the event is written; false when the reporter is
+// cancelled first.
+func (r *Reporter) publish(ev Event) bool {
+	msg, err := json.Marshal(ev)
+	if err != nil {
+		r.log.Error("health event not encodable", "err", err)
+		return true
+	}
+	m := broker.Message{
+		Key: ev.CameraID, Value: msg, ID: ev.EventID,
+		Source:  broker.SourcePrefix + url.PathEscape(ev.Worker),
+		Type:    "patrol.health." + ev.Kind,
+		Subject: ev.CameraID, Time: ev.At,
+	}
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(r.ctx, 15*time.Second)
+		var err error
+		if mw, ok := r.w.(broker.MessageWriter); ok {
+			err = mw.WriteMessage(ctx, m)
+		} else {
+			err = r.w.WriteCase(ctx, m.Key, m.Value)
+		}
+		cancel()
+		if err == nil {
+			r.sent.Add(1)
+			return true
+		}
+		if r.ctx.Err() != nil {
+			return false
+		}
+		delay := backoff.Delay(r.cfg.RetryBase, r.cfg.RetryMax, attempt)
+		r.log.Warn("health event not published, retrying", "camera", ev.CameraID, "in", delay.Round(time.Millisecond), "err", err)
+		select {
+		case <-time.After(delay):
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+}

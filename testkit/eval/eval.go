@@ -1,0 +1,224 @@
+// Package eval measures how well patrol reports cases: it plays a suite of
+// scripted scenes through the full pipeline (simulator over RTSP, decoding,
+// detection, tracking, rules, publishing) side by side, and compares the
+// published cases with each scene's ground truth: precision, recall and the
+// alarm error (confirmation time against the moment the ground truth crossed
+// min_dwell).
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/testkit/scenes"
+	"github.com/patrol-city/patrol/testkit/sim"
+	"github.com/patrol-city/patrol/worker"
+)
+
+// Config configures an evaluation run.
+type Config struct {
+	// Scenes to play (default: every embedded scene named eval-*).
+	Scenes []string
+	// AssetDir holds testdata/ (required).
+	AssetDir string
+	// Fetcher resolves the model (default assets.DefaultFetcher()).
+	Fetcher *assets.Fetcher
+	// MinDwell of the evaluation rules (default 10s).
+	MinDwell time.Duration
+	// Logger defaults to a logger that discards below warnings.
+	Logger *slog.Logger
+	// MotionGate turns on the pipeline's motion gating (default off).
+	MotionGate bool
+}
+
+// Rules is the evaluation rule set: scenes name these ids.
+func Rules(minDwell time.Duration) []config.Rule {
+	return []config.Rule{
+		{ID: "illegal-parking", Kind: "stationary", Code: "0505", Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: minDwell},
+		{ID: "street-vending", Kind: "gathering", Code: "0501", Classes: []string{"person"}, MinDwell: minDwell},
+	}
+}
+
+// received is a case as the collector saw it.
+type received struct {
+	c  cases.Case
+	at time.Time
+}
+
+// collector is the worker's case writer: it keeps every published case.
+type collector struct {
+	mu    sync.Mutex
+	cases []received
+}
+
+func (c *collector) WriteCase(_ context.Context, _ string, value []byte) error {
+	if err := cases.ValidateCaseJSON(value); err != nil {
+		return fmt.Errorf("eval: case fails the schema: %w", err)
+	}
+	var cs cases.Case
+	if err := json.Unmarshal(value, &cs); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.cases = append(c.cases, received{cs, time.Now()})
+	c.mu.Unlock()
+	return nil
+}
+
+type discard struct{}
+
+func (discard) WriteCase(context.Context, string, []byte) error { return nil }
+
+// Run plays the scenes side by side and returns the report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.AssetDir == "" {
+		return nil, errors.New("eval: asset directory required")
+	}
+	if cfg.MinDwell == 0 {
+		cfg.MinDwell = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if len(cfg.Scenes) == 0 {
+		for _, n := range scenes.Names() {
+			if strings.HasPrefix(n, "eval-") {
+				cfg.Scenes = append(cfg.Scenes, n)
+			}
+		}
+	}
+	rules := Rules(cfg.MinDwell)
+	known := map[string]bool{}
+	for _, r := range rules {
+		known[r.ID] = true
+	}
+	var scs []*sim.Scene
+	var streams []*sim.Stream
+	for _, n := range cfg.Scenes {
+		sc, err := scenes.Load(n)
+		if err != nil {
+			return nil, err
+		}
+		if sc.Eval == nil {
+			return nil, fmt.Errorf("eval: scene %s has no eval section", n)
+		}
+		if missing := unknownRules(sc, known); missing != "" {
+			cfg.Logger.Warn("scene skipped: its rule is not in the evaluation rule set", "scene", n, "rule", missing)
+			continue
+		}
+		st, err := sim.SceneStream(sc, cfg.AssetDir, media.H264)
+		if err != nil {
+			return nil, err
+		}
+		st.Loops = 1 // the truth covers one loop
+		scs = append(scs, sc)
+		streams = append(streams, st)
+	}
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+
+	wcfg := &config.Config{
+		Worker:     "eval",
+		Rules:      rules,
+		Evidence:   config.Evidence{Kind: "dir", PreRoll: 3 * time.Second, PostRoll: 2 * time.Second},
+		Monitoring: config.Monitoring{MetricsAddress: "off"},
+		// The small model scores umbrellas low (models/SOURCES.md).
+		Model: config.Model{ClassThresholds: map[string]float64{"umbrella": 0.15}},
+	}
+	var longest time.Duration
+	for _, sc := range scs {
+		var zr []string
+		for _, r := range sc.Eval.Rules {
+			if known[r] {
+				zr = append(zr, r)
+			}
+		}
+		wcfg.Cameras = append(wcfg.Cameras, config.Camera{ID: sc.Name, URL: srv.URL(sc.Name),
+			Zones: []config.Zone{{ID: "zone", Polygon: sc.Eval.Zone, Rules: zr}}})
+		longest = max(longest, sc.Duration)
+	}
+	tmp, err := os.MkdirTemp("", "patrol-eval-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	wcfg.Ingest.MotionGate = cfg.MotionGate
+	wcfg.Evidence.Dir = tmp
+	wcfg.DataDir = tmp
+	wcfg.ApplyDefaults()
+	if err := wcfg.Validate(); err != nil {
+		return nil, err
+	}
+	store, err := evidence.NewDir(tmp, "")
+	if err != nil {
+		return nil, err
+	}
+	col := &collector{}
+	fetcher := cfg.Fetcher
+	if fetcher == nil {
+		fetcher = assets.DefaultFetcher()
+	}
+	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.Logger, Store: store, Cases: col, Health: discard{}, Fetcher: fetcher})
+	if err != nil {
+		return nil, err
+	}
+	starts := map[string]time.Time{}
+	for i, sc := range scs {
+		if err := srv.Add(sc.Name, streams[i]); err != nil {
+			return nil, err
+		}
+		starts[sc.Name] = time.Now()
+	}
+	runCtx, cancel := context.WithTimeout(ctx, longest-time.Second)
+	defer cancel()
+	if err := w.Run(runCtx); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	rep := score(scs, starts, col.cases, cfg.MinDwell)
+	for _, st := range w.Pipeline().Stats() {
+		rep.Inferences += st.Inferences
+		rep.Gated += st.Gated
+	}
+	return rep, nil
+}
+
+// sortedCases returns the cases of one camera by confirmation time.
+func sortedCases(all []received, camera string) []received {
+	var out []received
+	for _, r := range all {
+		if r.c.Camera.ID == camera {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].c.ConfirmedAt.Before(out[j].c.ConfirmedAt) })
+	return out
+}
+
+// unknownRules returns the first expected rule the rule set lacks.
+func unknownRules(sc *sim.Scene, known map[string]bool) string {
+	for _, e := range sc.Eval.Expect {
+		if !known[e.Rule] {
+			return e.Rule
+		}
+	}
+	return ""
+}

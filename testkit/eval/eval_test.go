@@ -1,0 +1,58 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/testenv"
+)
+
+// TestSuite plays the whole evaluation suite through the real pipeline and
+// holds the accuracy targets: precision 1, recall 1, median alarm error at
+// most 3 s.
+func TestSuite(t *testing.T) {
+	mirror := os.Getenv(assets.MirrorEnv)
+	if mirror == "" {
+		mirror = testenv.Mirror()
+	}
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	if rep.Precision != 1 || rep.Recall != 1 || rep.AlarmErrorMedianS > 3 {
+		t.Fatalf("precision %.3f recall %.3f median alarm error %.1fs; want 1, 1, <= 3", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
+	}
+}
+
+// TestSuiteMotionGate runs part of the suite with the motion gate on: the
+// same cases, fewer inferences.
+func TestSuiteMotionGate(t *testing.T) {
+	mirror := os.Getenv(assets.MirrorEnv)
+	if mirror == "" {
+		mirror = testenv.Mirror()
+	}
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()},
+		MotionGate: true, Scenes: []string{"eval-parked-long", "eval-passing", "eval-occluded", "eval-parked-short"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	if rep.Precision != 1 || rep.Recall != 1 || rep.AlarmErrorMedianS > 3 {
+		t.Fatalf("with the motion gate: precision %.3f recall %.3f median alarm error %.1fs", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
+	}
+	if rep.Gated == 0 {
+		t.Fatalf("the motion gate skipped no inference (%d inferences)", rep.Inferences)
+	}
+}
