@@ -53,6 +53,12 @@ type Config struct {
 	// DataDir holds the worker's durable state: outbox/ (cases waiting for
 	// upload and publish) and cases/ (open cases) (default "patrol-data").
 	DataDir string `yaml:"data_dir"`
+	// ShutdownTimeout bounds how long the worker takes to stop after SIGTERM
+	// (default 20s, below the usual 30 s grace period of a container
+	// runtime): post-rolls are cut short and their cases written to the
+	// outbox, the outbox is drained for part of the time, and whatever is
+	// left stays queued for the next start.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Cases configures the case lifecycle.
 	Cases Lifecycle `yaml:"cases"`
 	// Outbox bounds the durable queue.
@@ -321,6 +327,7 @@ func (c *Config) ApplyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "patrol-data"
 	}
+	setDur(&c.ShutdownTimeout, 20*time.Second)
 	setDur(&c.Cases.UpdateInterval, 5*time.Minute)
 	setDur(&c.Cases.CloseAfter, 2*time.Minute)
 	if c.Outbox.MaxBytes == 0 {

@@ -79,6 +79,9 @@ func (c *Config) Validate() error {
 			fe.add(p+".name", "required")
 		}
 	}
+	if c.ShutdownTimeout < time.Second {
+		fe.add("shutdown_timeout", "%v is below 1s", c.ShutdownTimeout)
+	}
 	camIDs := map[string]bool{}
 	for i, cam := range c.Cameras {
 		p := fmt.Sprintf("cameras[%d]", i)

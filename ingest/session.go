@@ -96,6 +96,13 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters
 		v := gortsplib.TransportUDP
 		c.Transport = &v
 	}
+	// gortsplib's requests wait up to ReadTimeout for an answer and take no
+	// context: closing the connection is what cancels a handshake with a
+	// camera that accepted TCP and never answers.
+	conns := &connSet{}
+	c.DialContext = conns.dial
+	stopCancel := context.AfterFunc(ctx, conns.closeAll)
+	defer stopCancel()
 	if err := c.Start2(); err != nil {
 		return fmt.Errorf("connect: %w", scrub(err, cfg.URL))
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
@@ -22,6 +23,7 @@ import (
 	"github.com/patrol-city/patrol/publisher/evidence"
 	"github.com/patrol-city/patrol/publisher/health"
 	"github.com/patrol-city/patrol/publisher/outbox"
+	"github.com/patrol-city/patrol/worker/depcheck"
 	"github.com/patrol-city/patrol/worker/metrics"
 )
 
@@ -45,13 +47,16 @@ type Deps struct {
 
 // Worker is an assembled, not yet running, patrol worker.
 type Worker struct {
-	log      *slog.Logger
-	det      *model.Detector
-	pub      *publisher.Publisher
-	pipe     *pipeline.Pipeline
-	metrics  *metrics.Server
-	closers  []func() error
-	ModelSHA string
+	log     *slog.Logger
+	det     *model.Detector
+	pub     *publisher.Publisher
+	deps    *depcheck.Watcher
+	pipe    *pipeline.Pipeline
+	metrics *metrics.Server
+	closers []func() error
+	// shutdownTimeout bounds Run after its context ends (cfg.ShutdownTimeout).
+	shutdownTimeout time.Duration
+	ModelSHA        string
 }
 
 // New validates and builds everything up front: a bad model, store or broker
@@ -60,7 +65,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	w := &Worker{log: deps.Logger}
+	w := &Worker{log: deps.Logger, shutdownTimeout: cfg.ShutdownTimeout}
+	if w.shutdownTimeout <= 0 {
+		w.shutdownTimeout = 20 * time.Second
+	}
 	defer func() {
 		if err != nil {
 			w.closeAll()
@@ -85,8 +93,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	w.closers = append(w.closers, det.Close)
 
 	store := deps.Store
+	var s3 *evidence.S3
 	if store == nil {
-		store, err = openStore(ctx, cfg.Evidence)
+		store, s3, err = openStore(cfg.Evidence)
 		if err != nil {
 			return nil, err
 		}
@@ -96,13 +105,18 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	if err != nil {
 		return nil, err
 	}
-	if cw == nil || hw == nil {
+	kafkaOwned := cw == nil || hw == nil
+	if kafkaOwned {
 		if err := cfg.ValidateKafka(); err != nil {
 			return nil, err
 		}
-		if err := broker.EnsureTopicsSecure(ctx, sec, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic); err != nil {
-			return nil, err
-		}
+	}
+	probes := dependencyProbes(cfg, sec, kafkaOwned, s3)
+	if w.deps, err = depcheck.New(depcheck.Config{}, probes, deps.Logger); err != nil {
+		return nil, err
+	}
+	if err := checkAtStart(ctx, w.deps, probes, deps.Logger); err != nil {
+		return nil, err
 	}
 	if cw == nil {
 		kw, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
@@ -120,7 +134,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		w.closers = append(w.closers, kw.Close)
 		hw = kw
 	}
-	rep, err := health.NewReporter(health.ReporterConfig{}, hw, deps.Logger)
+	rep, err := health.NewReporter(health.ReporterConfig{DrainTimeout: cfg.ShutdownTimeout / 4}, hw, deps.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +143,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		Worker:   cfg.Worker,
 		PreRoll:  cfg.Evidence.PreRoll,
 		PostRoll: cfg.Evidence.PostRoll,
-		Model:    cases.Model{Name: cfg.Model.Name, SHA256: sha},
+		// Half the shutdown budget for post-rolls and the outbox drain;
+		// the rest for the cameras, the health events and the writers.
+		DrainTimeout: cfg.ShutdownTimeout / 2,
+		Model:        cases.Model{Name: cfg.Model.Name, SHA256: sha},
 		// Durable outbox: cases survive a crash between acceptance and
 		// publication.
 		Outbox: outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), MaxBytes: cfg.Outbox.MaxBytes},
@@ -149,7 +166,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	}
 	w.pipe = pipe
 	if addr := cfg.Monitoring.MetricsAddress; addr != "off" {
-		ms, err := metrics.New(metrics.Config{Address: addr, Worker: cfg.Worker}, pipe, deps.Logger)
+		ms, err := metrics.New(metrics.Config{Address: addr, Worker: cfg.Worker}, metrics.Sources{Cameras: pipe, Dependencies: w.deps}, deps.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -170,9 +187,36 @@ func (w *Worker) MetricsAddr() string {
 // Pipeline exposes the running pipeline (for stats and tests).
 func (w *Worker) Pipeline() *pipeline.Pipeline { return w.pipe }
 
+// ErrShutdownTimeout is returned by Run when the worker did not stop within
+// the configuration's shutdown_timeout after its context ended (a camera
+// or decoder that does not let go, a drain that cannot finish). Queued cases
+// stay in the outbox for the next start; the caller should exit.
+var ErrShutdownTimeout = errors.New("worker: shutdown timed out")
+
 // Run runs every camera until ctx ends, then publishes the cases in flight
-// and releases everything. It returns nil on a clean stop.
+// and releases everything, within shutdown_timeout. It returns nil on a
+// clean stop and an error wrapping ErrShutdownTimeout when the stop took
+// longer (the rest is then abandoned to the process exit).
 func (w *Worker) Run(ctx context.Context) error {
+	result := make(chan error, 1)
+	go func() { result <- w.run(ctx) }()
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(w.shutdownTimeout)
+	defer t.Stop()
+	select {
+	case err := <-result:
+		return err
+	case <-t.C:
+		w.log.Error("shutdown timed out; exiting with work left (queued cases stay in the outbox)", "timeout", w.shutdownTimeout)
+		return fmt.Errorf("%w after %v", ErrShutdownTimeout, w.shutdownTimeout)
+	}
+}
+
+func (w *Worker) run(ctx context.Context) error {
 	if w.metrics != nil {
 		mctx, stop := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -184,7 +228,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		}()
 		defer func() { stop(); <-done }()
 	}
+	dctx, stopDeps := context.WithCancel(ctx)
+	depsDone := make(chan struct{})
+	go func() { defer close(depsDone); _ = w.deps.Run(dctx) }()
 	err := w.pipe.Run(ctx)
+	stopDeps()
+	<-depsDone
 	w.closeAll() // publishes what is in flight first, then closes the writers
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
@@ -227,23 +276,30 @@ func resolveModel(ctx context.Context, cfg *config.Config, deps Deps) (path, sha
 	return p, m.File.SHA256, m.Classes, nil
 }
 
-func openStore(ctx context.Context, ev config.Evidence) (evidence.Store, error) {
+// openStore builds the configured store without talking to it (an S3
+// store is also returned as such, for its background bucket check).
+func openStore(ev config.Evidence) (evidence.Store, *evidence.S3, error) {
 	switch ev.Kind {
 	case "dir":
-		return evidence.NewDir(ev.Dir, ev.Bucket)
+		d, err := evidence.NewDir(ev.Dir, ev.Bucket)
+		return d, nil, err
 	case "s3":
 		var t *tls.Config
 		if ev.CAFile != "" {
 			var err error
 			if t, err = tlsConfig(ev.CAFile, "", "", false); err != nil {
-				return nil, fmt.Errorf("evidence.ca_file: %w", err)
+				return nil, nil, fmt.Errorf("evidence.ca_file: %w", err)
 			}
 		}
-		return evidence.NewS3(ctx, evidence.S3Config{TLS: t,
+		s, err := evidence.OpenS3(evidence.S3Config{TLS: t,
 			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
 			Bucket: ev.Bucket, Secure: ev.Secure, PresignExpiry: ev.PresignExpiry,
 			Retention: ev.Retention, RetentionMode: ev.RetentionMode,
 		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s, nil
 	}
-	return nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
+	return nil, nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
 }

@@ -80,6 +80,21 @@ type S3 struct {
 // at the same time. It talks to the server, so wrong credentials fail here
 // (with ErrAuth); ctx bounds that, including the client's retries.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	s, err := OpenS3(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenS3 checks cfg, applies its defaults and builds the client without
+// talking to the server, so that a worker can start while the server is
+// down; EnsureBucket (retried in the background) makes the bucket usable.
+// Uploads before that fail and are retried by the outbox.
+func OpenS3(cfg S3Config) (*S3, error) {
 	if cfg.Bucket == "" {
 		cfg.Bucket = DefaultBucket
 	}
@@ -106,11 +121,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evidence: s3 %s: %w", cfg.Endpoint, err)
 	}
-	s := &S3{client: client, cfg: cfg, presign: cfg.PresignExpiry}
-	if err := s.ensureBucket(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return &S3{client: client, cfg: cfg, presign: cfg.PresignExpiry}, nil
 }
 
 func (c *S3Config) check() error {
@@ -138,7 +149,11 @@ func (c *S3Config) check() error {
 	return nil
 }
 
-func (s *S3) ensureBucket(ctx context.Context) error {
+// EnsureBucket makes sure the bucket exists and, with retention, has object
+// locking: it creates a missing bucket unless SkipCreateBucket is set, and
+// accepts one that another client created at the same time. Wrong
+// credentials fail with ErrAuth.
+func (s *S3) EnsureBucket(ctx context.Context) error {
 	exists, err := s.client.BucketExists(ctx, s.cfg.Bucket)
 	if err != nil {
 		return s.wrap("check bucket", "", err)

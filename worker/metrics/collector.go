@@ -41,16 +41,33 @@ var pictures = []string{"ok", "frozen", "covered"}
 
 type collector struct {
 	src    Source
+	deps   DependencySource
 	worker string
 }
+
+// dDepUp is not per camera: patrol_dependency_up{worker,dependency}.
+var dDepUp = prometheus.NewDesc("patrol_dependency_up",
+	"1 when the last check of a service the worker writes to (kafka, evidence) succeeded.",
+	[]string{"worker", "dependency"}, nil)
+
+var dDepFailures = prometheus.NewDesc("patrol_dependency_check_failures_total",
+	"Failed checks of a service the worker writes to.", []string{"worker", "dependency"}, nil)
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range descs {
 		ch <- d
 	}
+	ch <- dDepUp
+	ch <- dDepFailures
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	if c.deps != nil {
+		for _, d := range c.deps.States() {
+			ch <- prometheus.MustNewConstMetric(dDepUp, prometheus.GaugeValue, b2f(d.Up), c.worker, d.Name)
+			ch <- prometheus.MustNewConstMetric(dDepFailures, prometheus.CounterValue, float64(d.Failures), c.worker, d.Name)
+		}
+	}
 	for id, st := range c.src.Stats() {
 		in := st.Ingest
 		lv := []string{c.worker, id}

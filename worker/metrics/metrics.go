@@ -20,11 +20,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/patrol-city/patrol/detect/pipeline"
+	"github.com/patrol-city/patrol/worker/depcheck"
 )
 
 // Source reports per-camera statistics; *pipeline.Pipeline implements it.
 type Source interface {
 	Stats() map[string]pipeline.CameraStats
+}
+
+// DependencySource reports the state of the services the worker writes to;
+// *depcheck.Watcher implements it.
+type DependencySource interface {
+	States() []depcheck.State
+}
+
+// Sources are what the server reports on.
+type Sources struct {
+	// Cameras is required.
+	Cameras Source
+	// Dependencies is optional (nil: none reported).
+	Dependencies DependencySource
 }
 
 // Config configures the server.
@@ -37,15 +52,17 @@ type Config struct {
 
 // Server serves /metrics and /healthz.
 type Server struct {
-	cfg Config
-	src Source
-	log *slog.Logger
-	ln  net.Listener
-	srv *http.Server
+	cfg  Config
+	src  Source
+	deps DependencySource
+	log  *slog.Logger
+	ln   net.Listener
+	srv  *http.Server
 }
 
 // New validates the configuration and listens; Run serves.
-func New(cfg Config, src Source, log *slog.Logger) (*Server, error) {
+func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
+	src := srcs.Cameras
 	if cfg.Address == "" {
 		cfg.Address = "127.0.0.1:9108"
 	}
@@ -57,12 +74,12 @@ func New(cfg Config, src Source, log *slog.Logger) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(), &collector{src: src, worker: cfg.Worker})
+		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, worker: cfg.Worker})
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen %s: %w", cfg.Address, err)
 	}
-	s := &Server{cfg: cfg, src: src, log: log, ln: ln}
+	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, log: log, ln: ln}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
@@ -98,15 +115,25 @@ type cameraHealth struct {
 	Frames  uint64 `json:"frames_to_detection"`
 }
 
-// healthz answers 200 with every camera's state; the status is "ok" when
-// every camera streams a healthy picture, else "degraded".
+// healthz answers 200 with every camera's state and every dependency's;
+// the status is "ok" when every camera streams a healthy picture and every
+// dependency is up, else "degraded".
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	stats := s.src.Stats()
 	out := struct {
-		Status  string         `json:"status"`
-		Worker  string         `json:"worker"`
-		Cameras []cameraHealth `json:"cameras"`
+		Status       string           `json:"status"`
+		Worker       string           `json:"worker"`
+		Cameras      []cameraHealth   `json:"cameras"`
+		Dependencies []depcheck.State `json:"dependencies,omitempty"`
 	}{Status: "ok", Worker: s.cfg.Worker}
+	if s.deps != nil {
+		out.Dependencies = s.deps.States()
+		for _, d := range out.Dependencies {
+			if !d.Up {
+				out.Status = "degraded"
+			}
+		}
+	}
 	for id, st := range stats {
 		out.Cameras = append(out.Cameras, cameraHealth{ID: id, State: st.State, Reason: st.Reason, Picture: st.Picture, Frames: st.Ingest.FramesSent})
 		if st.State != "streaming" || st.Picture != "ok" {
