@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"time"
 
 	"github.com/patrol-city/patrol/ingest/media"
@@ -67,21 +68,25 @@ type queued struct {
 }
 
 func (c *Camera) decodeLoop(units <-chan queued) {
-	var dec Decoder
+	var dec *guardedDecoder
 	var codec media.Codec
 	defer func() {
 		if dec != nil {
-			dec.Close()
+			dec.close()
+			// A live decoder's goroutine ends at once; a stuck one was
+			// abandoned already.
+			dec.wait(time.Second)
 		}
 	}()
 	var lastSent time.Duration
-	sentAny := false
+	sentAny, waitKey := false, false
+	var dh decodeHealth
 	tolerance := c.cfg.DetectInterval / 10
 	for q := range units {
 		au, want := q.au, q.codec
 		if want != "" && (dec == nil || want != codec) {
 			if dec != nil {
-				dec.Close()
+				dec.close()
 				dec = nil
 			}
 			d, err := c.deps.NewDecoder(want)
@@ -90,22 +95,42 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 				c.log.Error("decoder", "err", err)
 				continue
 			}
-			dec, codec = d, want
+			dec, codec = newGuardedDecoder(d), want
 		}
 		if dec == nil {
 			continue
 		}
+		if waitKey && !au.Key {
+			continue // a fresh decoder starts at a key unit
+		}
+		waitKey = false
 		if err := checkSPS(want, au.NALUs, c.cfg.MaxPixels); err != nil {
 			c.stats.decodeErrors.Add(1)
+			c.decoderObserve(&dh, err)
 			continue
 		}
-		img, err := dec.Decode(au.NALUs)
+		img, err := dec.decode(au.NALUs, c.cfg.DecodeTimeout)
+		if errors.Is(err, errDecodeTimeout) {
+			c.stats.decoderStuck.Add(1)
+			c.setDecoderState(DecoderStuck, err.Error()+"; decoder replaced")
+			dec.close() // abandoned: its goroutine ends if the call ever returns
+			dec, waitKey = nil, true
+			codec = ""
+			if d, nerr := c.deps.NewDecoder(want); nerr == nil {
+				dec, codec = newGuardedDecoder(d), want
+			}
+			continue
+		}
+		c.decoderObserve(&dh, err)
 		if err != nil {
 			c.stats.decodeErrors.Add(1)
 			continue
 		}
 		if img == nil {
 			continue
+		}
+		if c.DecoderState() == DecoderStuck {
+			c.setDecoderState(DecoderOK, "the new decoder decodes")
 		}
 		c.stats.decoded.Add(1)
 		if sentAny && au.PTS-lastSent < c.cfg.DetectInterval-tolerance {
@@ -114,5 +139,43 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		sentAny, lastSent = true, au.PTS
 		c.stats.sent.Add(1)
 		c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv, CameraTime: au.CameraTime})
+	}
+}
+
+// decoderObserve feeds the degraded-stream judgement.
+func (c *Camera) decoderObserve(dh *decodeHealth, err error) {
+	if st, reason, changed := dh.observe(err); changed && c.DecoderState() != DecoderStuck {
+		c.setDecoderState(st, reason)
+	}
+}
+
+// DecoderState returns the health of the camera's decoding.
+func (c *Camera) DecoderState() DecoderState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.decState == "" {
+		return DecoderOK
+	}
+	return c.decState
+}
+
+func (c *Camera) setDecoderState(s DecoderState, reason string) {
+	c.mu.Lock()
+	prev := c.decState
+	if prev == "" {
+		prev = DecoderOK
+	}
+	c.decState = s
+	c.mu.Unlock()
+	if s == prev {
+		return
+	}
+	if s == DecoderOK {
+		c.log.Info("decoder recovered", "reason", reason)
+	} else {
+		c.log.Warn("decoder "+string(s), "reason", reason)
+	}
+	if c.deps.OnDecoder != nil {
+		c.deps.OnDecoder(s, reason)
 	}
 }

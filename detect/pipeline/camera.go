@@ -38,10 +38,12 @@ type cameraWorker struct {
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
 	picProbs  map[picture.Problem]bool
-	lastState ingest.State  // used by the ingest Run goroutine only
-	book      *caseBook     // open cases; used by the analysing goroutine only
-	gate      *motion.Gate  // nil when motion gating is off
-	gated     atomic.Uint64 // inferences skipped by the motion gate
+	lastState ingest.State // used by the ingest Run goroutine only
+	// lastDecoder is the last decoder state reported (decode goroutine).
+	lastDecoder atomic.Value
+	book        *caseBook     // open cases; used by the analysing goroutine only
+	gate        *motion.Gate  // nil when motion gating is off
+	gated       atomic.Uint64 // inferences skipped by the motion gate
 }
 
 // report sends a health event when a sink is configured.
@@ -57,6 +59,15 @@ func (w *cameraWorker) onState(s ingest.State, reason string) {
 	prev := w.lastState
 	w.lastState = s
 	w.report(health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+}
+
+// onDecoder turns decoder health changes into health events.
+func (w *cameraWorker) onDecoder(s ingest.DecoderState, reason string) {
+	prev, _ := w.lastDecoder.Swap(string(s)).(string)
+	if prev == "" {
+		prev = health.DecoderOK
+	}
+	w.report(health.KindDecoder, string(s), prev, reason, w.p.deps.Now())
 }
 
 func (w *cameraWorker) pictureState() string {
@@ -138,6 +149,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		NewDecoder: p.deps.NewDecoder,
 		OnFrame:    w.offer,
 		OnState:    w.onState,
+		OnDecoder:  w.onDecoder,
 		Now:        p.deps.Now,
 	})
 	if err != nil {

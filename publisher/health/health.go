@@ -22,6 +22,17 @@ const (
 	// KindPicture reports a picture problem or its recovery (State is one of
 	// the Picture* constants).
 	KindPicture = "picture"
+	// KindDecoder reports the health of a camera's decoding (State is one of
+	// the Decoder* constants): a decode call that hung (the decoder was
+	// replaced) or a stream that is mostly undecodable.
+	KindDecoder = "decoder"
+)
+
+// Decoder states.
+const (
+	DecoderOK       = "ok"
+	DecoderStuck    = "stuck"
+	DecoderDegraded = "degraded"
 )
 
 // Connection states.

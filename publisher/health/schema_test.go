@@ -44,6 +44,9 @@ func TestNewEventValidates(t *testing.T) {
 		{health.KindPicture, health.PictureFrozen, health.PictureOK, "picture unchanged for 60s"},
 		{health.KindPicture, health.PictureCovered, health.PictureOK, "picture dark or uniform for 30s"},
 		{health.KindPicture, health.PictureOK, health.PictureCovered, "picture back"},
+		{health.KindDecoder, health.DecoderStuck, health.DecoderOK, "decode call did not return within 5s; decoder replaced"},
+		{health.KindDecoder, health.DecoderDegraded, health.DecoderOK, "48 of the last 50 units undecodable"},
+		{health.KindDecoder, health.DecoderOK, health.DecoderStuck, "the new decoder decodes"},
 	} {
 		t.Run(tc.kind+"/"+tc.state, func(t *testing.T) {
 			e := health.NewEvent("district-a-worker-1", "cam-0001", "人民路与解放路交叉口东北角", tc.kind, tc.state, tc.previous, tc.reason, at)

@@ -34,7 +34,11 @@ var (
 	dDrift      = desc("clock_drift_seconds", "Server receive time minus camera time (RTCP sender reports) of the latest picture.")
 	dState      = desc("state", "1 for the camera's current connection state.", "state")
 	dPicture    = desc("picture_state", "1 for the camera's current picture state.", "state")
+	dDecState   = desc("decoder_state", "1 for the camera's current decoding state (ok, stuck, degraded).", "state")
+	dDecStuck   = desc("decoder_stuck_total", "Decode calls the watchdog abandoned (decoder replaced).")
 )
+
+var decoderStates = []string{"ok", "stuck", "degraded"}
 
 var states = []string{"connecting", "streaming", "stalled", "offline"}
 var pictures = []string{"ok", "frozen", "covered"}
@@ -101,6 +105,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for _, p := range pictures {
 			gauge(dPicture, b2f(st.Picture == p), p)
 		}
+		for _, d := range decoderStates {
+			gauge(dDecState, b2f(string(in.Decoder) == d), d)
+		}
+		counter(dDecStuck, in.DecoderStuck)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/patrol-city/patrol/detect/pipeline"
+	"github.com/patrol-city/patrol/ingest"
 	"github.com/patrol-city/patrol/worker/depcheck"
 )
 
@@ -112,6 +113,7 @@ type cameraHealth struct {
 	State   string `json:"state"`
 	Reason  string `json:"reason,omitempty"`
 	Picture string `json:"picture"`
+	Decoder string `json:"decoder"`
 	Frames  uint64 `json:"frames_to_detection"`
 }
 
@@ -135,8 +137,9 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	for id, st := range stats {
-		out.Cameras = append(out.Cameras, cameraHealth{ID: id, State: st.State, Reason: st.Reason, Picture: st.Picture, Frames: st.Ingest.FramesSent})
-		if st.State != "streaming" || st.Picture != "ok" {
+		out.Cameras = append(out.Cameras, cameraHealth{ID: id, State: st.State, Reason: st.Reason, Picture: st.Picture,
+			Decoder: string(st.Ingest.Decoder), Frames: st.Ingest.FramesSent})
+		if st.State != "streaming" || st.Picture != "ok" || st.Ingest.Decoder != ingest.DecoderOK {
 			out.Status = "degraded"
 		}
 	}

@@ -1,0 +1,147 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/sim"
+)
+
+// hangingDecoder wraps a real decoder and blocks forever in its n-th call
+// (until release is closed), as a decoder wedged inside libavcodec would.
+type hangingDecoder struct {
+	Decoder
+	calls   int
+	hangAt  int
+	release chan struct{}
+}
+
+func (h *hangingDecoder) Decode(nalus [][]byte) (*media.Image, error) {
+	h.calls++
+	if h.calls == h.hangAt {
+		<-h.release
+		return nil, errors.New("released")
+	}
+	return h.Decoder.Decode(nalus)
+}
+
+// TestDecoderWatchdog: the first decoder of one camera hangs in its fifth
+// call. The watchdog marks the camera's decoder stuck, replaces it, and
+// pictures flow again; a second camera on the same server is unaffected
+// throughout.
+func TestDecoderWatchdog(t *testing.T) {
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Add("cam", testStream(t, media.H264, 10, 10, 100)); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	var made atomic.Int32
+	var mu sync.Mutex
+	var states []DecoderState
+	var stuckFrames, afterFrames, otherFrames atomic.Int32
+	var stuckAt atomic.Bool
+	hung, err := New(Config{CameraID: "hung", URL: srv.URL("cam"), DecodeMode: "all", DecodeTimeout: 500 * time.Millisecond},
+		Deps{
+			NewDecoder: func(c media.Codec) (Decoder, error) {
+				d, err := newDecoder(c)
+				if err != nil {
+					return nil, err
+				}
+				if made.Add(1) == 1 {
+					return &hangingDecoder{Decoder: d, hangAt: 5, release: release}, nil
+				}
+				return d, nil
+			},
+			OnFrame: func(media.Frame) {
+				if stuckAt.Load() {
+					afterFrames.Add(1)
+				} else {
+					stuckFrames.Add(1)
+				}
+			},
+			OnDecoder: func(s DecoderState, reason string) {
+				mu.Lock()
+				states = append(states, s)
+				mu.Unlock()
+				if s == DecoderStuck {
+					stuckAt.Store(true)
+				}
+			},
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := New(Config{CameraID: "other", URL: srv.URL("cam"), DecodeMode: "all"},
+		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) { otherFrames.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, c := range []*Camera{hung, other} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = c.Run(ctx) }()
+	}
+	time.Sleep(6 * time.Second)
+	st := hung.Stats()
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("states %v, stuck %d, frames before %d after %d, other camera %d", states, st.DecoderStuck, stuckFrames.Load(), afterFrames.Load(), otherFrames.Load())
+	if len(states) < 2 || states[0] != DecoderStuck || states[1] != DecoderOK {
+		t.Fatalf("decoder states %v, want [stuck ok]", states)
+	}
+	if st.DecoderStuck != 1 || made.Load() < 2 {
+		t.Fatalf("stuck calls %d, decoders made %d", st.DecoderStuck, made.Load())
+	}
+	if afterFrames.Load() < 3 {
+		t.Fatalf("only %d pictures after the decoder was replaced", afterFrames.Load())
+	}
+	if otherFrames.Load() < 4 {
+		t.Fatalf("the other camera got %d pictures in 6 s", otherFrames.Load())
+	}
+}
+
+// TestDecodeHealthWindows: more than half of a window undecodable is
+// degraded; back to ok only below a tenth.
+func TestDecodeHealthWindows(t *testing.T) {
+	bad := errors.New("invalid data")
+	for _, tc := range []struct {
+		name     string
+		failures []int // failed units in each window of decodeWindow
+		want     []DecoderState
+	}{
+		{"clean", []int{0, 0}, []DecoderState{DecoderOK, DecoderOK}},
+		{"corrupted", []int{40, 45}, []DecoderState{DecoderDegraded, DecoderDegraded}},
+		{"half is not degraded", []int{25}, []DecoderState{DecoderOK}},
+		{"recovers below a tenth", []int{40, 20, 4}, []DecoderState{DecoderDegraded, DecoderDegraded, DecoderOK}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h decodeHealth
+			for w, n := range tc.failures {
+				var st DecoderState
+				for i := 0; i < decodeWindow; i++ {
+					var err error
+					if i < n {
+						err = bad
+					}
+					st, _, _ = h.observe(err)
+				}
+				if st != tc.want[w] {
+					t.Fatalf("window %d (%d failed): %s, want %s", w, n, st, tc.want[w])
+				}
+			}
+		})
+	}
+}
