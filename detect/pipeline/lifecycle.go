@@ -61,37 +61,17 @@ func loadCaseBook(dir, camera string) (*caseBook, error) {
 	return b, nil
 }
 
-// save writes the open cases atomically (temp file, fsync, rename).
-func (b *caseBook) save() error {
+// save hands a snapshot of the open cases to the pipeline's book store,
+// which writes it off the detector's goroutine.
+func (b *caseBook) save(store *bookStore) error {
 	if !b.dirty {
 		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
-		return err
 	}
 	raw, err := json.Marshal(b.open)
 	if err != nil {
 		return err
 	}
-	tmp := b.path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, b.path); err != nil {
-		return err
-	}
+	store.put(b.path, raw)
 	b.dirty = false
 	return nil
 }

@@ -36,7 +36,7 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track) {
 			w.sendLater(f, c, cases.EventUpdated, []image.Rectangle{c.Box})
 		}
 	}
-	if err := book.save(); err != nil {
+	if err := book.save(w.p.books); err != nil {
 		w.log.Error("open cases not saved", "err", err)
 	}
 }

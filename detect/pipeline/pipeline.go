@@ -36,6 +36,9 @@ type Deps struct {
 	Now func() time.Time
 	// Health receives camera health events (optional).
 	Health HealthSink
+	// WriteFile writes a case book atomically (default: temporary file,
+	// fsync, rename); tests inject a slow disk.
+	WriteFile func(path string, data []byte) error
 }
 
 // HealthSink takes health events; *health.Reporter implements it.
@@ -61,6 +64,7 @@ type Pipeline struct {
 	cameras []*cameraWorker
 	pool    *pool
 	loc     *time.Location
+	books   *bookStore // case books, written off the detector goroutine
 }
 
 // New validates the configuration and builds every camera's stages. Nothing
@@ -82,7 +86,7 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: timezone: %w", err)
 	}
-	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc}
+	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, books: newBookStore(deps.WriteFile, deps.Logger)}
 	p.pool = newPool(len(cfg.Cameras), cfg.Ingest.DetectInterval, func(cam int, f media.Frame) {
 		p.cameras[cam].process(f)
 	})
@@ -100,10 +104,15 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 // never stops the others: each one reconnects on its own.
 func (p *Pipeline) Run(ctx context.Context) error {
 	var cams, det sync.WaitGroup
-	det.Add(1)
+	det.Add(2)
+	go func() {
+		defer det.Done()
+		p.books.run()
+	}()
 	go func() {
 		defer det.Done()
 		p.pool.run()
+		p.books.close() // after the last analysed picture: write the rest
 	}()
 	for _, w := range p.cameras {
 		cams.Add(1)

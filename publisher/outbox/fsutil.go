@@ -40,10 +40,10 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// replaceFile atomically replaces dir/name with data: a temporary file is
+// ReplaceFile atomically replaces dir/name with data: a temporary file is
 // written and fsynced, renamed over the old one, and dir is fsynced. A crash
 // leaves either the old or the new content, never a mix.
-func replaceFile(dir, name string, data []byte) error {
+func ReplaceFile(dir, name string, data []byte) error {
 	tmp := filepath.Join(dir, "."+name+".tmp")
 	if err := writeFileSync(tmp, data); err != nil {
 		os.Remove(tmp)

@@ -16,7 +16,7 @@ func (o *Outbox) MarkStored(e *Entry, name string, st evidence.Stored) error {
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if err := replaceFile(filepath.Join(o.cfg.Dir, e.ID), "state.json", raw); err != nil {
+	if err := ReplaceFile(filepath.Join(o.cfg.Dir, e.ID), "state.json", raw); err != nil {
 		return err
 	}
 	o.resize(e.ID, int64(len(raw))-e.stateSize)
@@ -27,7 +27,7 @@ func (o *Outbox) MarkStored(e *Entry, name string, st evidence.Stored) error {
 // SetMessage records durably the final message of e, so that a message
 // published again after a crash is byte-for-byte the same.
 func (o *Outbox) SetMessage(e *Entry, msg []byte) error {
-	if err := replaceFile(filepath.Join(o.cfg.Dir, e.ID), "message.json", msg); err != nil {
+	if err := ReplaceFile(filepath.Join(o.cfg.Dir, e.ID), "message.json", msg); err != nil {
 		return err
 	}
 	o.resize(e.ID, int64(len(msg))-e.msgSize)
