@@ -134,7 +134,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		w.closers = append(w.closers, kw.Close)
 		hw = kw
 	}
-	rep, err := health.NewReporter(health.ReporterConfig{DrainTimeout: cfg.ShutdownTimeout / 4}, hw, deps.Logger)
+	// Health events wait in a durable queue until Kafka acknowledges them.
+	rep, err := health.NewReporter(health.ReporterConfig{DrainTimeout: cfg.ShutdownTimeout / 4,
+		Dir: filepath.Join(cfg.DataDir, "health")}, hw, deps.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/patrol-city/patrol/backoff"
 	"github.com/patrol-city/patrol/publisher/broker"
+	"github.com/patrol-city/patrol/publisher/outbox"
 )
 
 // Writer publishes one message; broker.Writer implements it.
@@ -31,6 +33,14 @@ type ReporterConfig struct {
 	// DrainTimeout bounds how long Close keeps publishing queued events
 	// (default 10s).
 	DrainTimeout time.Duration
+	// Dir, when set, keeps events in a durable queue (a publisher/outbox
+	// in Dir) from the moment the reporter's goroutine takes them until the
+	// broker acknowledged them: they survive a broker outage of any length
+	// and a restart (default empty: in memory only, lost on exit).
+	Dir string
+	// MaxBytes bounds the durable queue (default 64 MiB); events beyond it
+	// are dropped and counted.
+	MaxBytes int64
 }
 
 // Reporter publishes health events in order, in the background, retrying
@@ -51,6 +61,7 @@ type Reporter struct {
 	once    sync.Once
 	dropped atomic.Uint64
 	sent    atomic.Uint64
+	ob      *outbox.Outbox // durable queue; nil without Dir
 }
 
 // NewReporter starts a reporter; Close stops it.
@@ -70,10 +81,20 @@ func NewReporter(cfg ReporterConfig, w Writer, log *slog.Logger) (*Reporter, err
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = 10 * time.Second
 	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = 64 << 20
+	}
 	if log == nil {
 		log = slog.Default()
 	}
 	r := &Reporter{cfg: cfg, w: w, log: log, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	if cfg.Dir != "" {
+		ob, err := outbox.New(outbox.Config{Dir: cfg.Dir, MaxBytes: cfg.MaxBytes}, log)
+		if err != nil {
+			return nil, fmt.Errorf("health: %w", err)
+		}
+		r.ob = ob
+	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run()
 	return r, nil
@@ -114,15 +135,18 @@ func (r *Reporter) Close() {
 
 func (r *Reporter) run() {
 	defer close(r.done)
+	if r.ob != nil {
+		defer func() {
+			r.persist() // what arrived meanwhile waits on disk for the next start
+			if err := r.ob.Close(); err != nil {
+				r.log.Warn("health queue close", "err", err)
+			}
+		}()
+	}
 	for {
-		r.mu.Lock()
-		var ev *Event
-		if len(r.queue) > 0 {
-			e := r.queue[0]
-			ev = &e
-		}
-		r.mu.Unlock()
-		if ev == nil {
+		r.persist()
+		ev, id, ok := r.next()
+		if !ok {
 			select {
 			case <-r.wake:
 				continue
@@ -130,15 +154,74 @@ func (r *Reporter) run() {
 				return
 			}
 		}
-		if !r.publish(*ev) {
+		if !r.publish(ev) {
 			return
 		}
-		r.mu.Lock()
-		if len(r.queue) > 0 {
-			r.queue = r.queue[1:]
-		}
-		r.mu.Unlock()
+		r.ack(id)
 	}
+}
+
+// persist moves the events reported so far into the durable queue (no-op
+// without one).
+func (r *Reporter) persist() {
+	if r.ob == nil {
+		return
+	}
+	r.mu.Lock()
+	evs := r.queue
+	r.queue = nil
+	r.mu.Unlock()
+	for _, ev := range evs {
+		raw, err := json.Marshal(ev)
+		if err == nil {
+			_, err = r.ob.Enqueue(outbox.Pending{Label: ev.CameraID, Case: raw})
+		}
+		if err != nil {
+			r.dropped.Add(1)
+			r.log.Error("health event dropped: durable queue refused it", "camera", ev.CameraID, "err", err)
+		}
+	}
+}
+
+// next returns the oldest event waiting (and its queue id when durable).
+func (r *Reporter) next() (Event, string, bool) {
+	if r.ob != nil {
+		for _, id := range r.ob.List() {
+			e, err := r.ob.Load(id)
+			var ev Event
+			if err == nil {
+				err = json.Unmarshal(e.Case, &ev)
+			}
+			if err != nil {
+				r.log.Error("health event unreadable, set aside", "entry", id, "err", err)
+				_ = r.ob.Quarantine(id, err)
+				continue
+			}
+			return ev, id, true
+		}
+		return Event{}, "", false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.queue) == 0 {
+		return Event{}, "", false
+	}
+	return r.queue[0], "", true
+}
+
+// ack removes a published event from its queue.
+func (r *Reporter) ack(id string) {
+	if r.ob != nil {
+		if err := r.ob.Done(id); err != nil {
+			r.log.Warn("health queue", "err", err)
+		}
+		return
+	}
+	r.mu.Lock()
+	if len(r.queue) > 0 {
+		r.queue = r.queue[1:]
+	}
+	r.mu.Unlock()
 }
 
 // publish retries until the event is written; false when the reporter is
@@ -173,8 +256,23 @@ func (r *Reporter) publish(ev Event) bool {
 		}
 		delay := backoff.Delay(r.cfg.RetryBase, r.cfg.RetryMax, attempt)
 		r.log.Warn("health event not published, retrying", "camera", ev.CameraID, "in", delay.Round(time.Millisecond), "err", err)
+		if !r.sleep(delay) {
+			return false
+		}
+	}
+}
+
+// sleep waits d, persisting events reported meanwhile; false when the
+// reporter is cancelled first.
+func (r *Reporter) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
 		select {
-		case <-time.After(delay):
+		case <-t.C:
+			return true
+		case <-r.wake:
+			r.persist()
 		case <-r.ctx.Done():
 			return false
 		}
