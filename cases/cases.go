@@ -46,6 +46,10 @@ type Case struct {
 	EventTime time.Time `json:"event_time,omitempty"`
 	// LastSeen is when the object was last seen (updated, closed).
 	LastSeen *time.Time `json:"last_seen,omitempty"`
+	// Recovered is true on an "opened" case that the worker completed
+	// after a restart: it was killed during the post-roll, so the clip
+	// comes from the history on disk and may be shorter or missing.
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // Rule names the rule that fired and its city event code.

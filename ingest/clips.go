@@ -71,12 +71,19 @@ func (s clipSource) Range(from, to time.Time) (media.Params, []media.AccessUnit)
 	s.c.histMu.Lock()
 	h := s.c.hist
 	s.c.histMu.Unlock()
-	if h == nil || first.IsZero() || !from.Before(first) {
+	if h == nil || (!first.IsZero() && !from.Before(first)) {
 		return params, units
 	}
-	_, older, err := h.Range(from, first.Add(-time.Nanosecond))
+	end := to
+	if !first.IsZero() {
+		end = first.Add(-time.Nanosecond)
+	}
+	hparams, older, err := h.Range(from, end)
 	if err != nil || len(older) == 0 {
 		return params, units
+	}
+	if first.IsZero() {
+		return hparams, older // the ring is empty (just restarted)
 	}
 	var out []media.AccessUnit
 	for _, u := range older {

@@ -42,7 +42,7 @@ func (p *Publisher) accept(c Candidate) error {
 		return p.acceptLater(c)
 	}
 	wait := c.ConfirmedAt.Add(p.cfg.PostRoll).Sub(p.deps.Now())
-	if wait > 0 {
+	if wait > 0 && !c.Recovered { // a recovered case's post-roll died with its ring
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -50,7 +50,7 @@ func (p *Publisher) accept(c Candidate) error {
 			t.Stop()
 		}
 	}
-	if c.Clips == nil {
+	if c.Clips == nil && !c.Recovered {
 		return errors.New("publisher: candidate without clip source")
 	}
 	cs := &cases.Case{
@@ -67,6 +67,7 @@ func (p *Publisher) accept(c Candidate) error {
 		Objects:       c.Objects,
 		Model:         p.cfg.Model,
 		EventTime:     c.At.UTC(),
+		Recovered:     c.Recovered,
 	}
 	if c.CaseID != "" {
 		cs.CaseID = c.CaseID

@@ -51,6 +51,11 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 	// holds it).
 	confFrom, confTo := c.ConfirmedAt.Add(-p.cfg.PreRoll), c.ConfirmedAt.Add(p.cfg.PostRoll)
 	arrFrom := c.FirstSeen.Add(-p.cfg.PreRoll)
+	clips := c.Clips
+	if clips == nil {
+		clips = noClips{}
+	}
+	c.Clips = clips
 	if !c.FirstSeen.Before(confFrom) {
 		// The confirmation clip shows the arrival: one clip.
 	} else if data, s, e, err := cutClip(c.Clips, arrFrom, c.FirstSeen.Add(p.cfg.PostRoll)); err == nil && !s.After(c.FirstSeen) {
@@ -58,11 +63,27 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 	} else {
 		p.log.Info("arrival clip not in the buffer", "camera", c.Camera.ID, "case", caseID)
 	}
-	data, s, e, err := cutClip(c.Clips, confFrom, confTo)
-	if err != nil {
+	var data []byte
+	var s, e *time.Time
+	var err error
+	if c.partial != nil {
+		// Recovered: the clip up to the crash, kept with the pending
+		// record (the ring buffer that held the rest died with the process).
+		ps, pe := c.partial.start.UTC(), c.partial.end.UTC()
+		data, s, e = c.partial.data, &ps, &pe
+	} else {
+		data, s, e, err = cutClip(c.Clips, confFrom, confTo)
+	}
+	switch {
+	case err == nil:
+		add("clip.mp4", "clip", RoleConfirmation, "video/mp4", false, data, s, e)
+	case c.Recovered:
+		// Completed after a crash: the history on disk no longer holds
+		// the confirmation; the case keeps its snapshots.
+		p.log.Warn("recovered case without a confirmation clip", "camera", c.Camera.ID, "case", caseID, "err", err)
+	default:
 		return nil, fmt.Errorf("clip: %w", err)
 	}
-	add("clip.mp4", "clip", RoleConfirmation, "video/mp4", false, data, s, e)
 
 	boxes := make([]snapshot.Box, len(c.Boxes))
 	for i, b := range c.Boxes {
@@ -75,6 +96,9 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 		boxes []snapshot.Box
 	}{{"snapshot.jpg", boxes}, {"snapshot-clean.jpg", nil}} {
 		snap, err := snapshot.Encode(&c.Frame, v.boxes, c.Zone)
+		if err != nil && c.Recovered {
+			break // the kept picture is unreadable: what else there is
+		}
 		if err != nil {
 			return nil, fmt.Errorf("snapshot: %w", err)
 		}
@@ -97,6 +121,13 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 	}
 	add("manifest.json", "manifest", "", "application/json", false, manifest, nil, nil)
 	return items, nil
+}
+
+// noClips is the clip source of a recovered case without history.
+type noClips struct{}
+
+func (noClips) Range(time.Time, time.Time) (media.Params, []media.AccessUnit) {
+	return media.Params{}, nil
 }
 
 func cutClip(src ClipSource, from, to time.Time) ([]byte, *time.Time, *time.Time, error) {

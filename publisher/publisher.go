@@ -50,6 +50,10 @@ type Config struct {
 	// Close: cases are then retried while the process runs but are lost
 	// with it. Set Dir for cases to survive a crash or restart.
 	Outbox outbox.Config
+	// PendingDir keeps each "opened" candidate on disk from Submit until
+	// its case is in the outbox, so that a worker killed during the
+	// post-roll completes the case at its next start (default empty: off).
+	PendingDir string
 }
 
 // Delivery stages reported to Deps.Hook.
@@ -78,6 +82,10 @@ type Deps struct {
 	// Hook, for fault tests, is called with a stage (HookStored,
 	// HookPublished) and the case id as delivery passes it (optional).
 	Hook func(stage, caseID string)
+	// RecoveryClips returns a camera's history on disk, for the clips of
+	// cases recovered from PendingDir (optional: without it they have
+	// snapshots only).
+	RecoveryClips func(cameraID string) ClipSource
 }
 
 // Candidate is a fired rule waiting for its evidence.
@@ -106,6 +114,12 @@ type Candidate struct {
 	At time.Time
 	// LastSeen is when the object was last seen (later events).
 	LastSeen time.Time
+	// Recovered marks an "opened" candidate completed after a restart
+	// (from PendingDir): its clip comes from the history on disk and may
+	// be short or missing.
+	Recovered bool
+	// partial is a recovered case's clip as recorded before the crash.
+	partial *partialClip
 }
 
 // Stats counts what a Publisher did since New.
@@ -154,6 +168,11 @@ type Publisher struct {
 	uploaded  chan struct{} // the uploader staged an entry (capacity 1)
 	stagedMu  sync.Mutex
 	staged    map[string]bool // entries whose evidence is stored and message built
+	// opening holds, per case id, a channel closed once the case's
+	// "opened" is in the outbox (or failed): later events of the case wait
+	// for it, so seq 2 is never queued before seq 1.
+	openMu  sync.Mutex
+	opening map[string]chan struct{}
 
 	published, failed, retries atomic.Uint64
 }
@@ -184,7 +203,8 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 		deps.Now = time.Now
 	}
 	p := &Publisher{cfg: cfg, deps: deps, log: deps.Logger, drain: make(chan struct{}), upDone: make(chan struct{}),
-		done: make(chan struct{}), uploaded: make(chan struct{}, 1), staged: map[string]bool{}}
+		done: make(chan struct{}), uploaded: make(chan struct{}, 1), staged: map[string]bool{},
+		opening: map[string]chan struct{}{}}
 	if cfg.Outbox.Dir == "" {
 		dir, err := os.MkdirTemp("", "patrol-outbox-")
 		if err != nil {
@@ -205,6 +225,10 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 	p.runCtx, p.cancelRun = context.WithCancel(context.Background())
 	go p.uploader()
 	go p.sender()
+	for _, c := range p.loadPending() {
+		p.log.Warn("completing a case confirmed before the last stop (killed during its post-roll)", "camera", c.Camera.ID, "case", c.CaseID)
+		p.Submit(c)
+	}
 	return p, nil
 }
 
@@ -219,10 +243,41 @@ func (p *Publisher) Submit(c Candidate) {
 		return
 	}
 	p.accepting.Add(1)
+	id := caseIDOf(c)
+	opened := c.Event == "" || c.Event == cases.EventOpened
+	p.openMu.Lock()
+	wait := p.opening[id]
+	var mine chan struct{}
+	if opened {
+		mine = make(chan struct{})
+		p.opening[id] = mine
+	}
+	p.openMu.Unlock()
 	go func() {
 		defer p.accepting.Done()
+		if opened {
+			defer func() {
+				p.openMu.Lock()
+				if p.opening[id] == mine {
+					delete(p.opening, id)
+				}
+				p.openMu.Unlock()
+				close(mine)
+			}()
+			if !c.Recovered {
+				if err := p.savePending(c); err != nil {
+					p.log.Error("opened case not recorded before its post-roll", "camera", c.Camera.ID, "case", id, "err", err)
+				}
+			}
+		} else if wait != nil {
+			<-wait // seq 1 first, whatever the update interval
+		}
 		if err := p.Accept(c); err != nil {
 			p.log.Error("case not accepted", "camera", c.Camera.ID, "rule", c.Rule.ID, "err", err)
+			return
+		}
+		if opened {
+			p.dropPending(id)
 		}
 	}()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/detect/model"
 	"github.com/patrol-city/patrol/detect/pipeline"
+	"github.com/patrol-city/patrol/ingest"
 	"github.com/patrol-city/patrol/models"
 	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/publisher"
@@ -152,7 +153,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		// Durable outbox: cases survive a crash between acceptance and
 		// publication.
 		Outbox: outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), MaxBytes: cfg.Outbox.MaxBytes},
-	}, publisher.Deps{Store: store, Cases: cw, Logger: deps.Logger, OnPublished: deps.OnPublished})
+		// Opened candidates are on disk before their post-roll.
+		PendingDir: filepath.Join(cfg.DataDir, "pending"),
+	}, publisher.Deps{Store: store, Cases: cw, Logger: deps.Logger, OnPublished: deps.OnPublished,
+		RecoveryClips: recoveryClips(cfg)})
 	if err != nil {
 		return nil, err
 	}
@@ -304,4 +308,20 @@ func openStore(ev config.Evidence) (evidence.Store, *evidence.S3, error) {
 		return s, s, nil
 	}
 	return nil, nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
+}
+
+// recoveryClips reads a camera's history on disk for the cases a killed
+// worker left pending (nil when the history is off).
+func recoveryClips(cfg *config.Config) func(string) publisher.ClipSource {
+	if cfg.Ingest.HistoryDuration < 0 {
+		return nil
+	}
+	root := filepath.Join(cfg.DataDir, "history")
+	return func(camera string) publisher.ClipSource {
+		r, err := ingest.OpenHistoryReader(root, camera)
+		if err != nil {
+			return nil
+		}
+		return r
+	}
 }

@@ -207,3 +207,26 @@ func encodeJPEG(mat gocv.Mat) ([]byte, error) {
 	}
 	return append([]byte(nil), buf.GetBytes()...), nil
 }
+
+// Decode decodes a JPEG written by Encode back into a packed BGR picture
+// (a worker restarted after a crash annotates the kept confirmation
+// picture). Input that is not a JPEG of at most MaxSide per side is an
+// error, never an OpenCV abort.
+func Decode(jpg []byte) (*media.Image, error) {
+	if len(jpg) < 4 || jpg[0] != 0xff || jpg[1] != 0xd8 {
+		return nil, fmt.Errorf("publisher: snapshot: not a JPEG")
+	}
+	m, err := gocv.IMDecode(jpg, gocv.IMReadColor)
+	if err != nil {
+		return nil, fmt.Errorf("publisher: snapshot: %w", err)
+	}
+	defer m.Close()
+	if m.Empty() || m.Cols() > MaxSide || m.Rows() > MaxSide || m.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("publisher: snapshot: undecodable or oversized JPEG")
+	}
+	buf, err := m.DataPtrUint8()
+	if err != nil {
+		return nil, fmt.Errorf("publisher: snapshot: %w", err)
+	}
+	return &media.Image{Width: m.Cols(), Height: m.Rows(), BGR: append([]byte(nil), buf...)}, nil
+}
