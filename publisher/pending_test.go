@@ -113,4 +113,5 @@ func TestPendingCaseCompletedAfterCrash(t *testing.T) {
 		t.Fatalf("pending record left after the case was queued: %v", err)
 	}
 }
+
 var testLogSink = io.Discard
