@@ -9,8 +9,11 @@
 #
 # Cache: $PATROL_CACHE (default ~/.cache/patrol). State: $PATROL_SERVICES_DIR
 # (default /tmp/patrol-services). Ports: Kafka 127.0.0.1:19092 (plaintext),
-# 19094 (SASL: PLAIN, SCRAM-SHA-256/512, user patrol), controller 19093;
-# MinIO 127.0.0.1:19000.
+# 19094 (SASL: PLAIN, SCRAM-SHA-256/512, user patrol), 19095 (SSL), controller
+# 19093; MinIO 127.0.0.1:19000 (HTTP) and 19001 (HTTPS, a second server).
+# TLS: a test CA generated here with openssl ($state/tls/ca.crt), a server
+# certificate for 127.0.0.1/localhost signed by it, and an unrelated CA
+# (other-ca.crt) for the wrong-CA tests.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +30,10 @@ minio_pass=patrolminio-secret
 kafka_sasl_port=19094
 kafka_user=patrol
 kafka_pass=patrol-kafka-secret
+kafka_ssl_port=19095
+minio_tls_port=19001
+tls=$state/tls
+keystore_pass=patrol-keystore-secret
 
 log() { printf 'services: %s\n' "$*" >&2; }
 
@@ -40,6 +47,25 @@ setup() {
     mkdir -p "$(dirname "$minio_bin")"
     GOBIN=$(dirname "$minio_bin") GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$minio_version"
   fi
+}
+
+gen_certs() {
+  [ -f "$tls/server.p12" ] && [ -f "$tls/other-ca.crt" ] && return 0
+  log "generating the test CA and server certificate"
+  mkdir -p "$tls/minio"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=patrol test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=unrelated CA" \
+    -keyout "$tls/other-ca.key" -out "$tls/other-ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tls/server.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$tls/server.ext" -out "$tls/server.crt" 2>/dev/null
+  openssl pkcs12 -export -in "$tls/server.crt" -inkey "$tls/server.key" -certfile "$tls/ca.crt" \
+    -name kafka -out "$tls/server.p12" -password "pass:$keystore_pass"
+  cp "$tls/server.crt" "$tls/minio/public.crt"
+  cp "$tls/server.key" "$tls/minio/private.key"
 }
 
 wait_port() { # host port what seconds
@@ -58,11 +84,16 @@ start_kafka() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$((kafka_port + 1))
-listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$((kafka_port + 1)),SASL_PLAINTEXT://127.0.0.1:$kafka_sasl_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port,SASL_PLAINTEXT://127.0.0.1:$kafka_sasl_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$((kafka_port + 1)),SASL_PLAINTEXT://127.0.0.1:$kafka_sasl_port,SSL://127.0.0.1:$kafka_ssl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port,SASL_PLAINTEXT://127.0.0.1:$kafka_sasl_port,SSL://127.0.0.1:$kafka_ssl_port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$tls/server.p12
+ssl.keystore.password=$keystore_pass
+ssl.key.password=$keystore_pass
+ssl.client.auth=none
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$kafka_user="$kafka_pass";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -113,6 +144,22 @@ start_minio() {
   log "minio did not become ready"; return 1
 }
 
+start_minio_tls() {
+  if [ -f "$state/minio-tls.pid" ] && kill -0 "$(cat "$state/minio-tls.pid")" 2>/dev/null; then return 0; fi
+  mkdir -p "$state/minio-tls-data"
+  MINIO_ROOT_USER=$minio_user MINIO_ROOT_PASSWORD=$minio_pass MINIO_BROWSER=off \
+    nohup "$minio_bin" server --quiet --certs-dir "$tls/minio" --address "127.0.0.1:$minio_tls_port" "$state/minio-tls-data" \
+    >"$state/minio-tls.out" 2>&1 &
+  echo $! >"$state/minio-tls.pid"
+  wait_port 127.0.0.1 $minio_tls_port minio-tls 60 || { tail -30 "$state/minio-tls.out" >&2 || true; return 1; }
+  local i
+  for i in $(seq 1 30); do
+    curl -fsS --cacert "$tls/ca.crt" "https://127.0.0.1:$minio_tls_port/minio/health/ready" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  log "minio (https) did not become ready"; return 1
+}
+
 stop_one() {
   local f="$state/$1.pid"
   [ -f "$f" ] || return 0
@@ -129,15 +176,20 @@ env_out() {
   echo "PATROL_TEST_KAFKA=127.0.0.1:$kafka_port"
   echo "PATROL_TEST_KAFKA_SASL=$kafka_user:$kafka_pass@127.0.0.1:$kafka_sasl_port"
   echo "PATROL_TEST_S3=http://$minio_user:$minio_pass@127.0.0.1:$minio_port"
+  echo "PATROL_TEST_KAFKA_TLS=127.0.0.1:$kafka_ssl_port"
+  echo "PATROL_TEST_S3_TLS=https://$minio_user:$minio_pass@127.0.0.1:$minio_tls_port"
+  echo "PATROL_TEST_CA=$tls/ca.crt"
+  echo "PATROL_TEST_WRONG_CA=$tls/other-ca.crt"
   echo "PATROL_TEST_SERVICES=$0"
 }
 
 case "${1:-}" in
   setup) setup ;;
-  start) setup; mkdir -p "$state"; start_minio; start_kafka; log "kafka 127.0.0.1:$kafka_port and minio 127.0.0.1:$minio_port are up" ;;
-  stop) stop_one kafka; stop_one minio ;;
+  start) setup; mkdir -p "$state"; gen_certs; start_minio; start_minio_tls; start_kafka
+    log "kafka 127.0.0.1:$kafka_port (ssl $kafka_ssl_port) and minio 127.0.0.1:$minio_port (https $minio_tls_port) are up" ;;
+  stop) stop_one kafka; stop_one minio; stop_one minio-tls ;;
   stop-kafka) stop_one kafka ;;
-  start-kafka) mkdir -p "$state"; start_kafka ;;
+  start-kafka) mkdir -p "$state"; gen_certs; start_kafka ;;
   stop-minio) stop_one minio ;;
   start-minio) mkdir -p "$state"; start_minio ;;
   env) env_out ;;
