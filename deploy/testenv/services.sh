@@ -51,6 +51,11 @@ setup() {
 
 gen_certs() {
   [ -f "$tls/server.p12" ] && [ -f "$tls/other-ca.crt" ] && return 0
+  if ! command -v openssl >/dev/null; then
+    log "installing openssl"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openssl >/dev/null
+  fi
   log "generating the test CA and server certificate"
   mkdir -p "$tls/minio"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=patrol test CA" \
