@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -143,5 +145,70 @@ func TestDecodeHealthWindows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCorruptedStreamDegraded: a camera whose stream arrives but whose
+// non-key units are garbage (random bytes after the NAL header: 9 of 10
+// units) stays "streaming" and is reported decoder "degraded" with the
+// reason, within one window of units.
+func TestCorruptedStreamDegraded(t *testing.T) {
+	st := testStream(t, media.H264, 10, 10, 100)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range st.Units {
+		if st.Units[i].Key {
+			continue
+		}
+		st.Units[i].NALUs = cloneNALUs(st.Units[i].NALUs)
+		for _, n := range st.Units[i].NALUs {
+			for j := 1; j < len(n); j++ {
+				n[j] = byte(r.UintN(256))
+			}
+		}
+	}
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Add("cam", st); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	cam, err := New(Config{CameraID: "corrupt", URL: srv.URL("cam"), DecodeMode: "all"},
+		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) {},
+			OnDecoder: func(s DecoderState, reason string) {
+				mu.Lock()
+				got = append(got, string(s)+": "+reason)
+				mu.Unlock()
+			}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = cam.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	state, _ := cam.State()
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("camera %s, decoder reports %v, decode errors %d", state, got, cam.Stats().DecodeErrors)
+	if len(got) == 0 || !strings.HasPrefix(got[0], "degraded: ") || !strings.Contains(got[0], "of the last 50 units undecodable") {
+		t.Fatalf("decoder reports %v, want degraded with the reason", got)
+	}
+	if state != StateStreaming {
+		t.Fatalf("camera %s, want streaming (the stream arrives)", state)
 	}
 }
