@@ -39,6 +39,21 @@ func testStream(t testing.TB, codec media.Codec, fps, gop, n int) *sim.Stream {
 
 func newDecoder(c media.Codec) (Decoder, error) { return av.NewDecoder(c) }
 
+// serveStream starts a simulator on loopback serving st at path "cam" for
+// the test's lifetime and returns the stream's URL.
+func serveStream(t *testing.T, st *sim.Stream) string {
+	t.Helper()
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	if err := srv.Add("cam", st); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL("cam")
+}
+
 // syncBuffer is a log sink safe for concurrent writers.
 type syncBuffer struct {
 	mu sync.Mutex

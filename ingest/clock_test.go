@@ -10,7 +10,6 @@ import (
 
 	"github.com/patrol-city/patrol/ingest/media"
 	"github.com/patrol-city/patrol/publisher/clip"
-	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 // TestLongSessionClock drives one RTSP session whose RTP timestamps start
@@ -38,17 +37,10 @@ func TestLongSessionClock(t *testing.T) {
 		}
 		return d + time.Duration(min(int64((d-warpFrom)/frame)+1, steps))*time.Hour
 	}
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
+	url := serveStream(t, st)
 	var mu sync.Mutex
 	var frames []time.Duration
-	cam, err := New(Config{CameraID: "c", URL: srv.URL("cam"), BufferDuration: 3 * time.Second},
+	cam, err := New(Config{CameraID: "c", URL: url, BufferDuration: 3 * time.Second},
 		Deps{NewDecoder: newDecoder, OnFrame: func(f media.Frame) {
 			mu.Lock()
 			frames = append(frames, f.PTS)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/ingest/media"
-	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 func TestHistoryBounds(t *testing.T) {
@@ -62,16 +61,9 @@ func TestHistoryBounds(t *testing.T) {
 // TestCameraClipsReachIntoHistory: with a 2 s ring, a clip of 5 s ending
 // now still starts 5 s back, at a key unit, read from the disk history.
 func TestCameraClipsReachIntoHistory(t *testing.T) {
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	if err := srv.Add("cam", testStream(t, media.H264, 10, 10, 100)); err != nil {
-		t.Fatal(err)
-	}
+	url := serveStream(t, testStream(t, media.H264, 10, 10, 100))
 	dir := filepath.Join(t.TempDir(), "history")
-	cam, err := New(Config{CameraID: "c", URL: srv.URL("cam"), BufferDuration: 2 * time.Second, HistoryRoot: dir},
+	cam, err := New(Config{CameraID: "c", URL: url, BufferDuration: 2 * time.Second, HistoryRoot: dir},
 		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) {}})
 	if err != nil {
 		t.Fatal(err)

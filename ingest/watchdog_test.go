@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/ingest/media"
-	"github.com/patrol-city/patrol/testkit/sim"
 )
 
 // hangingDecoder wraps a real decoder and blocks forever in its n-th call
@@ -37,14 +36,7 @@ func (h *hangingDecoder) Decode(nalus [][]byte) (*media.Image, error) {
 // pictures flow again; a second camera on the same server is unaffected
 // throughout.
 func TestDecoderWatchdog(t *testing.T) {
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	if err := srv.Add("cam", testStream(t, media.H264, 10, 10, 100)); err != nil {
-		t.Fatal(err)
-	}
+	url := serveStream(t, testStream(t, media.H264, 10, 10, 100))
 	release := make(chan struct{})
 	defer close(release)
 	var made atomic.Int32
@@ -52,7 +44,7 @@ func TestDecoderWatchdog(t *testing.T) {
 	var states []DecoderState
 	var stuckFrames, afterFrames, otherFrames atomic.Int32
 	var stuckAt atomic.Bool
-	hung, err := New(Config{CameraID: "hung", URL: srv.URL("cam"), DecodeMode: "all", DecodeTimeout: 500 * time.Millisecond},
+	hung, err := New(Config{CameraID: "hung", URL: url, DecodeMode: "all", DecodeTimeout: 500 * time.Millisecond},
 		Deps{
 			NewDecoder: func(c media.Codec) (Decoder, error) {
 				d, err := newDecoder(c)
@@ -83,7 +75,7 @@ func TestDecoderWatchdog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := New(Config{CameraID: "other", URL: srv.URL("cam"), DecodeMode: "all"},
+	other, err := New(Config{CameraID: "other", URL: url, DecodeMode: "all"},
 		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) { otherFrames.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
@@ -166,17 +158,10 @@ func TestCorruptedStreamDegraded(t *testing.T) {
 			}
 		}
 	}
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
+	url := serveStream(t, st)
 	var mu sync.Mutex
 	var got []string
-	cam, err := New(Config{CameraID: "corrupt", URL: srv.URL("cam"), DecodeMode: "all"},
+	cam, err := New(Config{CameraID: "corrupt", URL: url, DecodeMode: "all"},
 		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) {},
 			OnDecoder: func(s DecoderState, reason string) {
 				mu.Lock()

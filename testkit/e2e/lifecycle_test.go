@@ -62,25 +62,12 @@ func TestCaseLifecycleAcrossRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfgFile := filepath.Join(t.TempDir(), "worker.json")
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	if err := srv.Add("cam", st); err != nil {
 		t.Fatal(err)
 	}
 	// The first worker runs in its own process: opened (~10 s), updated
 	// (~19 s), then SIGKILL at 22 s.
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLifecycleWorkerProcess$", "-test.v")
-	cmd.Env = append(os.Environ(), "PATROL_LIFECYCLE_WORKER="+cfgFile)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startWorkerProcess(t, cfg)
 	time.Sleep(22 * time.Second)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -120,6 +107,27 @@ func TestCaseLifecycleAcrossRestart(t *testing.T) {
 			t.Errorf("event %d = %+v, want %s seq %d of case %s", i, g, want[i], i+1, got[0].id)
 		}
 	}
+}
+
+// startWorkerProcess runs a worker with cfg in a child process (this test
+// binary re-executed as TestLifecycleWorkerProcess), for tests that kill it.
+func startWorkerProcess(t *testing.T, cfg *config.Config) *exec.Cmd {
+	t.Helper()
+	cfgFile := filepath.Join(t.TempDir(), "worker.json")
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLifecycleWorkerProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), "PATROL_LIFECYCLE_WORKER="+cfgFile)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
 
 // TestLifecycleWorkerProcess is the worker process that

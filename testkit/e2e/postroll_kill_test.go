@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -54,23 +53,10 @@ func TestKillDuringPostRoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := topicEnd(t, brokerAddr, cfg.Kafka.CasesTopic)
-	cfgFile := filepath.Join(t.TempDir(), "worker.json")
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfgFile, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	if err := srv.Add("cam", st); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLifecycleWorkerProcess$", "-test.v")
-	cmd.Env = append(os.Environ(), "PATROL_LIFECYCLE_WORKER="+cfgFile)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startWorkerProcess(t, cfg)
 	pending := filepath.Join(data, "pending")
 	waitFor(t, 50*time.Second, "the confirmed case's pending record", func() bool {
 		m, _ := filepath.Glob(filepath.Join(pending, "*.json"))
