@@ -52,6 +52,7 @@ type Worker struct {
 	det     *model.Detector
 	pub     *publisher.Publisher
 	deps    *depcheck.Watcher
+	rep     *health.Reporter
 	pipe    *pipeline.Pipeline
 	metrics *metrics.Server
 	closers []func() error
@@ -141,6 +142,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	if err != nil {
 		return nil, err
 	}
+	w.rep = rep
 	w.closers = append(w.closers, func() error { rep.Close(); return nil })
 	pub, err := publisher.New(publisher.Config{
 		Worker:   cfg.Worker,
@@ -237,6 +239,9 @@ func (w *Worker) run(ctx context.Context) error {
 	dctx, stopDeps := context.WithCancel(ctx)
 	depsDone := make(chan struct{})
 	go func() { defer close(depsDone); _ = w.deps.Run(dctx) }()
+	// Health events are published until closeAll (after the cameras
+	// stopped), which drains them and waits.
+	go func() { _ = w.rep.Run(context.Background()) }()
 	err := w.pipe.Run(ctx)
 	stopDeps()
 	<-depsDone

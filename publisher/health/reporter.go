@@ -44,7 +44,9 @@ type ReporterConfig struct {
 }
 
 // Reporter publishes health events in order, in the background, retrying
-// with backoff; Report never blocks the caller. A writer that can send
+// with backoff; Report never blocks the caller. NewReporter validates and
+// opens the queue, Run publishes until Close, Close drains (bounded by
+// DrainTimeout) and waits. A writer that can send
 // headers (broker.MessageWriter) gets CloudEvents headers: ce_id =
 // event_id, ce_type = patrol.health.<kind>, ce_subject = camera id.
 type Reporter struct {
@@ -59,6 +61,8 @@ type Reporter struct {
 	closing chan struct{}
 	done    chan struct{}
 	once    sync.Once
+	runMu   sync.Mutex
+	running bool
 	dropped atomic.Uint64
 	sent    atomic.Uint64
 	ob      *outbox.Outbox // durable queue; nil without Dir
@@ -96,8 +100,31 @@ func NewReporter(cfg ReporterConfig, w Writer, log *slog.Logger) (*Reporter, err
 		r.ob = ob
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	go r.run()
 	return r, nil
+}
+
+// Run publishes events until Close, then what is queued for at most
+// DrainTimeout (with a durable queue the rest stays on disk for the next
+// start), and returns; ctx ending is a hard stop. It returns an error when
+// called twice or after Close.
+func (r *Reporter) Run(ctx context.Context) error {
+	r.runMu.Lock()
+	select {
+	case <-r.closing:
+		r.runMu.Unlock()
+		return errors.New("health: reporter closed")
+	default:
+	}
+	if r.running {
+		r.runMu.Unlock()
+		return errors.New("health: Run called twice")
+	}
+	r.running = true
+	r.runMu.Unlock()
+	stop := context.AfterFunc(ctx, r.cancel)
+	defer stop()
+	r.run()
+	return nil
 }
 
 // Report queues an event. When the queue is full the oldest event is
@@ -122,10 +149,24 @@ func (r *Reporter) Dropped() uint64 { return r.dropped.Load() }
 // Sent returns how many events were published.
 func (r *Reporter) Sent() uint64 { return r.sent.Load() }
 
-// Close publishes what is queued (bounded by DrainTimeout) and stops.
+// Close makes Run publish what is queued (bounded by DrainTimeout) and
+// return, and waits for it; without Run it only releases the queue.
 func (r *Reporter) Close() {
 	r.once.Do(func() {
+		r.runMu.Lock()
 		close(r.closing)
+		running := r.running
+		r.runMu.Unlock()
+		if !running {
+			r.cancel()
+			if r.ob != nil {
+				r.persist() // kept for the next start
+				if err := r.ob.Close(); err != nil {
+					r.log.Warn("health queue close", "err", err)
+				}
+			}
+			return
+		}
 		t := time.AfterFunc(r.cfg.DrainTimeout, r.cancel)
 		<-r.done
 		t.Stop()

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,7 @@ func TestHealthEventsSurviveOutageAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	go func() { _ = r1.Run(context.Background()) }()
 	for _, ev := range events {
 		r1.Report(ev)
 	}
@@ -65,6 +67,7 @@ func TestHealthEventsSurviveOutageAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	go func() { _ = r2.Run(context.Background()) }()
 	waitFor(t, 2*time.Minute, "the queued events after the restart", func() bool { return r2.Sent() >= 3 })
 	r2.Close()
 	var got []string
