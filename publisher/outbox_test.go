@@ -134,6 +134,7 @@ func newPub(t *testing.T, dir string, max int64, s *fakeStore, w *fakeWriter, ho
 	if err != nil {
 		t.Fatal(err)
 	}
+	go func() { _ = p.Run(context.Background()) }()
 	return p
 }
 

@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ func newPendingPub(t *testing.T, dir string, postRoll time.Duration, s *fakeStor
 	if err != nil {
 		t.Fatal(err)
 	}
+	go func() { _ = p.Run(context.Background()) }()
 	return p
 }
 
@@ -115,3 +117,40 @@ func TestPendingCaseCompletedAfterCrash(t *testing.T) {
 }
 
 var testLogSink = io.Discard
+
+// TestPublisherShape: New delivers nothing (an accepted case waits in the
+// outbox), Run delivers it, Close drains and ends Run; Run after Close is an
+// error, and a publisher that never ran closes cleanly.
+func TestPublisherShape(t *testing.T) {
+	s, w := &fakeStore{}, &fakeWriter{}
+	p, err := New(Config{Worker: "w1", Model: cases.Model{Name: "yolox_nano", SHA256: sha(nil)}, RetryBase: 10 * time.Millisecond, DrainTimeout: 2 * time.Second,
+		Outbox: outbox.Config{Dir: t.TempDir()}}, Deps{Store: s, Cases: w, Logger: slog.New(slog.NewTextHandler(testLogSink, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Accept(candidate(encodeClips(t), 1)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if len(w.all()) != 0 || p.Stats().Outbox.Entries != 1 {
+		t.Fatalf("delivered before Run: %d messages, %+v", len(w.all()), p.Stats().Outbox)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	waitEmpty(t, p)
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(w.all()) != 1 {
+		t.Fatalf("%d messages after Run, want 1", len(w.all()))
+	}
+	if err := p.Run(context.Background()); err == nil {
+		t.Fatal("Run after Close accepted")
+	}
+	idle, err := New(Config{Worker: "w1", Outbox: outbox.Config{Dir: t.TempDir()}}, Deps{Store: s, Cases: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle.Close()
+}

@@ -160,6 +160,7 @@ type Publisher struct {
 
 	mu        sync.Mutex
 	closed    bool
+	started   bool // Run was called
 	accepting sync.WaitGroup
 	closeOnce sync.Once
 	drain     chan struct{} // closed by Close once nothing more is accepted
@@ -177,8 +178,8 @@ type Publisher struct {
 	published, failed, retries atomic.Uint64
 }
 
-// New validates the configuration, opens the outbox (resuming the entries
-// left in it) and starts delivering.
+// New validates the configuration and opens the outbox (indexing the
+// entries left in it); nothing is delivered until Run.
 func New(cfg Config, deps Deps) (*Publisher, error) {
 	if cfg.Worker == "" {
 		return nil, errors.New("publisher: worker name required")
@@ -223,13 +224,34 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 	p.ob = ob
 	p.acceptCtx, p.cancelAccept = context.WithCancel(context.Background())
 	p.runCtx, p.cancelRun = context.WithCancel(context.Background())
+	return p, nil
+}
+
+// Run delivers until Close: it starts the uploader and the sender,
+// completes the cases a killed worker left pending (PendingDir), and
+// returns once Close has drained the outbox (bounded by DrainTimeout) or
+// ctx ended (a hard stop: queued cases stay on disk). Cases submitted or
+// accepted before Run wait in the outbox. Run after Close, or twice, is an
+// error.
+func (p *Publisher) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed || p.started {
+		p.mu.Unlock()
+		return errors.New("publisher: Run after Close or called twice")
+	}
+	p.started = true
+	p.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { p.cancelAccept(); p.cancelRun() })
+	defer stop()
 	go p.uploader()
 	go p.sender()
 	for _, c := range p.loadPending() {
 		p.log.Warn("completing a case confirmed before the last stop (killed during its post-roll)", "camera", c.Camera.ID, "case", c.CaseID)
 		p.Submit(c)
 	}
-	return p, nil
+	<-p.upDone
+	<-p.done
+	return nil
 }
 
 // Submit hands a candidate over; it returns at once. The case is accepted
@@ -298,11 +320,14 @@ func (p *Publisher) Close() {
 		deadline := time.AfterFunc(p.cfg.DrainTimeout, func() { p.cancelAccept(); p.cancelRun() })
 		p.mu.Lock()
 		p.closed = true
+		started := p.started
 		p.mu.Unlock()
 		p.accepting.Wait()
 		close(p.drain)
-		<-p.upDone
-		<-p.done
+		if started {
+			<-p.upDone
+			<-p.done
+		}
 		deadline.Stop()
 		p.cancelAccept()
 		p.cancelRun()

@@ -242,6 +242,8 @@ func (w *Worker) run(ctx context.Context) error {
 	// Health events are published until closeAll (after the cameras
 	// stopped), which drains them and waits.
 	go func() { _ = w.rep.Run(context.Background()) }()
+	// Cases are delivered until closeAll, which drains and waits.
+	go func() { _ = w.pub.Run(context.Background()) }()
 	err := w.pipe.Run(ctx)
 	stopDeps()
 	<-depsDone

@@ -142,6 +142,7 @@ func (r *rig) publisher(t *testing.T, maxBytes int64, store evidence.Store, hook
 	if err != nil {
 		t.Fatal(err)
 	}
+	go func() { _ = p.Run(context.Background()) }()
 	t.Cleanup(p.Close)
 	return p
 }
