@@ -154,6 +154,9 @@ func (c *S3Config) check() error {
 // accepts one that another client created at the same time. Wrong
 // credentials fail with ErrAuth.
 func (s *S3) EnsureBucket(ctx context.Context) error {
+	if err := s.checkTLS(ctx); err != nil {
+		return err
+	}
 	exists, err := s.client.BucketExists(ctx, s.cfg.Bucket)
 	if err != nil {
 		return s.wrap("check bucket", "", err)
@@ -295,4 +298,36 @@ func (s *S3) checkLocking(ctx context.Context) error {
 		return fmt.Errorf("evidence: s3 %s: bucket %q has no object locking, which retention needs (create a new bucket or set retention to 0)", s.cfg.Endpoint, s.cfg.Bucket)
 	}
 	return nil
+}
+
+// checkTLS completes one TLS handshake with an HTTPS endpoint, so that a
+// certificate the configured CA does not verify is reported at once with
+// its x509 error: the client retries such failures, and a caller's
+// deadline would otherwise hide them behind "context deadline exceeded".
+// Network errors are left to the client (nil here).
+func (s *S3) checkTLS(ctx context.Context) error {
+	if !s.cfg.Secure {
+		return nil
+	}
+	cfg := &tls.Config{}
+	if s.cfg.TLS != nil {
+		cfg = s.cfg.TLS.Clone()
+	}
+	if cfg.ServerName == "" {
+		host, _, err := net.SplitHostPort(s.cfg.Endpoint)
+		if err != nil {
+			return nil
+		}
+		cfg.ServerName = host
+	}
+	d := tls.Dialer{Config: cfg}
+	conn, err := d.DialContext(ctx, "tcp", s.cfg.Endpoint)
+	if err != nil {
+		var ve *tls.CertificateVerificationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("evidence: s3 %s: %w", s.cfg.Endpoint, err)
+		}
+		return nil
+	}
+	return conn.Close()
 }
