@@ -39,6 +39,18 @@ func testStream(t testing.TB, codec media.Codec, fps, gop, n int) *sim.Stream {
 
 func newDecoder(c media.Codec) (Decoder, error) { return av.NewDecoder(c) }
 
+// startCameras runs each camera's Run until the returned stop, which
+// cancels them and waits.
+func startCameras(cams ...*Camera) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, c := range cams {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = c.Run(ctx) }()
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
 // serveStream starts a simulator on loopback serving st at path "cam" for
 // the test's lifetime and returns the stream's URL.
 func serveStream(t *testing.T, st *sim.Stream) string {

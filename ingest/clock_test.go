@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"math"
 	"sync"
 	"testing"
@@ -49,15 +48,11 @@ func TestLongSessionClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = cam.Run(ctx) }()
+	stop := startCameras(cam)
 	time.Sleep(8 * time.Second)
 	now := time.Now()
 	params, units := cam.Ring().Range(now.Add(-1500*time.Millisecond), now)
-	cancel()
-	wg.Wait()
+	stop()
 
 	mu.Lock()
 	defer mu.Unlock()

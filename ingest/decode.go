@@ -79,7 +79,7 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		}
 	}()
 	var lastSent time.Duration
-	sentAny, waitKey := false, false
+	sentAny, waitKey, stuck := false, false, false
 	var dh decodeHealth
 	tolerance := c.cfg.DetectInterval / 10
 	for q := range units {
@@ -106,13 +106,14 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		waitKey = false
 		if err := checkSPS(want, au.NALUs, c.cfg.MaxPixels); err != nil {
 			c.stats.decodeErrors.Add(1)
-			c.decoderObserve(&dh, err)
+			c.decoderObserve(&dh, err, stuck)
 			continue
 		}
 		img, err := dec.decode(au.NALUs, c.cfg.DecodeTimeout)
 		if errors.Is(err, errDecodeTimeout) {
 			c.stats.decoderStuck.Add(1)
 			c.setDecoderState(DecoderStuck, err.Error()+"; decoder replaced")
+			stuck = true
 			dec.close() // abandoned: its goroutine ends if the call ever returns
 			dec, waitKey = nil, true
 			codec = ""
@@ -121,7 +122,7 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 			}
 			continue
 		}
-		c.decoderObserve(&dh, err)
+		c.decoderObserve(&dh, err, stuck)
 		if err != nil {
 			c.stats.decodeErrors.Add(1)
 			continue
@@ -129,7 +130,8 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		if img == nil {
 			continue
 		}
-		if c.DecoderState() == DecoderStuck {
+		if stuck {
+			stuck = false
 			c.setDecoderState(DecoderOK, "the new decoder decodes")
 		}
 		c.stats.decoded.Add(1)
@@ -142,9 +144,10 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 	}
 }
 
-// decoderObserve feeds the degraded-stream judgement.
-func (c *Camera) decoderObserve(dh *decodeHealth, err error) {
-	if st, reason, changed := dh.observe(err); changed && c.DecoderState() != DecoderStuck {
+// decoderObserve feeds the degraded-stream judgement (a stuck decoder's
+// state stands until its replacement decodes).
+func (c *Camera) decoderObserve(dh *decodeHealth, err error, stuck bool) {
+	if st, reason, changed := dh.observe(err); changed && !stuck {
 		c.setDecoderState(st, reason)
 	}
 }

@@ -52,8 +52,9 @@ type segmentFile struct {
 	Units  []media.AccessUnit
 }
 
-// OpenHistory prepares the directory root/name (emptying it) for a history
-// bounded by maxBytes and maxAge. name comes from outside (a camera id): it
+// OpenHistory prepares the directory root/name for a history bounded by
+// maxBytes and maxAge, indexing the segment files a killed worker left there
+// (within the bounds) and removing anything else in it. name comes from outside (a camera id): it
 // must be one plain path element, and the removal happens inside an os.Root
 // on root, so nothing outside root/name is ever removed.
 func OpenHistory(root, name string, maxBytes int64, maxAge time.Duration) (*History, error) {

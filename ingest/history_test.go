@@ -1,10 +1,8 @@
 package ingest
 
 import (
-	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,16 +66,12 @@ func TestCameraClipsReachIntoHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = cam.Run(ctx) }()
+	stop := startCameras(cam)
 	time.Sleep(9 * time.Second)
 	now := time.Now()
 	_, ringUnits := cam.Ring().Range(now.Add(-5*time.Second), now)
 	_, units := cam.Clips().Range(now.Add(-5*time.Second), now)
-	cancel()
-	wg.Wait()
+	stop()
 	if len(units) == 0 || !units[0].Key {
 		t.Fatal("no clip from the history")
 	}

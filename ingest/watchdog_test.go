@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -80,16 +79,10 @@ func TestDecoderWatchdog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, c := range []*Camera{hung, other} {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = c.Run(ctx) }()
-	}
+	stop := startCameras(hung, other)
 	time.Sleep(6 * time.Second)
 	st := hung.Stats()
-	cancel()
-	wg.Wait()
+	stop()
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("states %v, stuck %d, frames before %d after %d, other camera %d", states, st.DecoderStuck, stuckFrames.Load(), afterFrames.Load(), otherFrames.Load())
@@ -171,9 +164,7 @@ func TestCorruptedStreamDegraded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = cam.Run(ctx) }()
+	stop := startCameras(cam)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		mu.Lock()
@@ -185,8 +176,7 @@ func TestCorruptedStreamDegraded(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	state, _ := cam.State()
-	cancel()
-	<-done
+	stop()
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("camera %s, decoder reports %v, decode errors %d", state, got, cam.Stats().DecodeErrors)

@@ -23,8 +23,9 @@ type Writer interface {
 
 // ReporterConfig tunes a Reporter. Zero fields take the defaults.
 type ReporterConfig struct {
-	// Queue is the number of events waiting to be published before the
-	// oldest are dropped (default 1024).
+	// Queue is the number of events held in memory before the oldest are
+	// dropped (default 1024): all of them without Dir, with Dir only those
+	// not yet moved to the durable queue.
 	Queue int
 	// RetryBase is the first retry delay (default 500ms).
 	RetryBase time.Duration
