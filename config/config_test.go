@@ -51,9 +51,50 @@ func TestParseDefaults(t *testing.T) {
 	if r.MinDwell != 5*time.Minute || r.Kind != "stationary" || r.MaxMovement != DefaultMaxMovement {
 		t.Errorf("rule defaults not applied: %+v", r)
 	}
-	if cfg.Kafka.CasesTopic != "patrol.cases.v1" || cfg.Ingest.DetectInterval != time.Second ||
-		cfg.Ingest.BufferBytes != 32<<20 || cfg.Cameras[0].Transport != "tcp" || cfg.Cameras[0].Name != "cam-1" {
+	if cfg.Kafka.CasesTopic != "patrol.cases.v1" || cfg.Ingest.DetectInterval != 0 ||
+		cfg.Ingest.BufferBytes != 24<<20 || cfg.Ingest.BufferDuration != 20*time.Second ||
+		cfg.Cameras[0].Transport != "tcp" || cfg.Cameras[0].Name != "cam-1" ||
+		cfg.Model.Backend != "onnxruntime" || cfg.Model.Threads != 1 {
 		t.Errorf("defaults not applied: %+v", cfg)
+	}
+	// min_dwell 5m: by need, a picture every 4 s (the cap).
+	if got := cfg.SampleInterval(cfg.Cameras[0]); got != MaxSampleInterval {
+		t.Errorf("sample interval %v, want %v", got, MaxSampleInterval)
+	}
+}
+
+// TestSampleInterval: forced intervals win; otherwise the shortest dwell
+// of the camera's rules over SamplesPerDwell, within the bounds.
+func TestSampleInterval(t *testing.T) {
+	rules := []Rule{
+		{ID: "park5m", Kind: "stationary", MinDwell: 5 * time.Minute},
+		{ID: "park60s", Kind: "stationary", MinDwell: 60 * time.Second},
+		{ID: "park10s", Kind: "stationary", MinDwell: 10 * time.Second},
+		{ID: "vend", Kind: "gathering", MinDwell: 10 * time.Minute, MinDwellNoStall: 90 * time.Second},
+	}
+	cam := func(iv time.Duration, rules ...string) Camera {
+		return Camera{ID: "c", DetectInterval: iv, Zones: []Zone{{ID: "z", Rules: rules}}}
+	}
+	tests := []struct {
+		name   string
+		global time.Duration
+		cam    Camera
+		want   time.Duration
+	}{
+		{"5m dwell: the cap", 0, cam(0, "park5m"), 4 * time.Second},
+		{"60s dwell", 0, cam(0, "park60s"), 2 * time.Second},
+		{"shortest rule wins", 0, cam(0, "park5m", "park60s"), 2 * time.Second},
+		{"10s dwell: the floor", 0, cam(0, "park10s"), time.Second},
+		{"gathering: no-stall dwell", 0, cam(0, "vend"), 3 * time.Second},
+		{"no rules", 0, Camera{ID: "c"}, MaxSampleInterval},
+		{"global forced", 500 * time.Millisecond, cam(0, "park5m"), 500 * time.Millisecond},
+		{"camera forced", time.Second, cam(7*time.Second, "park5m"), 7 * time.Second},
+	}
+	for _, tc := range tests {
+		c := &Config{Rules: rules, Ingest: Ingest{DetectInterval: tc.global}}
+		if got := c.SampleInterval(tc.cam); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -93,6 +93,9 @@ func (c *Config) Validate() error {
 		}
 		camIDs[cam.ID] = true
 		validateURL(&fe, p+".url", cam.URL)
+		if cam.DetectInterval < 0 {
+			fe.add(p+".detect_interval", "must be positive (or 0: ingest.detect_interval, else by need)")
+		}
 		switch cam.Transport {
 		case "tcp", "udp", "auto":
 		default:
@@ -122,7 +125,7 @@ func (c *Config) Validate() error {
 	}
 	in := c.Ingest
 	if in.DetectInterval < 0 {
-		fe.add("ingest.detect_interval", "must be positive")
+		fe.add("ingest.detect_interval", "must be positive (or 0: by need)")
 	}
 	if in.BufferBytes < 1<<20 {
 		fe.add("ingest.buffer_bytes", "must be at least 1 MiB")
@@ -151,6 +154,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Model.ScoreThreshold <= 0 || c.Model.ScoreThreshold >= 1 {
 		fe.add("model.score_threshold", "must be between 0 and 1")
+	}
+	switch c.Model.Backend {
+	case "onnxruntime", "opencv":
+	default:
+		fe.add("model.backend", "%q is not a backend (onnxruntime or opencv)", c.Model.Backend)
+	}
+	if c.Model.Threads < 1 || c.Model.Threads > 64 {
+		fe.add("model.threads", "must be between 1 and 64")
 	}
 	for cls, v := range c.Model.ClassThresholds {
 		if v <= 0 || v >= 1 {

@@ -22,6 +22,15 @@ type Decoder interface {
 	Close()
 }
 
+// IntraDecoder is a Decoder that can also decode a key unit on its own and
+// return its picture at once, whatever the stream's reorder delay (used
+// for key-only decoding). av.Decoder implements it.
+type IntraDecoder interface {
+	Decoder
+	// DecodeIntra decodes one key unit and drains the decoder.
+	DecodeIntra(nalus [][]byte) (*media.Image, error)
+}
+
 // Config configures one camera.
 type Config struct {
 	// CameraID names the camera in logs and metrics (required).
@@ -51,8 +60,10 @@ type Config struct {
 	// StallTimeout reconnects when no access unit arrives for this long
 	// (default 10s).
 	StallTimeout time.Duration
-	// DecodeMode is "auto" (default: key frames only when the GOP is at most
-	// the detection interval, else every frame), "keyframes" or "all".
+	// DecodeMode is "auto" (default: only the units the sampling needs, see
+	// sampler: key frames alone when the GOP is within the detection
+	// interval, else each GOP up to its last sample point), "keyframes" or
+	// "all".
 	DecodeMode string
 	// HistoryRoot keeps the stream on disk beyond the ring buffer, in the
 	// directory HistoryRoot/CameraID (default empty: no history). The camera
@@ -234,7 +245,7 @@ func (c *Camera) Run(ctx context.Context) error {
 			c.stats.bytes.Add(uint64(au.Size()))
 			c.ring.SetParams(params)
 			c.ring.Push(au)
-			c.offer(units, au, params.Codec)
+			c.offer(units, au, params)
 		}
 		err := runSession(ctx, &c.cfg, c.deps.Now, &c.stats, sink, func(codec media.Codec) {
 			c.setState(StateStreaming, string(codec))

@@ -7,20 +7,34 @@ import (
 	"github.com/patrol-city/patrol/ingest/media"
 )
 
-// sampler decides which access units reach the decoder. When key units come
-// at least once per detection interval it passes only key units (a decoder
-// can decode them alone); otherwise it passes every unit and the decode loop
-// samples decoded pictures.
+// sampler decides which access units reach the decoder and which of them
+// are sample points (their picture goes to detection), so that the decoder
+// decodes only what the sampling interval needs. With a GOP (key-to-key
+// time, measured) within 1.1 x the interval it passes key units alone, and
+// of those only as many as the interval needs (every n-th key unit when
+// several GOPs fit in it). With a longer GOP it passes each GOP from its
+// key unit up to the GOP's last sample point and skips the rest until the
+// next key unit. Mode "keyframes" always passes key units only; "all"
+// passes every unit and samples decoded pictures by time.
 type sampler struct {
 	interval time.Duration
 	mode     string // auto, keyframes or all
-	lastKey  time.Duration
 	gop      time.Duration
+	lastKey  time.Duration
 	haveKey  bool
-	needKey  bool
+	needKey  bool // a unit was dropped: wait for the next key unit
+
+	lastSample time.Duration // PTS of the last sample point
+	sampled    bool          // a sample point was chosen already
+	gopOpen    bool          // passing the current GOP's units
+	limit      time.Duration // last offset from lastKey passed in this GOP
+	nextTarget time.Duration // offset from lastKey of the next sample point
 }
 
-// keyOnly reports whether the current mode decodes key units only.
+// tolerance is the slack of every time comparison: a tenth of the interval.
+func (s *sampler) tolerance() time.Duration { return s.interval / 10 }
+
+// keyOnly reports whether the current GOP is decoded from its key unit only.
 func (s *sampler) keyOnly() bool {
 	switch s.mode {
 	case "keyframes":
@@ -28,33 +42,94 @@ func (s *sampler) keyOnly() bool {
 	case "all":
 		return false
 	}
-	return s.gop == 0 || s.gop <= s.interval+s.interval/10
+	return s.gop == 0 || s.gop <= s.interval+s.tolerance()
 }
 
-// admit reports whether au should be queued for decoding.
-func (s *sampler) admit(au *media.AccessUnit) bool {
-	if au.Key {
-		if s.haveKey && au.PTS > s.lastKey {
-			s.gop = au.PTS - s.lastKey
+// keyDue reports whether the key unit at pts is needed: skipping it would
+// leave the next sample point more than the interval (plus tolerance) after
+// the last one.
+func (s *sampler) keyDue(pts time.Duration) bool {
+	return !s.sampled || s.gop == 0 || pts+s.gop-s.lastSample > s.interval+s.tolerance()
+}
+
+// admit reports whether au should be queued for decoding, and whether its
+// picture is a sample point for detection.
+func (s *sampler) admit(au *media.AccessUnit) (decode, sample bool) {
+	if s.mode == "all" {
+		if au.Key {
+			s.noteKey(au.PTS)
+		} else if s.needKey || !s.haveKey {
+			return false, false
 		}
-		s.lastKey, s.haveKey = au.PTS, true
-		s.needKey = false
-		return true
+		// Sample points on a grid of the interval, so that the tolerance
+		// absorbs jitter without raising the rate.
+		if !s.sampled || au.PTS >= s.lastSample+s.interval-s.tolerance() {
+			next := s.lastSample + s.interval
+			if !s.sampled || au.PTS > next+s.tolerance() {
+				next = au.PTS
+			}
+			s.lastSample, s.sampled = next, true
+			return true, true
+		}
+		return true, false
 	}
-	if s.needKey || !s.haveKey {
-		return false
+	if au.Key {
+		s.noteKey(au.PTS)
+		s.gopOpen = false
+		if !s.keyDue(au.PTS) {
+			return false, false
+		}
+		s.lastSample, s.sampled = au.PTS, true
+		if !s.keyOnly() {
+			if k := (s.gop - s.tolerance()) / s.interval; k > 0 {
+				s.gopOpen = true
+				s.limit = time.Duration(k)*s.interval + s.tolerance()
+				s.nextTarget = s.interval
+			}
+		}
+		return true, true
 	}
-	return !s.keyOnly()
+	if s.needKey || !s.haveKey || !s.gopOpen {
+		return false, false
+	}
+	off := au.PTS - s.lastKey
+	if off > s.limit {
+		s.gopOpen = false // the rest of the GOP serves no sample point
+		return false, false
+	}
+	if off >= s.nextTarget-s.tolerance() {
+		if off > s.nextTarget+s.tolerance() {
+			s.nextTarget = off // a gap in the stream: restart the grid here
+		}
+		s.nextTarget += s.interval
+		s.lastSample = au.PTS
+		return true, true
+	}
+	return true, false
+}
+
+// noteKey measures the GOP and ends a wait for a key unit.
+func (s *sampler) noteKey(pts time.Duration) {
+	if s.haveKey && pts > s.lastKey {
+		s.gop = pts - s.lastKey
+	}
+	s.lastKey, s.haveKey = pts, true
+	s.needKey = false
 }
 
 // offer queues au for the decoder without blocking; a full queue drops the
-// unit and makes the decoder wait for the next key unit.
-func (c *Camera) offer(units chan<- queued, au media.AccessUnit, codec media.Codec) {
-	if !c.smp.admit(&au) {
+// unit and makes the decoder wait for the next key unit. Key units get the
+// stream's parameter sets when they do not carry them.
+func (c *Camera) offer(units chan<- queued, au media.AccessUnit, params media.Params) {
+	decode, sample := c.smp.admit(&au)
+	if !decode {
 		return
 	}
+	if au.Key {
+		au.NALUs = params.Prepend(au.NALUs)
+	}
 	select {
-	case units <- queued{au, codec}:
+	case units <- queued{au: au, codec: params.Codec, sample: sample, intra: c.smp.keyOnly()}:
 	default:
 		c.stats.dropped.Add(1)
 		c.smp.needKey = true
@@ -65,6 +140,12 @@ func (c *Camera) offer(units chan<- queued, au media.AccessUnit, codec media.Cod
 type queued struct {
 	au    media.AccessUnit
 	codec media.Codec
+	// sample marks a sample point: its picture goes to detection.
+	sample bool
+	// intra marks key-only decoding: the decoder drains its reorder queue
+	// after the unit, so that a stream with B-frames yields the key
+	// unit's own picture at once instead of one or two key units later.
+	intra bool
 }
 
 func (c *Camera) decodeLoop(units <-chan queued) {
@@ -78,10 +159,8 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 			dec.wait(time.Second)
 		}
 	}()
-	var lastSent time.Duration
-	sentAny, waitKey, stuck := false, false, false
+	waitKey, stuck := false, false
 	var dh decodeHealth
-	tolerance := c.cfg.DetectInterval / 10
 	for q := range units {
 		au, want := q.au, q.codec
 		if want != "" && (dec == nil || want != codec) {
@@ -109,7 +188,7 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 			c.decoderObserve(&dh, err, stuck)
 			continue
 		}
-		img, err := dec.decode(au.NALUs, c.cfg.DecodeTimeout)
+		img, err := dec.decode(au.NALUs, q.intra, c.cfg.DecodeTimeout)
 		if errors.Is(err, errDecodeTimeout) {
 			c.stats.decoderStuck.Add(1)
 			c.setDecoderState(DecoderStuck, err.Error()+"; decoder replaced")
@@ -135,10 +214,9 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 			c.setDecoderState(DecoderOK, "the new decoder decodes")
 		}
 		c.stats.decoded.Add(1)
-		if sentAny && au.PTS-lastSent < c.cfg.DetectInterval-tolerance {
+		if !q.sample {
 			continue
 		}
-		sentAny, lastSent = true, au.PTS
 		c.stats.sent.Add(1)
 		c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv, CameraTime: au.CameraTime})
 	}

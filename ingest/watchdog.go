@@ -33,9 +33,14 @@ var errDecodeTimeout = errors.New("decode call did not return")
 // goroutine closes the decoder if its call ever returns; until then it is
 // the one goroutine patrol cannot wait for (counted in Stats.DecoderStuck).
 type guardedDecoder struct {
-	req  chan [][]byte
+	req  chan decodeRequest
 	res  chan decodeResult
 	done chan struct{}
+}
+
+type decodeRequest struct {
+	nalus [][]byte
+	intra bool
 }
 
 type decodeResult struct {
@@ -44,22 +49,29 @@ type decodeResult struct {
 }
 
 func newGuardedDecoder(dec Decoder) *guardedDecoder {
-	g := &guardedDecoder{req: make(chan [][]byte), res: make(chan decodeResult, 1), done: make(chan struct{})}
+	g := &guardedDecoder{req: make(chan decodeRequest), res: make(chan decodeResult, 1), done: make(chan struct{})}
+	intra, _ := dec.(IntraDecoder)
 	go func() {
 		defer close(g.done)
 		defer dec.Close()
-		for nalus := range g.req {
-			img, err := dec.Decode(nalus)
-			g.res <- decodeResult{img, err}
+		for r := range g.req {
+			var res decodeResult
+			if r.intra && intra != nil {
+				res.img, res.err = intra.DecodeIntra(r.nalus)
+			} else {
+				res.img, res.err = dec.Decode(r.nalus)
+			}
+			g.res <- res
 		}
 	}()
 	return g
 }
 
 // decode hands nalus to the decoder's goroutine and waits up to timeout;
-// errDecodeTimeout means the decoder must be abandoned (close it).
-func (g *guardedDecoder) decode(nalus [][]byte, timeout time.Duration) (*media.Image, error) {
-	g.req <- nalus // the goroutine is idle: the previous call has returned
+// errDecodeTimeout means the decoder must be abandoned (close it). intra
+// asks an IntraDecoder for the unit's own picture (key-only decoding).
+func (g *guardedDecoder) decode(nalus [][]byte, intra bool, timeout time.Duration) (*media.Image, error) {
+	g.req <- decodeRequest{nalus, intra} // the goroutine is idle: the previous call has returned
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {

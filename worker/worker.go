@@ -85,8 +85,13 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	for _, v := range cfg.Model.ClassThresholds {
 		lowest = min(lowest, v)
 	}
+	lib, err := resolveRuntime(ctx, cfg, deps)
+	if err != nil {
+		return nil, err
+	}
 	det, err := model.NewDetector(model.Config{
 		ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
+		Backend: cfg.Model.Backend, RuntimeLibrary: lib, Threads: cfg.Model.Threads,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -287,6 +292,26 @@ func resolveModel(ctx context.Context, cfg *config.Config, deps Deps) (path, sha
 		return "", "", nil, err
 	}
 	return p, m.File.SHA256, m.Classes, nil
+}
+
+// resolveRuntime returns the ONNX Runtime library of the onnxruntime
+// backend ("" for opencv): the configured file, else the pulled one.
+func resolveRuntime(ctx context.Context, cfg *config.Config, deps Deps) (string, error) {
+	if cfg.Model.Backend != model.BackendONNXRuntime {
+		return "", nil
+	}
+	if cfg.Model.RuntimeLibrary != "" {
+		return cfg.Model.RuntimeLibrary, nil
+	}
+	f := deps.Fetcher
+	if f == nil {
+		f = assets.DefaultFetcher()
+	}
+	p, _, err := models.PullRuntime(ctx, f, models.ONNXRuntime)
+	if err != nil {
+		return "", fmt.Errorf("model.backend onnxruntime: %w (or set model.backend: opencv)", err)
+	}
+	return p, nil
 }
 
 // openStore builds the configured store without talking to it (an S3

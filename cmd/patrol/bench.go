@@ -120,20 +120,31 @@ func splitList(v string) []string {
 	return out
 }
 
-// cmdBenchDetect times the detector and prints one JSON line.
+// cmdBenchDetect times both detector backends side by side and prints a
+// table followed by one JSON line.
 func cmdBenchDetect(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench detect", flag.ContinueOnError)
-	runs := fs.Int("runs", 100, "timed inferences")
-	threads := fs.Int("threads", 0, "OpenCV threads (0: OpenCV's choice)")
+	runs := fs.Int("runs", 100, "timed inferences per backend")
+	threads := fs.Int("threads", 1, "threads per inference (patrol's default model.threads: 1)")
+	backends := fs.String("backends", "onnxruntime,opencv", "comma-separated backends to measure")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, err := bench.Detect(ctx, bench.DetectConfig{Runs: *runs, Threads: *threads})
+	r, err := bench.Detect(ctx, bench.DetectConfig{Runs: *runs, Threads: *threads, Backends: strings.Split(*backends, ",")})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: %.1f inferences/s, mean %.1f ms, p50 %.1f ms, p95 %.1f ms; batched: %s\n",
-		r.Model, r.InferencesPerSec, r.LatencyMeanMS, r.LatencyP50MS, r.LatencyP95MS, r.Batched)
+	for _, b := range r.Backends {
+		def := ""
+		if b.Backend == r.Default {
+			def = " (default)"
+		}
+		fmt.Printf("%s %s%s: %.1f inferences/s, mean %.1f ms, p50 %.1f ms, p95 %.1f ms, %d threads\n",
+			r.Model, b.Backend, def, b.InferencesPerSec, b.LatencyMeanMS, b.LatencyP50MS, b.LatencyP95MS, r.Threads)
+	}
+	if r.Speedup > 0 {
+		fmt.Printf("onnxruntime is %.2fx faster than opencv (same picture, interleaved runs); batched: %s\n", r.Speedup, r.Batched)
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err

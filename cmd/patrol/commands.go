@@ -159,6 +159,11 @@ func cmdModels(ctx context.Context, args []string) error {
 			}
 			fmt.Printf("%s: %s (sha256 verified)\n", n, p)
 		}
+		lib, rt, err := models.PullRuntime(ctx, f, models.ONNXRuntime)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s %s: %s (sha256 verified)\n", rt.Name, rt.Version, lib)
 		root, err := f.Root(ctx, assets.Testdata())
 		if err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 // go test -tags matprofile ./detect/model.
 func TestNoMatLeaks(t *testing.T) {
 	before := gocv.MatProfile.Count()
-	d, err := NewDetector(Config{ModelPath: modelPath(t)})
+	d, err := NewDetector(withRuntime(t, Config{ModelPath: modelPath(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,9 @@ func (e *modelError) Error() string {
 func (e *modelError) Unwrap() error        { return e.err }
 func (e *modelError) Is(target error) bool { return target == ErrBadModel }
 
-// NewDetector loads and checks the model in cfg.ModelPath. Before handing
-// the file to OpenCV it verifies that the file is a well-formed ONNX protobuf
+// NewDetector loads and checks the model in cfg.ModelPath with the
+// configured backend (ONNX Runtime by default, or OpenCV DNN). Before
+// handing the file to the backend it verifies that the file is a well-formed ONNX protobuf
 // whose input "images" has shape [1,3,InputSize,InputSize] and whose output
 // has shape [1,N,5+len(Classes)]; it then runs one warm-up forward pass on a
 // gray frame and checks the output shape. Model problems return an error
@@ -37,6 +38,11 @@ func NewDetector(cfg Config) (*Detector, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Backend == BackendONNXRuntime {
+		if err := initORT(cfg.RuntimeLibrary); err != nil {
+			return nil, fmt.Errorf("model: %w: %v", ErrRuntime, err)
+		}
 	}
 	path := cfg.ModelPath
 	bad := func(format string, args ...any) error {
@@ -73,12 +79,9 @@ func NewDetector(cfg Config) (*Detector, error) {
 		return nil, &modelError{path: path, err: err}
 	}
 
-	if cfg.Threads > 0 {
-		setNumThreads(cfg.Threads)
-	}
-	net, err := loadONNX(data)
+	net, err := loadEngine(cfg, data, info, wantIn, wantOut)
 	if err != nil {
-		return nil, bad("OpenCV cannot load it: %v", err)
+		return nil, &modelError{path: path, err: err}
 	}
 	d := &Detector{
 		cfg:   cfg,
@@ -91,6 +94,39 @@ func NewDetector(cfg Config) (*Detector, error) {
 		return nil, &modelError{path: path, err: err}
 	}
 	return d, nil
+}
+
+// loadEngine builds the configured backend's network.
+func loadEngine(cfg Config, data []byte, info *onnxInfo, wantIn, wantOut []int64) (engine, error) {
+	if cfg.Backend == BackendOpenCV {
+		if cfg.Threads > 0 {
+			setNumThreads(cfg.Threads)
+		}
+		net, err := loadONNX(data)
+		if err != nil {
+			return nil, fmt.Errorf("OpenCV cannot load it: %v", err)
+		}
+		return net, nil
+	}
+	output := ""
+	for _, v := range info.outputs {
+		if dimsMatch(v.dims, wantOut) {
+			output = v.name
+			break
+		}
+	}
+	net, err := loadORT(cfg.RuntimeLibrary, data, inputName, wantIn, output, wantOut, cfg.Threads)
+	if err != nil {
+		return nil, fmt.Errorf("ONNX Runtime cannot load it: %w", err)
+	}
+	return net, nil
+}
+
+// engine is a loaded network: forward runs it on a [1,3,S,S] float32 blob
+// and copies its output into out (see cvNet.forward).
+type engine interface {
+	forward(blob gocv.Mat, out []float32) ([]int, error)
+	close()
 }
 
 // checkIO verifies the declared graph input and output shapes.

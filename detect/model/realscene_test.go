@@ -39,7 +39,7 @@ func TestGatheringRealDetector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the detector 21 times")
 	}
-	d, err := NewDetector(Config{ModelPath: modelPath(t), ScoreThreshold: 0.25})
+	d, err := NewDetector(withRuntime(t, Config{ModelPath: modelPath(t), ScoreThreshold: 0.25}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestOcclusionRealDetector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the detector 41 times")
 	}
-	d, err := NewDetector(Config{ModelPath: modelPath(t)})
+	d, err := NewDetector(withRuntime(t, Config{ModelPath: modelPath(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,12 @@ type cell struct {
 	gx, gy, stride float32
 }
 
-// Detector runs a YOLOX ONNX model with OpenCV DNN. It is not safe for
+// Detector runs a YOLOX ONNX model with ONNX Runtime or OpenCV DNN (images
+// are prepared with OpenCV either way). It is not safe for
 // concurrent use: callers must serialize Detect and Close.
 type Detector struct {
 	cfg   Config
-	net   *cvNet
+	net   engine // nil after Close
 	cells []cell
 	out   []float32 // network output buffer, len(cells)*(5+len(Classes))
 }
@@ -30,7 +31,7 @@ type Detector struct {
 // sorted by descending score, boxes in img's pixels. An empty Mat or one of
 // another type is an error. img is not modified.
 func (d *Detector) Detect(img gocv.Mat) ([]detect.Detection, error) {
-	if d == nil || d.net == nil || d.net.p == nil {
+	if d == nil || d.net == nil {
 		return nil, ErrClosed
 	}
 	if img.Empty() {
@@ -115,8 +116,9 @@ func (d *Detector) Classes() []string { return slices.Clone(d.cfg.Classes) }
 // Close frees the network. It is safe to call more than once; Detect
 // returns ErrClosed afterwards. It always returns nil.
 func (d *Detector) Close() error {
-	if d != nil {
+	if d != nil && d.net != nil {
 		d.net.close()
+		d.net = nil
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func loadRefObjects(t *testing.T) []refObject {
 
 func newTestDetector(t testing.TB) *Detector {
 	t.Helper()
-	d, err := NewDetector(Config{ModelPath: modelPath(t)})
+	d, err := NewDetector(withRuntime(t, Config{ModelPath: modelPath(t)}))
 	if err != nil {
 		t.Fatalf("NewDetector: %v", err)
 	}

@@ -44,6 +44,8 @@ type cameraWorker struct {
 	book        *caseBook     // open cases; used by the analysing goroutine only
 	gate        *motion.Gate  // nil when motion gating is off
 	gated       atomic.Uint64 // inferences skipped by the motion gate
+	latency     latencyWindow // frame receipt to rule evaluation
+	interval    time.Duration // sampling interval (config.SampleInterval)
 }
 
 // report sends a health event when a sink is configured.
@@ -123,6 +125,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			FrozenAfter: p.cfg.Monitoring.FrozenAfter, CoveredAfter: p.cfg.Monitoring.CoveredAfter,
 		}),
 		picProbs: map[picture.Problem]bool{},
+		interval: p.cfg.SampleInterval(cc),
 	}
 	in := p.cfg.Ingest
 	tlsCfg, err := cameraTLS(cc)
@@ -134,7 +137,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		CameraID:        cc.ID,
 		URL:             cc.URL,
 		Transport:       cc.Transport,
-		DetectInterval:  in.DetectInterval,
+		DetectInterval:  w.interval,
 		BufferDuration:  in.BufferDuration,
 		BufferBytes:     in.BufferBytes,
 		BackoffBase:     in.BackoffBase,
@@ -226,6 +229,7 @@ func (w *cameraWorker) process(f media.Frame) {
 		}
 	}
 	w.advanceCases(f, tracks)
+	w.latency.add(w.p.deps.Now().Sub(f.Recv))
 }
 
 func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {

@@ -87,7 +87,11 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 		return nil, fmt.Errorf("pipeline: timezone: %w", err)
 	}
 	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, books: newBookStore(deps.WriteFile, deps.Logger)}
-	p.pool = newPool(len(cfg.Cameras), cfg.Ingest.DetectInterval, func(cam int, f media.Frame) {
+	intervals := make([]time.Duration, len(cfg.Cameras))
+	for i, cc := range cfg.Cameras {
+		intervals[i] = cfg.SampleInterval(cc)
+	}
+	p.pool = newPool(intervals, func(cam int, f media.Frame) {
 		p.cameras[cam].process(f)
 	})
 	for i, cc := range cfg.Cameras {
@@ -144,9 +148,17 @@ type CameraStats struct {
 	// Gated counts frames the motion gate kept from the detector.
 	Gated   uint64
 	Skipped uint64
-	Fired   uint64
+	// Replaced counts pictures replaced by a newer one while waiting for
+	// the detector (the detector fell behind); part of Skipped.
+	Replaced uint64
+	Fired    uint64
 	// DetectWait is the total time pictures waited for the shared detector.
 	DetectWait time.Duration
+	// Interval is the camera's sampling interval (config.SampleInterval).
+	Interval time.Duration
+	// LatencyP50 and LatencyP95 are percentiles of the last 512 pictures'
+	// time from receipt to the end of rule evaluation.
+	LatencyP50, LatencyP95 time.Duration
 	// State is the connection state; Picture the picture state (ok, frozen,
 	// covered).
 	State, Reason, Picture string
@@ -159,11 +171,16 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 		st, reason := w.cam.State()
 		replaced, tooSoon := p.pool.dropped(w.idx)
 		wait, _ := p.pool.wait(w.idx)
+		p50, p95 := w.latency.percentiles()
 		out[w.cfg.ID] = CameraStats{
+			Interval:   w.interval,
+			LatencyP50: p50,
+			LatencyP95: p95,
 			Ingest:     w.cam.Stats(),
 			Inferences: w.inferences.Load(),
 			Gated:      w.gated.Load(),
 			Skipped:    replaced + tooSoon,
+			Replaced:   replaced,
 			DetectWait: wait,
 			Fired:      w.fired.Load(),
 			State:      string(st),

@@ -11,7 +11,7 @@ import (
 // pool schedules detection for every camera of a worker on one shared
 // detector. Each camera has a single slot holding its newest picture: a
 // newer picture replaces a waiting one (counted as dropped), and pictures
-// arriving faster than the camera's detection interval are dropped
+// arriving faster than the camera's sampling interval are dropped
 // (counted) before they take a slot. Workers serve cameras round-robin, so
 // a busy camera cannot starve the others, and a camera is never processed
 // by two workers at once (its tracker and rules are sequential).
@@ -24,11 +24,11 @@ type pool struct {
 	slots   []slot
 	next    int
 	closed  bool
-	minGap  time.Duration // 90 % of the detection interval
 	process func(cam int, f media.Frame)
 }
 
 type slot struct {
+	minGap    time.Duration // 90 % of the camera's sampling interval
 	pending   *media.Frame
 	pendingAt time.Time // when the pending picture was offered
 	waitNanos atomic.Int64
@@ -39,8 +39,13 @@ type slot struct {
 	tooSoon   atomic.Uint64
 }
 
-func newPool(cameras int, interval time.Duration, process func(int, media.Frame)) *pool {
-	p := &pool{slots: make([]slot, cameras), minGap: interval * 9 / 10, process: process}
+// newPool returns a pool for one camera per interval (its sampling
+// interval).
+func newPool(intervals []time.Duration, process func(int, media.Frame)) *pool {
+	p := &pool{slots: make([]slot, len(intervals)), process: process}
+	for i, iv := range intervals {
+		p.slots[i].minGap = iv * 9 / 10
+	}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
@@ -50,7 +55,7 @@ func (p *pool) offer(cam int, f media.Frame) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := &p.slots[cam]
-	if !s.lastTake.IsZero() && f.Recv.Sub(s.lastTake) < p.minGap {
+	if !s.lastTake.IsZero() && f.Recv.Sub(s.lastTake) < s.minGap {
 		s.tooSoon.Add(1)
 		return
 	}

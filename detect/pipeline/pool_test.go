@@ -12,6 +12,7 @@ import (
 
 	"github.com/patrol-city/patrol/detect/model"
 	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/runtimes"
 	"github.com/patrol-city/patrol/testkit/testenv"
 )
 
@@ -21,7 +22,11 @@ func realDetector(t *testing.T) (*model.Detector, *media.Image) {
 	if mirror == "" {
 		mirror = testenv.Mirror()
 	}
-	d, err := model.NewDetector(model.Config{ModelPath: filepath.Join(mirror, "models", "yolox_nano.onnx")})
+	lib, err := runtimes.ONNXRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := model.NewDetector(model.Config{ModelPath: filepath.Join(mirror, "models", "yolox_nano.onnx"), RuntimeLibrary: lib})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +47,7 @@ func TestPoolFairUnderOverload(t *testing.T) {
 	const cams = 4
 	const fast = 0
 	var inferences [cams]atomic.Int64
-	p := newPool(cams, time.Second, func(cam int, f media.Frame) {
+	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, func(cam int, f media.Frame) {
 		if _, err := md.DetectImage(&f.Image); err != nil {
 			t.Error(err)
 		}

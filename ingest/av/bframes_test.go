@@ -116,6 +116,26 @@ func TestDecodeBFrames(t *testing.T) {
 					t.Errorf("keyframes-only picture %d is frame %d, want %d", j, idx, keys[j])
 				}
 			}
+
+			// DecodeIntra: every key unit gives its own picture at once,
+			// and skipping key units (sparse sampling) changes nothing.
+			idec, err := NewDecoder(codec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer idec.Close()
+			for j, i := range keys {
+				if j == 1 {
+					continue // skipped by the sampler
+				}
+				img, err := idec.DecodeIntra(aus[i].nalus)
+				if err != nil || img == nil {
+					t.Fatalf("DecodeIntra(key unit %d) = %v, %v; want its picture", i, img, err)
+				}
+				if idx, mae := bestMatch(t, img, srcs); idx != i || mae >= maxMAE {
+					t.Errorf("DecodeIntra(key unit %d) gave frame %d (error %.2f)", i, idx, mae)
+				}
+			}
 		})
 	}
 }

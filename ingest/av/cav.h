@@ -18,7 +18,7 @@ int pav_eagain(void);
 
 int pav_decoder_new(int codec, pav_decoder **out);
 uint8_t *pav_decoder_packet(pav_decoder *d, int size);
-int pav_decoder_decode(pav_decoder *d, uint8_t **bgr, int *width, int *height);
+int pav_decoder_decode(pav_decoder *d, int flush, uint8_t **bgr, int *width, int *height);
 int pav_decoder_reset(pav_decoder *d);
 void pav_decoder_free(pav_decoder *d);
 

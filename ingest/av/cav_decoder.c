@@ -228,9 +228,13 @@ static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
 }
 
 // pav_decoder_decode sends the packet prepared by pav_decoder_packet and
-// collects the output. Returns 1 with *bgr (owned by d, valid until the next
-// call) set when a picture is ready, 0 when none is, <0 on error.
-int pav_decoder_decode(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
+// collects the output. With flush set it then drains the decoder (end of
+// stream, every queued picture out) and resets it, so that an intra unit
+// yields its own picture whatever the stream's reorder delay; the next
+// packet must then start at a key unit. Returns 1 with *bgr (owned by d,
+// valid until the next call) set when a picture is ready, 0 when none is,
+// <0 on error.
+int pav_decoder_decode(pav_decoder *d, int flush, uint8_t **bgr, int *width, int *height) {
     int ret, got = 0;
 
     *bgr = NULL;
@@ -265,6 +269,14 @@ int pav_decoder_decode(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
         return ret;
     }
     ret = drain(d, &got);
+    if (ret >= 0 && flush) {
+        // A NULL packet starts draining; drain() resets the decoder at
+        // its end of stream.
+        ret = avcodec_send_packet(d->ctx, NULL);
+        if (ret >= 0) {
+            ret = drain(d, &got);
+        }
+    }
     if (ret < 0) {
         av_frame_unref(d->pic);
         return ret;

@@ -70,6 +70,18 @@ func NewDecoder(codec media.Codec) (*Decoder, error) {
 // stream are fed, each picture appears up to num_reorder_frames keyframes
 // late.
 func (d *Decoder) Decode(nalus [][]byte) (*media.Image, error) {
+	return d.decodeUnit(nalus, false)
+}
+
+// DecodeIntra decodes one key unit like Decode, then drains and resets the
+// decoder, so that the unit's own picture comes back at once even from a
+// stream with B-frames (whose pictures Decode returns late). Use it for
+// key-only decoding; the next unit must be a key unit again.
+func (d *Decoder) DecodeIntra(nalus [][]byte) (*media.Image, error) {
+	return d.decodeUnit(nalus, true)
+}
+
+func (d *Decoder) decodeUnit(nalus [][]byte, flush bool) (*media.Image, error) {
 	if d.c == nil {
 		return nil, errClosed
 	}
@@ -93,7 +105,7 @@ func (d *Decoder) Decode(nalus [][]byte) (*media.Image, error) {
 	if sps != nil {
 		d.sps = append(d.sps[:0], sps...)
 	}
-	return d.decode(nalus, size)
+	return d.decode(nalus, size, flush)
 }
 
 // scan returns the unit's last SPS (nil if none) and whether it holds an
@@ -130,7 +142,7 @@ func (d *Decoder) reset() {
 
 // decode sends one access unit of the given Annex-B size and converts the
 // resulting picture, if any.
-func (d *Decoder) decode(nalus [][]byte, size int) (*media.Image, error) {
+func (d *Decoder) decode(nalus [][]byte, size int, flush bool) (*media.Image, error) {
 	p := C.pav_decoder_packet(d.c, C.int(size))
 	if p == nil {
 		return nil, fmt.Errorf("%w: cannot allocate %d byte packet", ErrDecode, size)
@@ -146,7 +158,11 @@ func (d *Decoder) decode(nalus [][]byte, size int) (*media.Image, error) {
 
 	var bgr *C.uint8_t
 	var w, h C.int
-	ret := C.pav_decoder_decode(d.c, &bgr, &w, &h)
+	cflush := C.int(0)
+	if flush {
+		cflush = 1
+	}
+	ret := C.pav_decoder_decode(d.c, cflush, &bgr, &w, &h)
 	var img *media.Image
 	if ret > 0 && bgr != nil && w > 0 && h > 0 && int(w)*int(h) <= maxPixels {
 		width, height := int(w), int(h)

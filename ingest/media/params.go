@@ -79,3 +79,27 @@ func (p Params) Fill(nalus [][]byte) Params {
 	}
 	return p
 }
+
+// Prepend returns nalus preceded by those of p's parameter sets that nalus
+// does not carry itself, in VPS, SPS, PPS order, so that a key unit
+// decodes on its own even when the camera announces its parameter sets
+// only out of band (in the SDP). nalus is returned unchanged when it
+// carries them all or p has none to add.
+func (p Params) Prepend(nalus [][]byte) [][]byte {
+	var have [PPS + 1]bool
+	for _, n := range nalus {
+		if k := ParamSetOf(p.Codec, n); k != NotParamSet {
+			have[k] = true
+		}
+	}
+	var add [][]byte
+	for _, k := range []ParamSet{VPS, SPS, PPS} {
+		if f := p.slot(k); !have[k] && len(*f) > 0 {
+			add = append(add, *f)
+		}
+	}
+	if len(add) == 0 {
+		return nalus
+	}
+	return append(add, nalus...)
+}

@@ -1,0 +1,273 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect/pipeline"
+	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/worker"
+)
+
+// PipelineConfig configures the whole-worker benchmark. Zero fields take
+// the defaults of a common IP camera: 1920x1080, 25 fps, GOP 50 (2 s),
+// 4 Mbit/s.
+type PipelineConfig struct {
+	Cameras  int           // default 48
+	Duration time.Duration // measured window, default 60s
+	Warmup   time.Duration // after every camera reached detection, default 10s
+	Width    int
+	Height   int
+	FPS      int
+	GOP      int
+	Bitrate  int
+	// LoopSeconds is the simulator's loop length (default 10).
+	LoopSeconds int
+	// SpawnSim starts the RTSP server (required; ExecSim for a separate
+	// process).
+	SpawnSim SpawnFunc
+	// Fetcher resolves the model and runtime (default assets.DefaultFetcher()).
+	Fetcher *assets.Fetcher
+	// Logger receives progress (default: discard); WorkerLogger the
+	// worker's own log (default: discard).
+	Logger, WorkerLogger *slog.Logger
+	// ReachTimeout bounds the wait for every camera to reach detection
+	// (default 2m).
+	ReachTimeout time.Duration
+}
+
+func (c *PipelineConfig) setDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Cameras, 48)
+	def(&c.Width, 1920)
+	def(&c.Height, 1080)
+	def(&c.FPS, 25)
+	def(&c.GOP, 50)
+	def(&c.Bitrate, 4_000_000)
+	def(&c.LoopSeconds, 10)
+	if c.Duration == 0 {
+		c.Duration = 60 * time.Second
+	}
+	if c.Warmup == 0 {
+		c.Warmup = 10 * time.Second
+	}
+	if c.ReachTimeout == 0 {
+		c.ReachTimeout = 2 * time.Minute
+	}
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if c.Logger == nil {
+		c.Logger = discard
+	}
+	if c.WorkerLogger == nil {
+		c.WorkerLogger = discard
+	}
+}
+
+// PipelineResult is the outcome of Pipeline. CPU is in cores (busy CPU
+// seconds per second), memory in MiB.
+type PipelineResult struct {
+	Cameras   int     `json:"cameras"`
+	DurationS float64 `json:"duration_s"`
+	Width     int     `json:"width"`
+	Height    int     `json:"height"`
+	FPS       int     `json:"fps"`
+	GOP       int     `json:"gop"`
+	Bitrate   int     `json:"bitrate"`
+	NumCPU    int     `json:"nproc"`
+	// IntervalS is the cameras' sampling interval chosen by need.
+	IntervalS float64 `json:"sample_interval_s"`
+	Backend   string  `json:"backend"`
+
+	WorkerCores  float64 `json:"worker_cores"`
+	HostCores    float64 `json:"host_busy_cores"`
+	RSSMiB       float64 `json:"worker_rss_mib"`
+	RSSPerCamMiB float64 `json:"rss_per_camera_mib"`
+	// Units are access units received; Dropped the ones the decoder queue
+	// had no room for plus pictures replaced while waiting for the
+	// detector; DecodeErrors units the decoder rejected.
+	Units        uint64 `json:"units_received"`
+	UnitsWanted  uint64 `json:"units_expected"`
+	Decoded      uint64 `json:"frames_decoded"`
+	Dropped      uint64 `json:"dropped"`
+	DecodeErrors uint64 `json:"decode_errors"`
+	Inferences   uint64 `json:"inferences"`
+	// InferencesPerSec over the window; Reached is the number of cameras
+	// with at least one inference in it.
+	InferencesPerSec float64 `json:"inferences_per_s"`
+	Reached          int     `json:"cameras_reaching_detection"`
+	// LatencyP50MS/P95MS: over cameras, the median of each camera's p50
+	// and the largest p95 of frame receipt to rule evaluation.
+	LatencyP50MS float64 `json:"latency_p50_ms"`
+	LatencyP95MS float64 `json:"latency_p95_ms"`
+}
+
+// Pipeline runs the real worker (worker.New with the default
+// configuration, the `patrol run` path) on cfg.Cameras cameras served by
+// the simulator, each with one illegal-parking zone (rule 0505 at its
+// defaults), Kafka embedded (kfake) and evidence in a temporary directory,
+// and measures the worker over cfg.Duration once every camera reached
+// detection and warmed up. The worker runs in this process: its CPU and
+// memory are this process's, which also holds the embedded Kafka (idle:
+// no case is published in the window).
+func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) {
+	cfg.setDefaults()
+	if cfg.SpawnSim == nil {
+		return nil, errors.New("bench: PipelineConfig.SpawnSim is required")
+	}
+	spec := SimSpec{Paths: cfg.Cameras, Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS,
+		GOP: cfg.GOP, Bitrate: cfg.Bitrate, Seconds: cfg.LoopSeconds}
+	cfg.Logger.Info("bench: starting simulator", "cameras", cfg.Cameras)
+	urls, stop, err := cfg.SpawnSim(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, config.DefaultCasesTopic, config.DefaultHealthTopic))
+	if err != nil {
+		return nil, fmt.Errorf("bench: embedded kafka: %w", err)
+	}
+	defer kc.Close()
+	dir, err := os.MkdirTemp("", "patrol-bench-pipeline-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	wcfg := pipelineConfig(urls, kc.ListenAddrs(), dir)
+	base, err := rssBytes()
+	if err != nil {
+		return nil, err
+	}
+	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.WorkerLogger, Fetcher: cfg.Fetcher})
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Run(wctx) })
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	pipe := w.Pipeline()
+	if err := waitReached(ctx, pipe, len(urls), cfg.ReachTimeout); err != nil {
+		return nil, err
+	}
+	cfg.Logger.Info("bench: every camera reached detection; warming up", "for", cfg.Warmup)
+	if err := sleep(ctx, cfg.Warmup); err != nil {
+		return nil, err
+	}
+	s0, t0 := pipe.Stats(), time.Now()
+	cpu0, err := cpuTime()
+	if err != nil {
+		return nil, err
+	}
+	hb0, ht0, _ := hostCPU()
+	cfg.Logger.Info("bench: measuring", "window", cfg.Duration)
+	if err := sleep(ctx, cfg.Duration); err != nil {
+		return nil, err
+	}
+	s1, wall := pipe.Stats(), time.Since(t0)
+	cpu1, _ := cpuTime()
+	hb1, ht1, _ := hostCPU()
+	rss, _ := rssBytes()
+
+	r := &PipelineResult{Cameras: len(urls), DurationS: round(wall.Seconds(), 1), Width: cfg.Width, Height: cfg.Height,
+		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend,
+		IntervalS: wcfg.SampleInterval(wcfg.Cameras[0]).Seconds()}
+	r.WorkerCores = round((cpu1 - cpu0).Seconds()/wall.Seconds(), 3)
+	if ht1 > ht0 {
+		r.HostCores = round(float64(hb1-hb0)/float64(ht1-ht0)*float64(runtime.NumCPU()), 2)
+	}
+	r.RSSMiB = round(mib(rss), 1)
+	r.RSSPerCamMiB = round(mib(rss-base)/float64(len(urls)), 1)
+	r.UnitsWanted = uint64(float64(len(urls)*cfg.FPS) * wall.Seconds())
+	var p50s []time.Duration
+	var p95 time.Duration
+	for id, a := range s1 {
+		b := s0[id]
+		r.Units += a.Ingest.Units - b.Ingest.Units
+		r.Decoded += a.Ingest.FramesDecoded - b.Ingest.FramesDecoded
+		r.DecodeErrors += a.Ingest.DecodeErrors - b.Ingest.DecodeErrors
+		r.Dropped += a.Ingest.Dropped - b.Ingest.Dropped + a.Replaced - b.Replaced
+		n := a.Inferences - b.Inferences + a.Gated - b.Gated
+		r.Inferences += a.Inferences - b.Inferences
+		if n > 0 {
+			r.Reached++
+		}
+		p50s = append(p50s, a.LatencyP50)
+		p95 = max(p95, a.LatencyP95)
+	}
+	slices.Sort(p50s)
+	if len(p50s) > 0 {
+		r.LatencyP50MS = round(float64(p50s[len(p50s)/2].Microseconds())/1000, 1)
+	}
+	r.LatencyP95MS = round(float64(p95.Microseconds())/1000, 1)
+	r.InferencesPerSec = round(float64(r.Inferences)/wall.Seconds(), 2)
+	return r, nil
+}
+
+// waitReached waits until every camera had an inference (or a gated one).
+func waitReached(ctx context.Context, p *pipeline.Pipeline, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		reached := 0
+		for _, s := range p.Stats() {
+			if s.Inferences+s.Gated > 0 {
+				reached++
+			}
+		}
+		if reached == n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: %d of %d cameras reached detection within %v", reached, n, timeout)
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// pipelineConfig is the default configuration of a worker watching urls,
+// each camera with one illegal-parking zone over the lower half.
+func pipelineConfig(urls, brokers []string, dir string) *config.Config {
+	c := &config.Config{
+		Worker: "bench",
+		Rules: []config.Rule{{
+			ID: "illegal-parking", Code: "0505",
+			Classes: []string{"car", "truck", "bus", "motorcycle"},
+		}},
+		Kafka:      config.Kafka{Brokers: brokers},
+		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
+		Evidence:   config.Evidence{Kind: "dir", Dir: filepath.Join(dir, "evidence")},
+		DataDir:    filepath.Join(dir, "data"),
+	}
+	for i, u := range urls {
+		c.Cameras = append(c.Cameras, config.Camera{
+			ID: PathName(i), URL: u,
+			Zones: []config.Zone{{
+				ID:      "kerb",
+				Polygon: [][]float64{{0.02, 0.5}, {0.98, 0.5}, {0.98, 0.99}, {0.02, 0.99}},
+				Rules:   []string{"illegal-parking"},
+			}},
+		})
+	}
+	c.ApplyDefaults()
+	return c
+}

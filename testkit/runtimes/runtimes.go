@@ -1,0 +1,22 @@
+// Package runtimes gives tests the inference runtime library the detector's
+// default backend loads, pulled the way `patrol models pull` does. It is
+// test tooling; production code never imports it.
+package runtimes
+
+import (
+	"context"
+
+	"github.com/patrol-city/patrol/models"
+	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/testenv"
+)
+
+// ONNXRuntime returns the path of ONNX Runtime's shared library: from the
+// asset mirror or the cache, else extracted from the PyPI wheel downloaded
+// once into the cache, sha256-checked.
+func ONNXRuntime() (string, error) {
+	f := assets.DefaultFetcher()
+	f.Mirror = testenv.Mirror()
+	p, _, err := models.PullRuntime(context.Background(), f, models.ONNXRuntime)
+	return p, err
+}
