@@ -18,8 +18,10 @@ import (
 const benchUsage = `usage: patrol bench <benchmark> [flags]
 
 benchmarks:
+  pipeline the real worker at its default configuration on N cameras:
+           CPU, memory, drops, inferences and detection latency
   ingest   CPU and memory of N cameras decoding key frames only vs all frames
-  detect   inferences per second of the detection model on this machine
+  detect   both detector backends side by side on this machine
 
 Run 'patrol bench <benchmark> -h' for its flags.`
 
@@ -33,6 +35,8 @@ func cmdBench(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "ingest":
 		return cmdBenchIngest(ctx, args[1:])
+	case "pipeline":
+		return cmdBenchPipeline(ctx, args[1:])
 	case "detect":
 		return cmdBenchDetect(ctx, args[1:])
 	case "sim-synthetic":

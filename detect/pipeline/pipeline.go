@@ -191,6 +191,10 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 	return out
 }
 
+// Backlog returns how many cameras have a picture waiting for the shared
+// detector (0 when the detector keeps up).
+func (p *Pipeline) Backlog() int { return p.pool.backlog() }
+
 // thresholds drops detections below their class's score threshold (the
 // detector runs at the lowest threshold of all classes).
 func (p *Pipeline) thresholds(dets []detect.Detection) []detect.Detection {

@@ -129,3 +129,16 @@ func (p *pool) dropped(cam int) (replaced, tooSoon uint64) {
 func (p *pool) wait(cam int) (time.Duration, uint64) {
 	return time.Duration(p.slots[cam].waitNanos.Load()), p.slots[cam].taken.Load()
 }
+
+// backlog returns how many cameras have a picture waiting.
+func (p *pool) backlog() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for i := range p.slots {
+		if p.slots[i].pending != nil {
+			n++
+		}
+	}
+	return n
+}

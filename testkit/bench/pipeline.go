@@ -97,6 +97,10 @@ type PipelineResult struct {
 	WorkerCores  float64 `json:"worker_cores"`
 	HostCores    float64 `json:"host_busy_cores"`
 	RSSMiB       float64 `json:"worker_rss_mib"`
+	BaseRSSMiB   float64 `json:"worker_rss_baseline_mib"`
+	// GoHeapMiB is the Go heap in use at the end (the rest of the RSS is
+	// C memory: decoders, ONNX Runtime, and the Go runtime's own).
+	GoHeapMiB float64 `json:"go_heap_mib"`
 	RSSPerCamMiB float64 `json:"rss_per_camera_mib"`
 	// Units are access units received; Dropped the ones the decoder queue
 	// had no room for plus pictures replaced while waiting for the
@@ -149,11 +153,13 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	}
 	defer os.RemoveAll(dir)
 	wcfg := pipelineConfig(urls, kc.ListenAddrs(), dir)
-	base, err := rssBytes()
+	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.WorkerLogger, Fetcher: cfg.Fetcher})
 	if err != nil {
 		return nil, err
 	}
-	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.WorkerLogger, Fetcher: cfg.Fetcher})
+	// The worker's fixed cost (runtime, model, embedded Kafka) is the
+	// baseline; what the cameras add on top is per camera.
+	base, err := rssBytes()
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +192,8 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	cpu1, _ := cpuTime()
 	hb1, ht1, _ := hostCPU()
 	rss, _ := rssBytes()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 
 	r := &PipelineResult{Cameras: len(urls), DurationS: round(wall.Seconds(), 1), Width: cfg.Width, Height: cfg.Height,
 		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend,
@@ -195,6 +203,8 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 		r.HostCores = round(float64(hb1-hb0)/float64(ht1-ht0)*float64(runtime.NumCPU()), 2)
 	}
 	r.RSSMiB = round(mib(rss), 1)
+	r.BaseRSSMiB = round(mib(base), 1)
+	r.GoHeapMiB = round(mib(ms.HeapInuse), 1)
 	r.RSSPerCamMiB = round(mib(rss-base)/float64(len(urls)), 1)
 	r.UnitsWanted = uint64(float64(len(urls)*cfg.FPS) * wall.Seconds())
 	var p50s []time.Duration

@@ -134,7 +134,10 @@ func startSynthetic(spec SimSpec, listen string, log *slog.Logger) ([]string, fu
 	}
 	urls := make([]string, spec.Paths)
 	for i := range urls {
-		if err := srv.Add(PathName(i), st); err != nil {
+		// Independent cameras: each path's loop at its own phase.
+		path := *st
+		path.Phase = time.Duration(i) * st.Period / time.Duration(len(urls))
+		if err := srv.Add(PathName(i), &path); err != nil {
 			srv.Close()
 			return nil, nil, err
 		}

@@ -141,7 +141,7 @@ func (s *Server) play(sv *served, forma format.Format) error {
 		return err
 	}
 	st := sv.stream
-	start := time.Now()
+	start := time.Now().Add(-st.Phase)
 	base := st.RTPBase
 	if base == 0 {
 		base = rand.Uint32()
@@ -149,6 +149,9 @@ func (s *Server) play(sv *served, forma format.Format) error {
 	for loop := 0; st.Loops == 0 || loop < st.Loops; loop++ {
 		offset := time.Duration(loop) * st.Period
 		for _, au := range st.Units {
+			if loop == 0 && au.PTS < st.Phase {
+				continue
+			}
 			at := start.Add(offset + au.PTS)
 			if d := time.Until(at); d > 0 {
 				select {

@@ -24,6 +24,10 @@ type Stream struct {
 	// camera's clock through days of ticks within seconds of real time;
 	// each step between units must stay below 2^31 ticks (6.6 h).
 	Warp func(time.Duration) time.Duration
+	// Phase starts the loop this far in (default 0: at its first unit), so
+	// that paths serving one loop do not send their key frames at the
+	// same moments, as independent cameras do not.
+	Phase time.Duration
 }
 
 // rtpTime is the media time the RTP timestamp of position d carries.

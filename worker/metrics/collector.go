@@ -36,7 +36,19 @@ var (
 	dPicture    = desc("picture_state", "1 for the camera's current picture state.", "state")
 	dDecState   = desc("decoder_state", "1 for the camera's current decoding state (ok, stuck, degraded).", "state")
 	dDecStuck   = desc("decoder_stuck_total", "Decode calls the watchdog abandoned (decoder replaced).")
+	dInterval   = desc("sample_interval_seconds", "Time between two pictures of the camera sent to detection (by need from its rules, or forced).")
+	dReplaced   = desc("replaced_frames_total", "Pictures replaced by a newer one while waiting for the detector (the detector fell behind).")
+	dLatency    = desc("detect_latency_seconds", "Frame receipt to end of rule evaluation over the last 512 pictures, by quantile.", "quantile")
 )
+
+// dBacklog is per worker: cameras whose picture waits for the detector.
+var dBacklog = prometheus.NewDesc("patrol_detector_backlog",
+	"Cameras with a picture waiting for the shared detector.", []string{"worker"}, nil)
+
+// backlogSource is implemented by sources that know the detector's queue.
+type backlogSource interface {
+	Backlog() int
+}
 
 var decoderStates = []string{"ok", "stuck", "degraded"}
 
@@ -63,6 +75,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	ch <- dDepUp
 	ch <- dDepFailures
+	ch <- dBacklog
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -71,6 +84,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(dDepUp, prometheus.GaugeValue, b2f(d.Up), c.worker, d.Name)
 			ch <- prometheus.MustNewConstMetric(dDepFailures, prometheus.CounterValue, float64(d.Failures), c.worker, d.Name)
 		}
+	}
+	if b, ok := c.src.(backlogSource); ok {
+		ch <- prometheus.MustNewConstMetric(dBacklog, prometheus.GaugeValue, float64(b.Backlog()), c.worker)
 	}
 	for id, st := range c.src.Stats() {
 		in := st.Ingest
@@ -109,6 +125,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(dDecState, b2f(string(in.Decoder) == d), d)
 		}
 		counter(dDecStuck, in.DecoderStuck)
+		gauge(dInterval, st.Interval.Seconds())
+		counter(dReplaced, st.Replaced)
+		gauge(dLatency, st.LatencyP50.Seconds(), "0.5")
+		gauge(dLatency, st.LatencyP95.Seconds(), "0.95")
 	}
 }
 

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"text/tabwriter"
+	"time"
+
+	"github.com/patrol-city/patrol/testkit/bench"
+)
+
+// cmdBenchPipeline runs bench.Pipeline (the real worker at its default
+// configuration) against a simulator in a child process and prints a
+// table followed by one JSON line.
+func cmdBenchPipeline(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench pipeline", flag.ContinueOnError)
+	cameras := fs.Int("cameras", 48, "number of simulated cameras")
+	dur := fs.Duration("duration", 60*time.Second, "measured window")
+	warmup := fs.Duration("warmup", 10*time.Second, "warm-up after every camera reached detection")
+	width := fs.Int("width", 1920, "picture width")
+	height := fs.Int("height", 1080, "picture height")
+	fps := fs.Int("fps", 25, "frame rate")
+	gop := fs.Int("gop", 50, "key-frame interval in frames")
+	bitrate := fs.Int("bitrate", 4_000_000, "stream bit rate in bits/s")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	level := fs.String("log-level", "info", "progress log level (the worker logs at warn)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary for the simulator: %w", err)
+	}
+	log := newLogger(*level)
+	cfg := bench.PipelineConfig{
+		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
+		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate,
+		SpawnSim:     bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
+		Logger:       log,
+		WorkerLogger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r, err := bench.Pipeline(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "cameras\t%d (%dx%d, %d fps, GOP %d, %.1f Mbit/s), backend %s, sample interval %.0f s\n",
+		r.Cameras, r.Width, r.Height, r.FPS, r.GOP, float64(r.Bitrate)/1e6, r.Backend, r.IntervalS)
+	fmt.Fprintf(tw, "worker CPU\t%.2f cores (machine busy %.2f of %d)\n", r.WorkerCores, r.HostCores, r.NumCPU)
+	fmt.Fprintf(tw, "worker RSS\t%.0f MiB: %.0f MiB before the cameras (runtime, model, embedded Kafka), %.1f MiB per camera; Go heap %.0f MiB\n", r.RSSMiB, r.BaseRSSMiB, r.RSSPerCamMiB, r.GoHeapMiB)
+	fmt.Fprintf(tw, "units\t%d received of %d, %d decoded, %d dropped, %d decode errors\n", r.Units, r.UnitsWanted, r.Decoded, r.Dropped, r.DecodeErrors)
+	fmt.Fprintf(tw, "detection\t%.2f inferences/s, %d of %d cameras reached, latency p50 %.0f ms, p95 %.0f ms\n",
+		r.InferencesPerSec, r.Reached, r.Cameras, r.LatencyP50MS, r.LatencyP95MS)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(line))
+	return nil
+}
