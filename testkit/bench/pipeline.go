@@ -94,13 +94,13 @@ type PipelineResult struct {
 	IntervalS float64 `json:"sample_interval_s"`
 	Backend   string  `json:"backend"`
 
-	WorkerCores  float64 `json:"worker_cores"`
-	HostCores    float64 `json:"host_busy_cores"`
-	RSSMiB       float64 `json:"worker_rss_mib"`
-	BaseRSSMiB   float64 `json:"worker_rss_baseline_mib"`
+	WorkerCores float64 `json:"worker_cores"`
+	HostCores   float64 `json:"host_busy_cores"`
+	RSSMiB      float64 `json:"worker_rss_mib"`
+	BaseRSSMiB  float64 `json:"worker_rss_baseline_mib"`
 	// GoHeapMiB is the Go heap in use at the end (the rest of the RSS is
 	// C memory: decoders, ONNX Runtime, and the Go runtime's own).
-	GoHeapMiB float64 `json:"go_heap_mib"`
+	GoHeapMiB    float64 `json:"go_heap_mib"`
 	RSSPerCamMiB float64 `json:"rss_per_camera_mib"`
 	// Units are access units received; Dropped the ones the decoder queue
 	// had no room for plus pictures replaced while waiting for the
@@ -198,7 +198,7 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	r := &PipelineResult{Cameras: len(urls), DurationS: round(wall.Seconds(), 1), Width: cfg.Width, Height: cfg.Height,
 		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend,
 		IntervalS: wcfg.SampleInterval(wcfg.Cameras[0]).Seconds()}
-	r.WorkerCores = round((cpu1 - cpu0).Seconds()/wall.Seconds(), 3)
+	r.WorkerCores = round((cpu1-cpu0).Seconds()/wall.Seconds(), 3)
 	if ht1 > ht0 {
 		r.HostCores = round(float64(hb1-hb0)/float64(ht1-ht0)*float64(runtime.NumCPU()), 2)
 	}
