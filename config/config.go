@@ -199,6 +199,10 @@ type Model struct {
 	// one thread per inference costs the least CPU per picture; more
 	// threads lower the latency of one picture, not the node's capacity).
 	Threads int `yaml:"threads"`
+	// Workers is how many detectors run in parallel, each on its own
+	// thread(s) with its own copy of the model (default 1; a camera is
+	// always analysed by one worker at a time).
+	Workers int `yaml:"workers"`
 }
 
 // Ingest tunes stream pulling.
@@ -392,6 +396,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Model.Threads == 0 {
 		c.Model.Threads = 1
+	}
+	if c.Model.Workers == 0 {
+		c.Model.Workers = 1
 	}
 	in := &c.Ingest
 	setDur(&in.BackoffBase, DefaultBackoffBase)

@@ -163,6 +163,9 @@ func (c *Config) Validate() error {
 	if c.Model.Threads < 1 || c.Model.Threads > 64 {
 		fe.add("model.threads", "must be between 1 and 64")
 	}
+	if c.Model.Workers < 1 || c.Model.Workers > 16 {
+		fe.add("model.workers", "must be between 1 and 16")
+	}
 	for cls, v := range c.Model.ClassThresholds {
 		if v <= 0 || v >= 1 {
 			fe.add("model.class_thresholds."+cls, "must be between 0 and 1")

@@ -31,6 +31,13 @@ type IntraDecoder interface {
 	DecodeIntra(nalus [][]byte) (*media.Image, error)
 }
 
+// Scaler is a Decoder that can scale its pictures down while converting
+// them. av.Decoder implements it.
+type Scaler interface {
+	// SetMaxSize makes pictures fit in w x h, the aspect ratio kept.
+	SetMaxSize(w, h int)
+}
+
 // Config configures one camera.
 type Config struct {
 	// CameraID names the camera in logs and metrics (required).
@@ -78,6 +85,12 @@ type Config struct {
 	// DecodeQueue is the number of access units waiting for the decoder before
 	// new ones are dropped (default 64).
 	DecodeQueue int
+	// AnalysisSize, when > 0, has the decoder deliver pictures scaled down
+	// to fit in AnalysisSize x AnalysisSize (for example the detector's
+	// input side) in its colour-conversion pass, when the decoder is a
+	// Scaler; FullPicture decodes a full-resolution picture when one is
+	// needed. Default 0: native size.
+	AnalysisSize int
 	// DecodeTimeout is the watchdog's bound on one decode call (default
 	// 5s; a 4K picture decodes in well under 100 ms): a call that takes
 	// longer marks the camera's decoder stuck and replaces it.

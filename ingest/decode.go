@@ -174,6 +174,7 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 				c.log.Error("decoder", "err", err)
 				continue
 			}
+			c.scale(d)
 			dec, codec = newGuardedDecoder(d), want
 		}
 		if dec == nil {
@@ -197,6 +198,7 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 			dec, waitKey = nil, true
 			codec = ""
 			if d, nerr := c.deps.NewDecoder(want); nerr == nil {
+				c.scale(d)
 				dec, codec = newGuardedDecoder(d), want
 			}
 			continue
@@ -219,6 +221,13 @@ func (c *Camera) decodeLoop(units <-chan queued) {
 		}
 		c.stats.sent.Add(1)
 		c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv, CameraTime: au.CameraTime})
+	}
+}
+
+// scale sets the analysis size on a decoder that can scale.
+func (c *Camera) scale(d Decoder) {
+	if s, ok := d.(Scaler); ok && c.cfg.AnalysisSize > 0 {
+		s.SetMaxSize(c.cfg.AnalysisSize, c.cfg.AnalysisSize)
 	}
 }
 

@@ -49,7 +49,6 @@ type Deps struct {
 // Worker is an assembled, not yet running, patrol worker.
 type Worker struct {
 	log     *slog.Logger
-	det     *model.Detector
 	pub     *publisher.Publisher
 	deps    *depcheck.Watcher
 	rep     *health.Reporter
@@ -89,15 +88,18 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	if err != nil {
 		return nil, err
 	}
-	det, err := model.NewDetector(model.Config{
-		ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
-		Backend: cfg.Model.Backend, RuntimeLibrary: lib, Threads: cfg.Model.Threads,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
+	var dets []pipeline.ObjectDetector
+	for range cfg.Model.Workers {
+		det, err := model.NewDetector(model.Config{
+			ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
+			Backend: cfg.Model.Backend, RuntimeLibrary: lib, Threads: cfg.Model.Threads,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		w.closers = append(w.closers, det.Close)
+		dets = append(dets, pipeline.MatDetector{D: det})
 	}
-	w.det = det
-	w.closers = append(w.closers, det.Close)
 
 	store := deps.Store
 	var s3 *evidence.S3
@@ -169,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 	}
 	w.pub = pub
 	pipe, err := pipeline.New(cfg, pipeline.Deps{
-		Detector:  pipeline.MatDetector{D: det},
+		Detectors: dets,
 		Publisher: pub,
 		Logger:    deps.Logger,
 		Health:    rep,

@@ -27,6 +27,7 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	fps := fs.Int("fps", 25, "frame rate")
 	gop := fs.Int("gop", 50, "key-frame interval in frames")
 	bitrate := fs.Int("bitrate", 4_000_000, "stream bit rate in bits/s")
+	workers := fs.Int("detector-workers", 0, "set model.workers (0: the default configuration's)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	level := fs.String("log-level", "info", "progress log level (the worker logs at warn)")
 	if err := fs.Parse(args); err != nil {
@@ -42,7 +43,7 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	log := newLogger(*level)
 	cfg := bench.PipelineConfig{
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
-		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate,
+		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Workers: *workers,
 		SpawnSim:     bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
 		Logger:       log,
 		WorkerLogger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -63,13 +64,13 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "cameras\t%d (%dx%d, %d fps, GOP %d, %.1f Mbit/s), backend %s, sample interval %.0f s\n",
-		r.Cameras, r.Width, r.Height, r.FPS, r.GOP, float64(r.Bitrate)/1e6, r.Backend, r.IntervalS)
+	fmt.Fprintf(tw, "cameras\t%d (%dx%d, %d fps, GOP %d, %.1f Mbit/s), backend %s x %d, sample interval %.0f s\n",
+		r.Cameras, r.Width, r.Height, r.FPS, r.GOP, float64(r.Bitrate)/1e6, r.Backend, r.Workers, r.IntervalS)
 	fmt.Fprintf(tw, "worker CPU\t%.2f cores (machine busy %.2f of %d)\n", r.WorkerCores, r.HostCores, r.NumCPU)
 	fmt.Fprintf(tw, "worker RSS\t%.0f MiB: %.0f MiB before the cameras (runtime, model, embedded Kafka), %.1f MiB per camera; Go heap %.0f MiB\n", r.RSSMiB, r.BaseRSSMiB, r.RSSPerCamMiB, r.GoHeapMiB)
 	fmt.Fprintf(tw, "units\t%d received of %d, %d decoded, %d dropped, %d decode errors\n", r.Units, r.UnitsWanted, r.Decoded, r.Dropped, r.DecodeErrors)
-	fmt.Fprintf(tw, "detection\t%.2f inferences/s, %d of %d cameras reached, latency p50 %.0f ms, p95 %.0f ms\n",
-		r.InferencesPerSec, r.Reached, r.Cameras, r.LatencyP50MS, r.LatencyP95MS)
+	fmt.Fprintf(tw, "detection\t%.2f inferences/s, %d of %d cameras reached, mean wait for a detector %.0f ms, latency p50 %.0f ms, p95 %.0f ms\n",
+		r.InferencesPerSec, r.Reached, r.Cameras, r.WaitMeanMS, r.LatencyP50MS, r.LatencyP95MS)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -118,9 +118,28 @@ func TestMissingRuntime(t *testing.T) {
 		t.Fatalf("missing library: %v, want ErrRuntime naming %s", err, missing)
 	}
 	t.Logf("error: %v", err)
-	d, err := NewDetector(Config{ModelPath: path, RuntimeLibrary: runtimeLib(t)})
+	lib := runtimeLib(t)
+	d, err := NewDetector(Config{ModelPath: path, RuntimeLibrary: lib})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
+	// A copy of the loaded library elsewhere is the same library; another
+	// file is refused (one library per process).
+	data, err := os.ReadFile(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "libonnxruntime.so.copy")
+	if err := os.WriteFile(cp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err = NewDetector(Config{ModelPath: path, RuntimeLibrary: cp})
+	if err != nil {
+		t.Fatalf("a copy of the loaded library: %v", err)
+	}
+	d.Close()
+	if _, err := NewDetector(Config{ModelPath: path, RuntimeLibrary: path}); !errors.Is(err, ErrRuntime) {
+		t.Fatalf("another file as the library: %v, want ErrRuntime", err)
+	}
 }

@@ -6,8 +6,11 @@ package model
 // never an exception through cgo, so nothing here can abort the process.
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -27,7 +30,7 @@ func initORT(path string) error {
 	ortEnv.mu.Lock()
 	defer ortEnv.mu.Unlock()
 	if ortEnv.path != "" {
-		if ortEnv.path != path {
+		if ortEnv.path != path && !sameContent(ortEnv.path, path) {
 			return fmt.Errorf("onnxruntime already loaded from %s (one library per process), not %s", ortEnv.path, path)
 		}
 		return nil
@@ -131,4 +134,27 @@ func (n *ortNet) close() {
 	n.in.Destroy()
 	n.out.Destroy()
 	n.sess = nil
+}
+
+// sameContent reports whether files a and b hold the same bytes (two
+// copies of one library, for example in two asset caches).
+func sameContent(a, b string) bool {
+	da, errA := fileDigest(a)
+	db, errB := fileDigest(b)
+	return errA == nil && errB == nil && da == db
+}
+
+func fileDigest(path string) ([sha256.Size]byte, error) {
+	var d [sha256.Size]byte
+	f, err := os.Open(path)
+	if err != nil {
+		return d, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return d, err
+	}
+	copy(d[:], h.Sum(nil))
+	return d, nil
 }

@@ -49,7 +49,7 @@ func analyse(t *testing.T, write func(string, []byte) error) (time.Duration, *Pi
 	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	start := time.Now()
 	for i := range 120 {
-		p.cameras[0].process(media.Frame{Image: img, Recv: t0.Add(time.Duration(i) * time.Second)})
+		p.cameras[0].process(media.Frame{Image: img, Recv: t0.Add(time.Duration(i) * time.Second)}, p.deps.Detectors[0])
 	}
 	took := time.Since(start)
 	p.books.close()

@@ -147,6 +147,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		HistoryDuration: in.HistoryDuration,
 		HistoryBytes:    in.HistoryBytes,
 		OfflineAfter:    p.cfg.Monitoring.OfflineAfter,
+		AnalysisSize:    analysisSize,
 	}, ingest.Deps{
 		Logger:     p.log,
 		NewDecoder: p.deps.NewDecoder,
@@ -199,14 +200,15 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 // from the camera's decode goroutine and never blocks.
 func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
 
-func (w *cameraWorker) process(f media.Frame) {
+// process analyses one picture with det (the pool worker's detector).
+func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 	w.checkPicture(f)
 	var tracks []*detect.Track
 	if w.skipInference(f) {
 		w.gated.Add(1)
 		tracks = w.tracker.Hold(f.Recv)
 	} else {
-		dets, err := w.p.detect(&f.Image)
+		dets, err := det.DetectImage(&f.Image)
 		if err != nil {
 			w.log.Warn("detection failed", "err", err)
 			return
@@ -229,7 +231,22 @@ func (w *cameraWorker) process(f media.Frame) {
 		}
 	}
 	w.advanceCases(f, tracks)
+	w.p.pool.setUrgent(w.idx, len(w.book.open) > 0 || w.objectInZone(tracks, f.Width, f.Height))
 	w.latency.add(w.p.deps.Now().Sub(f.Recv))
+}
+
+// objectInZone reports whether a tracked object stands in one of the
+// camera's zones (a candidate whose dwell is being timed).
+func (w *cameraWorker) objectInZone(tracks []*detect.Track, width, height int) bool {
+	for _, t := range tracks {
+		a := detect.Anchor(t.Box, width, height)
+		for _, zr := range w.zones {
+			if zr.zone.Contains(a) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
@@ -253,6 +270,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		Seq: 1, Objects: caseObjs,
 	})
 	w.book.dirty = true
+	pic, boxes := w.evidencePicture(f, boxes)
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule:        w.caseRule(rr.cfg),
 		Camera:      caseCamera(w.cfg),
@@ -262,7 +280,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		FirstSeen:   ev.FirstSeen,
 		ConfirmedAt: ev.ConfirmedAt,
 		Objects:     caseObjs,
-		Frame:       f.Image,
+		Frame:       pic,
 		Boxes:       boxes,
 		Clips:       w.cam.Clips(),
 	})

@@ -53,10 +53,11 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 		objs = append([]cases.Object{o}, objs[1:]...)
 	}
 	w.log.Info("case "+event, "case", c.CaseID, "seq", c.Seq, "last_seen", c.LastSeen.Format(time.RFC3339))
+	pic, boxes := w.evidencePicture(f, boxes)
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule: w.caseRule(rr.cfg), Camera: caseCamera(w.cfg), ZoneID: c.ZoneID, Zone: zr.poly,
 		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs,
-		Frame: f.Image, Boxes: boxes, Event: event, CaseID: c.CaseID, Seq: c.Seq, At: f.Recv, LastSeen: c.LastSeen,
+		Frame: pic, Boxes: boxes, Event: event, CaseID: c.CaseID, Seq: c.Seq, At: f.Recv, LastSeen: c.LastSeen,
 	})
 }
 

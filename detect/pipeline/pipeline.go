@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,8 +25,13 @@ import (
 
 // Deps are the pipeline's collaborators.
 type Deps struct {
-	// Detector is shared by every camera (required); calls are serialized.
+	// Detector is shared by every camera (required unless Detectors is
+	// set); calls are serialized.
 	Detector ObjectDetector
+	// Detectors, when set, replaces Detector: one pool worker per
+	// detector, running in parallel (each detector is used by one
+	// goroutine at a time; a camera is analysed by one worker at a time).
+	Detectors []ObjectDetector
 	// Publisher receives fired rules (required).
 	Publisher Submitter
 	// Logger defaults to slog.Default().
@@ -70,7 +76,10 @@ type Pipeline struct {
 // New validates the configuration and builds every camera's stages. Nothing
 // runs until Run.
 func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
-	if deps.Detector == nil || deps.Publisher == nil {
+	if len(deps.Detectors) == 0 && deps.Detector != nil {
+		deps.Detectors = []ObjectDetector{deps.Detector}
+	}
+	if len(deps.Detectors) == 0 || slices.Contains(deps.Detectors, nil) || deps.Publisher == nil {
 		return nil, errors.New("pipeline: detector and publisher required")
 	}
 	if deps.Logger == nil {
@@ -91,9 +100,10 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 	for i, cc := range cfg.Cameras {
 		intervals[i] = cfg.SampleInterval(cc)
 	}
-	p.pool = newPool(intervals, func(cam int, f media.Frame) {
-		p.cameras[cam].process(f)
+	p.pool = newPool(intervals, func(worker, cam int, f media.Frame) {
+		p.cameras[cam].process(f, p.deps.Detectors[worker])
 	})
+	p.pool.maxWait = cfg.Ingest.MaxInferInterval
 	for i, cc := range cfg.Cameras {
 		w, err := p.newCameraWorker(cc)
 		if err != nil {
@@ -107,15 +117,18 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 // Run pulls and analyses every camera until ctx ends. A camera that fails
 // never stops the others: each one reconnects on its own.
 func (p *Pipeline) Run(ctx context.Context) error {
-	var cams, det sync.WaitGroup
+	var cams, det, workers sync.WaitGroup
 	det.Add(2)
 	go func() {
 		defer det.Done()
 		p.books.run()
 	}()
+	for i := range p.deps.Detectors {
+		workers.Go(func() { p.pool.run(i) })
+	}
 	go func() {
 		defer det.Done()
-		p.pool.run()
+		workers.Wait()
 		p.books.close() // after the last analysed picture: write the rest
 	}()
 	for _, w := range p.cameras {
@@ -215,10 +228,6 @@ func (p *Pipeline) thresholds(dets []detect.Detection) []detect.Detection {
 	return out
 }
 
-// detect runs the shared detector; only pool workers call it, one at a time.
-func (p *Pipeline) detect(img *media.Image) ([]detect.Detection, error) {
-	return p.deps.Detector.DetectImage(img)
-}
 
 // caseCamera returns the case's camera identity.
 func caseCamera(c config.Camera) cases.Camera { return cases.Camera{ID: c.ID, Name: c.Name} }

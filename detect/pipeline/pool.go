@@ -16,18 +16,22 @@ import (
 // a busy camera cannot starve the others, and a camera is never processed
 // by two workers at once (its tracker and rules are sequential).
 //
-// Batching is not offered: the YOLOX-Nano export has a fixed batch
-// dimension of 1 (input [1,3,416,416]).
+// Several workers may serve the pool, each with a detector of its own
+// (model.workers). Batching is not offered: the YOLOX-Nano export has a
+// fixed batch dimension of 1 (input [1,3,416,416]).
 type pool struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	slots   []slot
 	next    int
 	closed  bool
-	process func(cam int, f media.Frame)
+	maxWait time.Duration // a waiting picture older than this is served first
+	process func(worker, cam int, f media.Frame)
 }
 
 type slot struct {
+	urgent       bool      // the camera has an open case or an object in a zone
+	waitingSince time.Time // when the slot last went from empty to pending
 	minGap    time.Duration // 90 % of the camera's sampling interval
 	pending   *media.Frame
 	pendingAt time.Time // when the pending picture was offered
@@ -41,7 +45,7 @@ type slot struct {
 
 // newPool returns a pool for one camera per interval (its sampling
 // interval).
-func newPool(intervals []time.Duration, process func(int, media.Frame)) *pool {
+func newPool(intervals []time.Duration, process func(worker, cam int, f media.Frame)) *pool {
 	p := &pool{slots: make([]slot, len(intervals)), process: process}
 	for i, iv := range intervals {
 		p.slots[i].minGap = iv * 9 / 10
@@ -59,15 +63,24 @@ func (p *pool) offer(cam int, f media.Frame) {
 		s.tooSoon.Add(1)
 		return
 	}
+	now := time.Now()
 	if s.pending != nil {
 		s.replaced.Add(1)
+	} else {
+		s.waitingSince = now
 	}
 	s.lastTake = f.Recv
-	s.pending, s.pendingAt = &f, time.Now()
+	s.pending, s.pendingAt = &f, now
 	p.cond.Signal()
 }
 
-// take waits for the next camera (round-robin) with a waiting picture.
+// take waits for the next camera to analyse: first a camera whose picture
+// has waited maxWait or longer (the oldest), then, round-robin, cameras
+// marked urgent (an open case or an object in a zone), then the others.
+// When the detector keeps up, every waiting picture is taken at once and
+// the order does not matter; when it falls behind, the cameras where
+// something happens keep their rate and quiet ones still get a picture
+// at least every maxWait.
 func (p *pool) take() (int, media.Frame, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -75,21 +88,55 @@ func (p *pool) take() (int, media.Frame, bool) {
 		if p.closed {
 			return 0, media.Frame{}, false
 		}
-		n := len(p.slots)
-		for i := 0; i < n; i++ {
-			cam := (p.next + i) % n
+		if cam := p.pick(); cam >= 0 {
 			s := &p.slots[cam]
-			if s.pending != nil && !s.busy {
-				f := *s.pending
-				s.waitNanos.Add(int64(time.Since(s.pendingAt)))
-				s.taken.Add(1)
-				s.pending, s.busy = nil, true
-				p.next = (cam + 1) % n
-				return cam, f, true
-			}
+			f := *s.pending
+			s.waitNanos.Add(int64(time.Since(s.pendingAt)))
+			s.taken.Add(1)
+			s.pending, s.busy = nil, true
+			p.next = (cam + 1) % len(p.slots)
+			return cam, f, true
 		}
 		p.cond.Wait()
 	}
+}
+
+// pick returns the camera take serves next, or -1 when none is ready.
+func (p *pool) pick() int {
+	n := len(p.slots)
+	now := time.Now()
+	oldest, urgent, other := -1, -1, -1
+	for i := 0; i < n; i++ {
+		cam := (p.next + i) % n
+		s := &p.slots[cam]
+		if s.pending == nil || s.busy {
+			continue
+		}
+		if p.maxWait > 0 && now.Sub(s.waitingSince) >= p.maxWait &&
+			(oldest < 0 || s.waitingSince.Before(p.slots[oldest].waitingSince)) {
+			oldest = cam
+		}
+		if s.urgent && urgent < 0 {
+			urgent = cam
+		}
+		if other < 0 {
+			other = cam
+		}
+	}
+	switch {
+	case oldest >= 0:
+		return oldest
+	case urgent >= 0:
+		return urgent
+	}
+	return other
+}
+
+// setUrgent marks camera cam as one whose pictures go first.
+func (p *pool) setUrgent(cam int, urgent bool) {
+	p.mu.Lock()
+	p.slots[cam].urgent = urgent
+	p.mu.Unlock()
 }
 
 func (p *pool) done(cam int) {
@@ -99,14 +146,15 @@ func (p *pool) done(cam int) {
 	p.cond.Broadcast()
 }
 
-// run serves until close; call it from each worker goroutine.
-func (p *pool) run() {
+// run serves until close; call it from each worker goroutine, numbered
+// from 0 (process learns which worker, hence which detector, runs).
+func (p *pool) run(worker int) {
 	for {
 		cam, f, ok := p.take()
 		if !ok {
 			return
 		}
-		p.process(cam, f)
+		p.process(worker, cam, f)
 		p.done(cam)
 	}
 }

@@ -47,7 +47,7 @@ func TestPoolFairUnderOverload(t *testing.T) {
 	const cams = 4
 	const fast = 0
 	var inferences [cams]atomic.Int64
-	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, func(cam int, f media.Frame) {
+	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, func(_, cam int, f media.Frame) {
 		if _, err := md.DetectImage(&f.Image); err != nil {
 			t.Error(err)
 		}
@@ -55,7 +55,7 @@ func TestPoolFairUnderOverload(t *testing.T) {
 	})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); p.run() }()
+	go func() { defer wg.Done(); p.run(0) }()
 
 	const run = 10 * time.Second
 	start := time.Now()

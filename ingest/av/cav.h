@@ -20,6 +20,7 @@ int pav_decoder_new(int codec, pav_decoder **out);
 uint8_t *pav_decoder_packet(pav_decoder *d, int size);
 int pav_decoder_decode(pav_decoder *d, int flush, uint8_t **bgr, int *width, int *height);
 int pav_decoder_reset(pav_decoder *d);
+void pav_decoder_set_max_size(pav_decoder *d, int w, int h);
 void pav_decoder_free(pav_decoder *d);
 
 int pav_encoder_new(int codec, int width, int height, int fps, int gop,

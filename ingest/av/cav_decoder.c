@@ -24,7 +24,8 @@ struct pav_decoder {
     AVFrame *tmp; // receive target
     AVFrame *pic; // latest decoded picture
     struct SwsContext *sws;
-    int sws_w, sws_h, sws_fmt, sws_range, sws_space;
+    int sws_w, sws_h, sws_fmt, sws_range, sws_space, sws_dw, sws_dh;
+    int max_w, max_h; // output fits in max_w x max_h (0: native size)
     uint8_t *bgr;
     size_t bgr_size;
 };
@@ -160,10 +161,37 @@ static int sws_space(int colorspace) {
     }
 }
 
-// convert turns d->pic into packed BGR24 in d->bgr.
+// pav_decoder_set_max_size makes the decoder scale its pictures down, in
+// the same libswscale pass as the colour conversion, to fit in w x h with
+// the aspect ratio kept (0, 0: native size). Pictures are never enlarged.
+void pav_decoder_set_max_size(pav_decoder *d, int w, int h) {
+    d->max_w = w > 0 ? w : 0;
+    d->max_h = h > 0 ? h : 0;
+}
+
+// out_size computes the output size of a w x h picture.
+static void out_size(const pav_decoder *d, int w, int h, int *dw, int *dh) {
+    *dw = w;
+    *dh = h;
+    if (d->max_w <= 0 || d->max_h <= 0 || (w <= d->max_w && h <= d->max_h)) {
+        return;
+    }
+    if ((int64_t)w * d->max_h >= (int64_t)h * d->max_w) { // width-bound
+        *dw = d->max_w;
+        *dh = (int)(((int64_t)h * d->max_w + w / 2) / w);
+    } else {
+        *dh = d->max_h;
+        *dw = (int)(((int64_t)w * d->max_h + h / 2) / h);
+    }
+    if (*dw < 1) *dw = 1;
+    if (*dh < 1) *dh = 1;
+}
+
+// convert turns d->pic into packed BGR24 in d->bgr (scaled, see
+// pav_decoder_set_max_size).
 static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
     AVFrame *f = d->pic;
-    int w = f->width, h = f->height, fmt = f->format;
+    int w = f->width, h = f->height, fmt = f->format, dw, dh;
     int range = f->color_range == AVCOL_RANGE_JPEG;
     int space = sws_space(f->colorspace);
     size_t need;
@@ -172,6 +200,7 @@ static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
         !f->data[0]) {
         return AVERROR_INVALIDDATA;
     }
+    out_size(d, w, h, &dw, &dh);
     // Map the deprecated full-range "J" formats to their plain twins.
     switch (fmt) {
     case AV_PIX_FMT_YUVJ420P: fmt = AV_PIX_FMT_YUV420P; range = 1; break;
@@ -182,13 +211,14 @@ static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
     default: break;
     }
     if (!d->sws || d->sws_w != w || d->sws_h != h || d->sws_fmt != fmt ||
-        d->sws_range != range || d->sws_space != space) {
+        d->sws_range != range || d->sws_space != space || d->sws_dw != dw ||
+        d->sws_dh != dh) {
         sws_freeContext(d->sws);
         d->sws = NULL;
         if (!sws_isSupportedInput(fmt)) {
             return AVERROR_INVALIDDATA;
         }
-        d->sws = sws_getContext(w, h, fmt, w, h, AV_PIX_FMT_BGR24, SWS_BILINEAR,
+        d->sws = sws_getContext(w, h, fmt, dw, dh, AV_PIX_FMT_BGR24, SWS_BILINEAR,
                                 NULL, NULL, NULL);
         if (!d->sws) {
             return AVERROR_EXTERNAL;
@@ -202,8 +232,10 @@ static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
         d->sws_fmt = fmt;
         d->sws_range = range;
         d->sws_space = space;
+        d->sws_dw = dw;
+        d->sws_dh = dh;
     }
-    need = (size_t)w * h * 3 + PAV_PAD;
+    need = (size_t)dw * dh * 3 + PAV_PAD;
     if (d->bgr_size < need) {
         av_freep(&d->bgr);
         d->bgr_size = 0;
@@ -215,15 +247,15 @@ static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
     }
     {
         uint8_t *dst[4] = {d->bgr, NULL, NULL, NULL};
-        int stride[4] = {w * 3, 0, 0, 0};
+        int stride[4] = {dw * 3, 0, 0, 0};
         if (sws_scale(d->sws, (const uint8_t *const *)f->data, f->linesize, 0,
-                      h, dst, stride) != h) {
+                      h, dst, stride) != dh) {
             return AVERROR_EXTERNAL;
         }
     }
     *bgr = d->bgr;
-    *width = w;
-    *height = h;
+    *width = dw;
+    *height = dh;
     return 0;
 }
 

@@ -180,6 +180,17 @@ func (d *Decoder) decode(nalus [][]byte, size int, flush bool) (*media.Image, er
 	return img, nil
 }
 
+// SetMaxSize makes Decode return pictures scaled down to fit in w x h, the
+// aspect ratio kept, in the same libswscale pass as the colour conversion
+// (one conversion, no full-size BGR picture). Zero or negative sizes
+// restore the native size (the default). Pictures are never enlarged.
+func (d *Decoder) SetMaxSize(w, h int) {
+	if d.c == nil {
+		return
+	}
+	C.pav_decoder_set_max_size(d.c, C.int(w), C.int(h))
+}
+
 // Close frees the decoder. It is idempotent; Decode after Close returns an
 // error.
 func (d *Decoder) Close() {

@@ -35,6 +35,8 @@ type PipelineConfig struct {
 	Bitrate  int
 	// LoopSeconds is the simulator's loop length (default 10).
 	LoopSeconds int
+	// Workers sets model.workers (default 0: the configuration's default).
+	Workers int
 	// SpawnSim starts the RTSP server (required; ExecSim for a separate
 	// process).
 	SpawnSim SpawnFunc
@@ -93,6 +95,9 @@ type PipelineResult struct {
 	// IntervalS is the cameras' sampling interval chosen by need.
 	IntervalS float64 `json:"sample_interval_s"`
 	Backend   string  `json:"backend"`
+	Workers   int     `json:"detector_workers"`
+	// WaitMeanMS is the mean time a picture waited for a detector.
+	WaitMeanMS float64 `json:"detect_wait_mean_ms"`
 
 	WorkerCores float64 `json:"worker_cores"`
 	HostCores   float64 `json:"host_busy_cores"`
@@ -153,6 +158,9 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	}
 	defer os.RemoveAll(dir)
 	wcfg := pipelineConfig(urls, kc.ListenAddrs(), dir)
+	if cfg.Workers > 0 {
+		wcfg.Model.Workers = cfg.Workers
+	}
 	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.WorkerLogger, Fetcher: cfg.Fetcher})
 	if err != nil {
 		return nil, err
@@ -196,7 +204,7 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	runtime.ReadMemStats(&ms)
 
 	r := &PipelineResult{Cameras: len(urls), DurationS: round(wall.Seconds(), 1), Width: cfg.Width, Height: cfg.Height,
-		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend,
+		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend, Workers: wcfg.Model.Workers,
 		IntervalS: wcfg.SampleInterval(wcfg.Cameras[0]).Seconds()}
 	r.WorkerCores = round((cpu1-cpu0).Seconds()/wall.Seconds(), 3)
 	if ht1 > ht0 {
@@ -208,6 +216,7 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	r.RSSPerCamMiB = round(mib(rss-base)/float64(len(urls)), 1)
 	r.UnitsWanted = uint64(float64(len(urls)*cfg.FPS) * wall.Seconds())
 	var p50s []time.Duration
+	var wait time.Duration
 	var p95 time.Duration
 	for id, a := range s1 {
 		b := s0[id]
@@ -217,6 +226,7 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 		r.Dropped += a.Ingest.Dropped - b.Ingest.Dropped + a.Replaced - b.Replaced
 		n := a.Inferences - b.Inferences + a.Gated - b.Gated
 		r.Inferences += a.Inferences - b.Inferences
+		wait += a.DetectWait - b.DetectWait
 		if n > 0 {
 			r.Reached++
 		}
@@ -229,6 +239,9 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	}
 	r.LatencyP95MS = round(float64(p95.Microseconds())/1000, 1)
 	r.InferencesPerSec = round(float64(r.Inferences)/wall.Seconds(), 2)
+	if r.Inferences > 0 {
+		r.WaitMeanMS = round(float64(wait.Microseconds())/1000/float64(r.Inferences), 1)
+	}
 	return r, nil
 }
 

@@ -16,8 +16,8 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/ingest/media"
-	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/publisher/health"
+	"github.com/patrol-city/patrol/testkit/runtimes"
 	"github.com/patrol-city/patrol/testkit/sim"
 	"github.com/patrol-city/patrol/worker"
 )
@@ -53,7 +53,7 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestPictureHealthEvents(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/ingest/media"
-	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/runtimes"
 	"github.com/patrol-city/patrol/worker"
 )
 
@@ -54,7 +54,7 @@ func TestCaseLifecycleAcrossRestart(t *testing.T) {
 	run := func(d time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		defer cancel()
-		w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+		w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestLifecycleWorkerProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, &cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	w, err := worker.New(ctx, &cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
 	if err != nil {
 		t.Fatal(err)
 	}

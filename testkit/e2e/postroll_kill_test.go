@@ -18,8 +18,8 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/ingest/media"
-	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/publisher/evidence"
+	"github.com/patrol-city/patrol/testkit/runtimes"
 	"github.com/patrol-city/patrol/worker"
 )
 
@@ -75,7 +75,7 @@ func TestKillDuringPostRoll(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/ingest/media"
-	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/runtimes"
 	"github.com/patrol-city/patrol/worker"
 )
 
@@ -87,7 +87,7 @@ func TestStartWithServicesDown(t *testing.T) {
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	started := time.Now()
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
 	if err != nil {
 		t.Fatalf("worker refused to start with Kafka and MinIO down: %v", err)
 	}

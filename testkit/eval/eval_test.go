@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/patrol-city/patrol/models/assets"
+	"github.com/patrol-city/patrol/testkit/runtimes"
 	"github.com/patrol-city/patrol/testkit/testenv"
 )
 
@@ -18,7 +19,7 @@ func TestSuite(t *testing.T) {
 	if mirror == "" {
 		mirror = testenv.Mirror()
 	}
-	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()}})
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: runtimes.Fetcher(mirror)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestSuiteMotionGate(t *testing.T) {
 	if mirror == "" {
 		mirror = testenv.Mirror()
 	}
-	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: &assets.Fetcher{Mirror: mirror, Cache: t.TempDir()},
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: runtimes.Fetcher(mirror),
 		MotionGate: true, Scenes: []string{"eval-parked-long", "eval-passing", "eval-occluded", "eval-parked-short"}})
 	if err != nil {
 		t.Fatal(err)

@@ -20,3 +20,12 @@ func ONNXRuntime() (string, error) {
 	p, _, err := models.PullRuntime(context.Background(), f, models.ONNXRuntime)
 	return p, err
 }
+
+// Fetcher returns an asset fetcher for tests: the given mirror (the
+// model, imagery and footage) and the user's download cache, so that the
+// runtime library is downloaded once per machine, not once per test.
+func Fetcher(mirror string) *assets.Fetcher {
+	f := assets.DefaultFetcher()
+	f.Mirror = mirror
+	return f
+}
