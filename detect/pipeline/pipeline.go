@@ -228,6 +228,5 @@ func (p *Pipeline) thresholds(dets []detect.Detection) []detect.Detection {
 	return out
 }
 
-
 // caseCamera returns the case's camera identity.
 func caseCamera(c config.Camera) cases.Camera { return cases.Camera{ID: c.ID, Name: c.Name} }

@@ -30,17 +30,17 @@ type pool struct {
 }
 
 type slot struct {
-	urgent       bool      // the camera has an open case or an object in a zone
-	waitingSince time.Time // when the slot last went from empty to pending
-	minGap    time.Duration // 90 % of the camera's sampling interval
-	pending   *media.Frame
-	pendingAt time.Time // when the pending picture was offered
-	waitNanos atomic.Int64
-	taken     atomic.Uint64
-	busy      bool
-	lastTake  time.Time // receive time of the last accepted picture
-	replaced  atomic.Uint64
-	tooSoon   atomic.Uint64
+	urgent       bool          // the camera has an open case or an object in a zone
+	waitingSince time.Time     // when the slot last went from empty to pending
+	minGap       time.Duration // 90 % of the camera's sampling interval
+	pending      *media.Frame
+	pendingAt    time.Time // when the pending picture was offered
+	waitNanos    atomic.Int64
+	taken        atomic.Uint64
+	busy         bool
+	lastTake     time.Time // receive time of the last accepted picture
+	replaced     atomic.Uint64
+	tooSoon      atomic.Uint64
 }
 
 // newPool returns a pool for one camera per interval (its sampling
