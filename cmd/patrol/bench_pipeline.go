@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/testkit/bench"
 )
 
@@ -28,6 +29,7 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	gop := fs.Int("gop", 50, "key-frame interval in frames")
 	bitrate := fs.Int("bitrate", 4_000_000, "stream bit rate in bits/s")
 	workers := fs.Int("detector-workers", 0, "set model.workers (0: the default configuration's)")
+	truth := fs.Bool("truth", true, "add the evaluation scenes as truth cameras and report their recall and alarm error")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	level := fs.String("log-level", "info", "progress log level (the worker logs at warn)")
 	if err := fs.Parse(args); err != nil {
@@ -41,7 +43,17 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 		return fmt.Errorf("find own binary for the simulator: %w", err)
 	}
 	log := newLogger(*level)
+	var assetDir string
+	if *truth {
+		f := assets.DefaultFetcher()
+		root, err := f.Root(ctx, assets.Testdata())
+		if err != nil {
+			return err
+		}
+		assetDir = root
+	}
 	cfg := bench.PipelineConfig{
+		Truth: *truth, AssetDir: assetDir,
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
 		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Workers: *workers,
 		SpawnSim:     bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
@@ -71,6 +83,10 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "units\t%d received of %d, %d decoded, %d dropped, %d decode errors\n", r.Units, r.UnitsWanted, r.Decoded, r.Dropped, r.DecodeErrors)
 	fmt.Fprintf(tw, "detection\t%.2f inferences/s, %d of %d cameras reached, mean wait for a detector %.0f ms, latency p50 %.0f ms, p95 %.0f ms\n",
 		r.InferencesPerSec, r.Reached, r.Cameras, r.WaitMeanMS, r.LatencyP50MS, r.LatencyP95MS)
+	if t := r.Truth; t != nil {
+		fmt.Fprintf(tw, "truth cameras\t%d scenes: precision %.2f, recall %.2f (%d of %d cases), alarm error median %.1f s, max %.1f s\n",
+			t.SceneCount, t.Precision, t.Recall, t.TP, t.ExpectedCases, t.AlarmErrorMedianS, t.AlarmErrorMaxS)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -184,7 +184,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		}
 		w.zones = append(w.zones, zr)
 	}
-	if p.cfg.Ingest.MotionGate {
+	if p.cfg.Ingest.MotionGateOn() {
 		zones := make([]detect.Zone, len(w.zones))
 		for i, zr := range w.zones {
 			zones[i] = zr.zone

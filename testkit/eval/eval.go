@@ -40,8 +40,19 @@ type Config struct {
 	MinDwell time.Duration
 	// Logger defaults to a logger that discards below warnings.
 	Logger *slog.Logger
-	// MotionGate turns on the pipeline's motion gating (default off).
-	MotionGate bool
+	// MotionGate sets the pipeline's motion gating (default nil: the
+	// configuration's default, on).
+	MotionGate *bool
+	// ExtraCameras and ExtraRules join the scenes in the same worker as
+	// load without truth (patrol bench pipeline); the report scores only
+	// the scenes' cameras.
+	ExtraCameras []config.Camera
+	ExtraRules   []config.Rule
+	// OnWorker, when set, is called with the worker before it runs.
+	OnWorker func(*worker.Worker)
+	// Configure, when set, adjusts the worker's configuration before its
+	// defaults are applied.
+	Configure func(*config.Config)
 }
 
 // Rules is the evaluation rule set: scenes name these ids.
@@ -100,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		}
 	}
-	rules := Rules(cfg.MinDwell)
+	rules := append(Rules(cfg.MinDwell), cfg.ExtraRules...)
 	known := map[string]bool{}
 	for _, r := range rules {
 		known[r.ID] = true
@@ -153,14 +164,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Zones: []config.Zone{{ID: "zone", Polygon: sc.Eval.Zone, Rules: zr}}})
 		longest = max(longest, sc.Duration)
 	}
+	wcfg.Cameras = append(wcfg.Cameras, cfg.ExtraCameras...)
 	tmp, err := os.MkdirTemp("", "patrol-eval-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	wcfg.Ingest.MotionGate = cfg.MotionGate
+	if cfg.MotionGate != nil {
+		wcfg.Ingest.MotionGate = cfg.MotionGate
+	}
 	wcfg.Evidence.Dir = tmp
 	wcfg.DataDir = tmp
+	if cfg.Configure != nil {
+		cfg.Configure(wcfg)
+	}
 	wcfg.ApplyDefaults()
 	if err := wcfg.Validate(); err != nil {
 		return nil, err
@@ -185,6 +202,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		starts[sc.Name] = time.Now()
 	}
+	if cfg.OnWorker != nil {
+		cfg.OnWorker(w)
+	}
 	runCtx, cancel := context.WithTimeout(ctx, longest-time.Second)
 	defer cancel()
 	if err := w.Run(runCtx); err != nil {
@@ -194,9 +214,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, ctx.Err()
 	}
 	rep := score(scs, starts, col.cases, cfg.MinDwell)
-	for _, st := range w.Pipeline().Stats() {
-		rep.Inferences += st.Inferences
-		rep.Gated += st.Gated
+	stats := w.Pipeline().Stats()
+	for _, sc := range scs {
+		rep.Inferences += stats[sc.Name].Inferences
+		rep.Gated += stats[sc.Name].Gated
 	}
 	return rep, nil
 }

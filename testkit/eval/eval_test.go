@@ -11,9 +11,10 @@ import (
 	"github.com/patrol-city/patrol/testkit/testenv"
 )
 
-// TestSuite plays the whole evaluation suite through the real pipeline and
-// holds the accuracy targets: precision 1, recall 1, median alarm error at
-// most 3 s.
+// TestSuite plays the whole evaluation suite through the real pipeline at
+// the default configuration (motion gate on, sampling by need) and holds
+// the accuracy targets: precision 1, recall 1, median alarm error at most
+// 3 s, and the gate must have skipped inferences.
 func TestSuite(t *testing.T) {
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
@@ -31,17 +32,21 @@ func TestSuite(t *testing.T) {
 	if rep.Precision != 1 || rep.Recall != 1 || rep.AlarmErrorMedianS > 3 {
 		t.Fatalf("precision %.3f recall %.3f median alarm error %.1fs; want 1, 1, <= 3", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
 	}
+	if rep.Gated == 0 {
+		t.Fatalf("the default motion gate skipped no inference (%d inferences)", rep.Inferences)
+	}
 }
 
-// TestSuiteMotionGate runs part of the suite with the motion gate on: the
-// same cases, fewer inferences.
-func TestSuiteMotionGate(t *testing.T) {
+// TestSuiteNoMotionGate runs part of the suite with the motion gate off
+// (motion_gate: false): the same cases, every sampled picture analysed.
+func TestSuiteNoMotionGate(t *testing.T) {
+	off := false
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
 		mirror = testenv.Mirror()
 	}
 	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: runtimes.Fetcher(mirror),
-		MotionGate: true, Scenes: []string{"eval-parked-long", "eval-passing", "eval-occluded", "eval-parked-short"}})
+		MotionGate: &off, Scenes: []string{"eval-parked-long", "eval-passing", "eval-occluded", "eval-parked-short"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +56,9 @@ func TestSuiteMotionGate(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 	if rep.Precision != 1 || rep.Recall != 1 || rep.AlarmErrorMedianS > 3 {
-		t.Fatalf("with the motion gate: precision %.3f recall %.3f median alarm error %.1fs", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
+		t.Fatalf("without the motion gate: precision %.3f recall %.3f median alarm error %.1fs", rep.Precision, rep.Recall, rep.AlarmErrorMedianS)
 	}
-	if rep.Gated == 0 {
-		t.Fatalf("the motion gate skipped no inference (%d inferences)", rep.Inferences)
+	if rep.Gated != 0 {
+		t.Fatalf("motion_gate: false, yet %d pictures were gated", rep.Gated)
 	}
 }
