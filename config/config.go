@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -109,6 +110,14 @@ type Camera struct {
 	Name string `yaml:"name"`
 	// URL is the rtsp:// or rtsps:// address, credentials included (required).
 	URL string `yaml:"url"`
+	// DetectURL is the camera's sub-stream (for example 640x360 beside a
+	// 1080p main stream; same field of view), optional. When set, pictures
+	// for detection come from it, while clips and full-resolution
+	// snapshots come from URL's stream, which is then only buffered, not
+	// decoded (except for a snapshot). Zones are normalized, so they hold
+	// for both; the two aspect ratios must agree (checked when both
+	// stream).
+	DetectURL string `yaml:"detect_url"`
 	// Transport is "tcp" (default), "udp" or "auto".
 	Transport string `yaml:"transport"`
 	// TLSCAFile is a PEM file of CAs trusted for rtsps:// (default: system roots).
@@ -200,8 +209,10 @@ type Model struct {
 	// threads lower the latency of one picture, not the node's capacity).
 	Threads int `yaml:"threads"`
 	// Workers is how many detectors run in parallel, each on its own
-	// thread(s) with its own copy of the model (default 1; a camera is
-	// always analysed by one worker at a time).
+	// thread(s) with its own copy of the model (default 2, or 1 on a
+	// one-CPU machine: with 64 cameras on 2 cores, one detector fell behind
+	// and two kept up, docs/performance.md; a second idle detector costs
+	// about 28 MiB). A camera is always analysed by one worker at a time.
 	Workers int `yaml:"workers"`
 }
 
@@ -404,7 +415,7 @@ func (c *Config) ApplyDefaults() {
 		c.Model.Threads = 1
 	}
 	if c.Model.Workers == 0 {
-		c.Model.Workers = 1
+		c.Model.Workers = min(2, runtime.NumCPU())
 	}
 	in := &c.Ingest
 	setDur(&in.BackoffBase, DefaultBackoffBase)

@@ -93,6 +93,9 @@ func (c *Config) Validate() error {
 		}
 		camIDs[cam.ID] = true
 		validateURL(&fe, p+".url", cam.URL)
+		if cam.DetectURL != "" {
+			validateURL(&fe, p+".detect_url", cam.DetectURL)
+		}
 		if cam.DetectInterval < 0 {
 			fe.add(p+".detect_interval", "must be positive (or 0: ingest.detect_interval, else by need)")
 		}

@@ -69,8 +69,10 @@ type Config struct {
 	StallTimeout time.Duration
 	// DecodeMode is "auto" (default: only the units the sampling needs, see
 	// sampler: key frames alone when the GOP is within the detection
-	// interval, else each GOP up to its last sample point), "keyframes" or
-	// "all".
+	// interval, else each GOP up to its last sample point), "keyframes",
+	// "all" or "none" (no decoding: the ring and history only, for a main
+	// stream whose pictures are analysed from a sub-stream; FullPicture
+	// still decodes on demand).
 	DecodeMode string
 	// HistoryRoot keeps the stream on disk beyond the ring buffer, in the
 	// directory HistoryRoot/CameraID (default empty: no history). The camera
@@ -181,12 +183,12 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 		return nil, fmt.Errorf("ingest: camera %s: url required", cfg.CameraID)
 	}
 	switch cfg.DecodeMode {
-	case "auto", "keyframes", "all":
+	case "auto", "keyframes", "all", "none":
 	default:
-		return nil, fmt.Errorf("ingest: camera %s: decode mode %q (auto, keyframes or all)", cfg.CameraID, cfg.DecodeMode)
+		return nil, fmt.Errorf("ingest: camera %s: decode mode %q (auto, keyframes, all or none)", cfg.CameraID, cfg.DecodeMode)
 	}
-	if deps.NewDecoder == nil || deps.OnFrame == nil {
-		return nil, errors.New("ingest: NewDecoder and OnFrame are required")
+	if deps.NewDecoder == nil || (deps.OnFrame == nil && cfg.DecodeMode != "none") {
+		return nil, errors.New("ingest: NewDecoder and OnFrame are required (OnFrame unless decode mode none)")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
@@ -210,13 +212,12 @@ func (c *Camera) Ring() *Ring { return c.ring }
 // Run pulls the stream until ctx is cancelled, reconnecting on any error.
 // It returns ctx.Err().
 func (c *Camera) Run(ctx context.Context) error {
+	decoding := c.cfg.DecodeMode != "none"
 	units := make(chan queued, c.cfg.DecodeQueue)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c.decodeLoop(units)
-	}()
+	if decoding {
+		wg.Go(func() { c.decodeLoop(units) })
+	}
 	defer func() {
 		close(units)
 		wg.Wait()
@@ -258,7 +259,9 @@ func (c *Camera) Run(ctx context.Context) error {
 			c.stats.bytes.Add(uint64(au.Size()))
 			c.ring.SetParams(params)
 			c.ring.Push(au)
-			c.offer(units, au, params)
+			if decoding {
+				c.offer(units, au, params)
+			}
 		}
 		err := runSession(ctx, &c.cfg, c.deps.Now, &c.stats, sink, func(codec media.Codec) {
 			c.setState(StateStreaming, string(codec))

@@ -12,16 +12,18 @@ import (
 // not yet) holds the units of the requested picture.
 var ErrNoPicture = errors.New("picture not in the buffer")
 
-// FullPicture decodes, at full resolution, the picture of the unit received
-// at recv: a fresh decoder decodes the ring from the last key unit at or
-// before recv up to that unit (one unit when it is a key unit, as in
+// FullPicture decodes, at full resolution, the picture of the last unit
+// received at or before recv (the very unit for a picture of this stream;
+// the main stream's picture of the same moment for a picture of a
+// sub-stream): a fresh decoder decodes the ring from the last key unit at
+// or before recv up to that unit (one unit when it is a key unit, as in
 // key-only decoding), then drains, so that a stream with B-frames yields
 // its picture too. Used for snapshots when the analysed pictures are
 // scaled down (Config.AnalysisSize). Safe to call from any goroutine; the
 // work is bounded by one GOP of units, each call by DecodeTimeout.
 func (c *Camera) FullPicture(recv time.Time) (*media.Image, error) {
 	params, units := c.ring.Range(recv, recv)
-	if len(units) == 0 || !units[0].Key || units[len(units)-1].Recv.Before(recv) {
+	if len(units) == 0 || !units[0].Key {
 		return nil, ErrNoPicture
 	}
 	d, err := c.deps.NewDecoder(params.Codec)

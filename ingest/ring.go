@@ -51,6 +51,13 @@ func NewRing(maxDur time.Duration, maxBytes int64) *Ring {
 	return &Ring{maxDur: maxDur, maxBytes: maxBytes}
 }
 
+// Params returns the stream's current parameter sets.
+func (r *Ring) Params() media.Params {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.params
+}
+
 // SetParams records the stream's current parameter sets.
 func (r *Ring) SetParams(p media.Params) {
 	r.mu.Lock()

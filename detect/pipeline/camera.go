@@ -28,7 +28,10 @@ type cameraWorker struct {
 	p       *Pipeline
 	cfg     config.Camera
 	log     *slog.Logger
-	cam     *ingest.Camera
+	cam     *ingest.Camera // the main stream (url): ring, history, clips
+	// det is the sub-stream (detect_url) whose pictures are analysed; nil
+	// when the camera has one stream (cam is then decoded).
+	det *ingest.Camera
 	idx     int // index in the pipeline's cameras and pool slots
 	tracker *detect.Tracker
 	zones   []zoneRules
@@ -38,7 +41,10 @@ type cameraWorker struct {
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
 	picProbs  map[picture.Problem]bool
-	lastState ingest.State // used by the ingest Run goroutine only
+	lastState ingest.State // used by the main stream's Run goroutine only
+	// lastDetState is the sub-stream's (its Run goroutine only).
+	lastDetState ingest.State
+	aspect       aspectCheck // analysing goroutine only
 	// lastDecoder is the last decoder state reported (decode goroutine).
 	lastDecoder atomic.Value
 	book        *caseBook     // open cases; used by the analysing goroutine only
@@ -48,19 +54,39 @@ type cameraWorker struct {
 	interval    time.Duration // sampling interval (config.SampleInterval)
 }
 
-// report sends a health event when a sink is configured.
+// report sends a health event when a sink is configured; stream names the
+// stream of a camera with a sub-stream ("" otherwise).
 func (w *cameraWorker) report(kind, state, previous, reason string, at time.Time) {
+	w.reportStream("", kind, state, previous, reason, at)
+}
+
+func (w *cameraWorker) reportStream(stream, kind, state, previous, reason string, at time.Time) {
 	if w.p.deps.Health == nil {
 		return
 	}
-	w.p.deps.Health.Report(health.NewEvent(w.p.cfg.Worker, w.cfg.ID, w.cfg.Name, kind, state, previous, reason, at))
+	ev := health.NewEvent(w.p.cfg.Worker, w.cfg.ID, w.cfg.Name, kind, state, previous, reason, at)
+	if stream != "" {
+		ev = ev.WithStream(stream)
+	}
+	w.p.deps.Health.Report(ev)
 }
 
-// onState turns ingest state changes into health events.
+// onState turns the main stream's state changes into health events.
 func (w *cameraWorker) onState(s ingest.State, reason string) {
 	prev := w.lastState
 	w.lastState = s
-	w.report(health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+	stream := ""
+	if w.cfg.DetectURL != "" {
+		stream = health.StreamMain
+	}
+	w.reportStream(stream, health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+}
+
+// onDetState turns the sub-stream's state changes into health events.
+func (w *cameraWorker) onDetState(s ingest.State, reason string) {
+	prev := w.lastDetState
+	w.lastDetState = s
+	w.reportStream(health.StreamDetect, health.KindState, string(s), string(prev), reason, w.p.deps.Now())
 }
 
 // onDecoder turns decoder health changes into health events.
@@ -127,39 +153,10 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		picProbs: map[picture.Problem]bool{},
 		interval: p.cfg.SampleInterval(cc),
 	}
-	in := p.cfg.Ingest
-	tlsCfg, err := cameraTLS(cc)
-	if err != nil {
+	if err := w.openStreams(); err != nil {
 		return nil, err
 	}
-	cam, err := ingest.New(ingest.Config{
-		TLS:             tlsCfg,
-		CameraID:        cc.ID,
-		URL:             cc.URL,
-		Transport:       cc.Transport,
-		DetectInterval:  w.interval,
-		BufferDuration:  in.BufferDuration,
-		BufferBytes:     in.BufferBytes,
-		BackoffBase:     in.BackoffBase,
-		BackoffMax:      in.BackoffMax,
-		StallTimeout:    p.cfg.Monitoring.StallTimeout,
-		HistoryRoot:     historyRoot(p.cfg),
-		HistoryDuration: in.HistoryDuration,
-		HistoryBytes:    in.HistoryBytes,
-		OfflineAfter:    p.cfg.Monitoring.OfflineAfter,
-		AnalysisSize:    analysisSize,
-	}, ingest.Deps{
-		Logger:     p.log,
-		NewDecoder: p.deps.NewDecoder,
-		OnFrame:    w.offer,
-		OnState:    w.onState,
-		OnDecoder:  w.onDecoder,
-		Now:        p.deps.Now,
-	})
-	if err != nil {
-		return nil, err
-	}
-	w.cam = cam
+	var err error
 	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID); err != nil {
 		return nil, err
 	}
@@ -202,6 +199,7 @@ func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
 
 // process analyses one picture with det (the pool worker's detector).
 func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
+	w.checkAspect(f)
 	w.checkPicture(f)
 	var tracks []*detect.Track
 	if w.skipInference(f) {

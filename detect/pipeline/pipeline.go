@@ -132,11 +132,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		p.books.close() // after the last analysed picture: write the rest
 	}()
 	for _, w := range p.cameras {
-		cams.Add(1)
-		go func() {
-			defer cams.Done()
-			_ = w.cam.Run(ctx)
-		}()
+		for _, c := range w.streams() {
+			cams.Go(func() { _ = c.Run(ctx) })
+		}
 	}
 	cams.Wait()
 	p.pool.close()
@@ -144,7 +142,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Camera returns the ingest camera with the given id, or nil.
+// Camera returns the ingest camera (its main stream) with the given id, or
+// nil.
 func (p *Pipeline) Camera(id string) *ingest.Camera {
 	for _, w := range p.cameras {
 		if w.cfg.ID == id {
@@ -156,7 +155,17 @@ func (p *Pipeline) Camera(id string) *ingest.Camera {
 
 // CameraStats are the counters of one camera's analysis.
 type CameraStats struct {
-	Ingest     ingest.Stats
+	// Ingest is the camera's stream; with a sub-stream, the main
+	// stream's counters with the decoding counters (decoded, sent, decode
+	// errors, dropped, decoder state) of the analysed sub-stream.
+	Ingest ingest.Stats
+	// Detect is the sub-stream's own counters (nil: one stream), and
+	// DetectState its connection state.
+	Detect      *ingest.Stats
+	DetectState string
+	// StreamMismatch explains why the sub-stream's and the main stream's
+	// aspect ratios disagree (empty when they agree or are not compared).
+	StreamMismatch string
 	Inferences uint64
 	// Gated counts frames the motion gate kept from the detector.
 	Gated   uint64
@@ -185,11 +194,25 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 		replaced, tooSoon := p.pool.dropped(w.idx)
 		wait, _ := p.pool.wait(w.idx)
 		p50, p95 := w.latency.percentiles()
+		in := w.cam.Stats()
+		var det *ingest.Stats
+		detState := ""
+		if w.det != nil {
+			d := w.det.Stats()
+			det = &d
+			in.FramesDecoded, in.FramesSent, in.DecodeErrors, in.Dropped = d.FramesDecoded, d.FramesSent, d.DecodeErrors, d.Dropped
+			in.DecoderStuck, in.Decoder = d.DecoderStuck, d.Decoder
+			s, _ := w.det.State()
+			detState = string(s)
+		}
 		out[w.cfg.ID] = CameraStats{
+			Detect:         det,
+			DetectState:    detState,
+			StreamMismatch: w.aspectMismatch(),
 			Interval:   w.interval,
 			LatencyP50: p50,
 			LatencyP95: p95,
-			Ingest:     w.cam.Stats(),
+			Ingest:     in,
 			Inferences: w.inferences.Load(),
 			Gated:      w.gated.Load(),
 			Skipped:    replaced + tooSoon,

@@ -67,6 +67,25 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 	// At is the server time of the change.
 	At time.Time `json:"at"`
+	// Stream is set for a camera with a sub-stream (detect_url): "main"
+	// (url: clips and snapshots) or "detect" (detect_url: the analysed
+	// pictures). Empty for a camera with one stream.
+	Stream string `json:"stream,omitempty"`
+}
+
+// Streams of a camera with a sub-stream.
+const (
+	StreamMain   = "main"
+	StreamDetect = "detect"
+)
+
+// WithStream returns e for one stream of a camera with a sub-stream; the
+// stream is part of the event id.
+func (e Event) WithStream(stream string) Event {
+	e.Stream = stream
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%s|%d|%s", e.Worker, e.CameraID, e.Kind, e.State, e.At.UnixNano(), stream)))
+	e.EventID = hex.EncodeToString(h[:10])
+	return e
 }
 
 // NewEvent fills the version and a deterministic event id.
