@@ -25,13 +25,13 @@ import (
 
 // cameraWorker owns one camera's ingest, tracker and rules.
 type cameraWorker struct {
-	p       *Pipeline
-	cfg     config.Camera
-	log     *slog.Logger
-	cam     *ingest.Camera // the main stream (url): ring, history, clips
+	p   *Pipeline
+	cfg config.Camera
+	log *slog.Logger
+	cam *ingest.Camera // the main stream (url): ring, history, clips
 	// det is the sub-stream (detect_url) whose pictures are analysed; nil
 	// when the camera has one stream (cam is then decoded).
-	det *ingest.Camera
+	det     *ingest.Camera
 	idx     int // index in the pipeline's cameras and pool slots
 	tracker *detect.Tracker
 	zones   []zoneRules

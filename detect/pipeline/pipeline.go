@@ -166,7 +166,7 @@ type CameraStats struct {
 	// StreamMismatch explains why the sub-stream's and the main stream's
 	// aspect ratios disagree (empty when they agree or are not compared).
 	StreamMismatch string
-	Inferences uint64
+	Inferences     uint64
 	// Gated counts frames the motion gate kept from the detector.
 	Gated   uint64
 	Skipped uint64
@@ -209,19 +209,19 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			Detect:         det,
 			DetectState:    detState,
 			StreamMismatch: w.aspectMismatch(),
-			Interval:   w.interval,
-			LatencyP50: p50,
-			LatencyP95: p95,
-			Ingest:     in,
-			Inferences: w.inferences.Load(),
-			Gated:      w.gated.Load(),
-			Skipped:    replaced + tooSoon,
-			Replaced:   replaced,
-			DetectWait: wait,
-			Fired:      w.fired.Load(),
-			State:      string(st),
-			Reason:     reason,
-			Picture:    w.pictureState(),
+			Interval:       w.interval,
+			LatencyP50:     p50,
+			LatencyP95:     p95,
+			Ingest:         in,
+			Inferences:     w.inferences.Load(),
+			Gated:          w.gated.Load(),
+			Skipped:        replaced + tooSoon,
+			Replaced:       replaced,
+			DetectWait:     wait,
+			Fired:          w.fired.Load(),
+			State:          string(st),
+			Reason:         reason,
+			Picture:        w.pictureState(),
 		}
 	}
 	return out

@@ -119,9 +119,9 @@ func TestSubStream(t *testing.T) {
 			{ID: id, URL: srv.URL("main"), DetectURL: srv.URL("sub"), Zones: zone},
 			{ID: id + "-odd", URL: srv.URL("main"), DetectURL: srv.URL("odd"), Zones: zone},
 		},
-		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck", "bus"}, MinDwell: 8 * time.Second}},
-		Kafka: config.Kafka{Brokers: []string{"127.0.0.1:1"}},
-		Evidence: config.Evidence{Kind: "dir", Dir: t.TempDir(), PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
+		Rules:      []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck", "bus"}, MinDwell: 8 * time.Second}},
+		Kafka:      config.Kafka{Brokers: []string{"127.0.0.1:1"}},
+		Evidence:   config.Evidence{Kind: "dir", Dir: t.TempDir(), PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
 		Monitoring: config.Monitoring{MetricsAddress: "off"},
 		DataDir:    t.TempDir(),
 	}
