@@ -29,6 +29,10 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	gop := fs.Int("gop", 50, "key-frame interval in frames")
 	bitrate := fs.Int("bitrate", 4_000_000, "stream bit rate in bits/s")
 	workers := fs.Int("detector-workers", 0, "set model.workers (0: the default configuration's)")
+	bframes := fs.Int("bframes", 0, "B-frames between reference frames of the cameras' streams")
+	subW := fs.Int("sub-width", 0, "give every camera a sub-stream (detect_url) of this width (0: none)")
+	subH := fs.Int("sub-height", 360, "sub-stream height")
+	subRate := fs.Int("sub-bitrate", 512_000, "sub-stream bit rate in bits/s")
 	truth := fs.Bool("truth", true, "add the evaluation scenes as truth cameras and report their recall and alarm error")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	level := fs.String("log-level", "info", "progress log level (the worker logs at warn)")
@@ -55,10 +59,13 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	cfg := bench.PipelineConfig{
 		Truth: *truth, AssetDir: assetDir,
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
-		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Workers: *workers,
+		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Workers: *workers, BFrames: *bframes,
 		SpawnSim:     bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
 		Logger:       log,
 		WorkerLogger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if *subW > 0 {
+		cfg.SubWidth, cfg.SubHeight, cfg.SubBitrate = *subW, *subH, *subRate
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -76,8 +83,11 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "cameras\t%d (%dx%d, %d fps, GOP %d, %.1f Mbit/s), backend %s x %d, sample interval %.0f s\n",
-		r.Cameras, r.Width, r.Height, r.FPS, r.GOP, float64(r.Bitrate)/1e6, r.Backend, r.Workers, r.IntervalS)
+	fmt.Fprintf(tw, "cameras\t%d (%dx%d, %d fps, GOP %d, %d B-frames, %.1f Mbit/s), backend %s x %d, sample interval %.0f s\n",
+		r.Cameras, r.Width, r.Height, r.FPS, r.GOP, r.BFrames, float64(r.Bitrate)/1e6, r.Backend, r.Workers, r.IntervalS)
+	if r.SubStream != "" {
+		fmt.Fprintf(tw, "sub-stream\t%s (detection reads it; the main stream is only buffered)\n", r.SubStream)
+	}
 	fmt.Fprintf(tw, "worker CPU\t%.2f cores (machine busy %.2f of %d)\n", r.WorkerCores, r.HostCores, r.NumCPU)
 	fmt.Fprintf(tw, "worker RSS\t%.0f MiB: %.0f MiB before the cameras (runtime, model, embedded Kafka), %.1f MiB per camera; Go heap %.0f MiB\n", r.RSSMiB, r.BaseRSSMiB, r.RSSPerCamMiB, r.GoHeapMiB)
 	fmt.Fprintf(tw, "units\t%d received of %d, %d decoded, %d dropped, %d decode errors\n", r.Units, r.UnitsWanted, r.Decoded, r.Dropped, r.DecodeErrors)

@@ -23,6 +23,10 @@ func cmdSimSynthetic(ctx context.Context, args []string) error {
 	fs.IntVar(&spec.GOP, "gop", 50, "key-frame interval in frames")
 	fs.IntVar(&spec.Bitrate, "bitrate", 4_000_000, "bit rate in bits/s")
 	fs.IntVar(&spec.Seconds, "seconds", 10, "loop length in seconds (rounded up to whole GOPs)")
+	fs.IntVar(&spec.SubWidth, "sub-width", 0, "sub-stream width (0: no sub-stream)")
+	fs.IntVar(&spec.SubHeight, "sub-height", 0, "sub-stream height")
+	fs.IntVar(&spec.SubBitrate, "sub-bitrate", 0, "sub-stream bit rate in bits/s")
+	fs.IntVar(&spec.BFrames, "bframes", 0, "B-frames between reference frames of the main stream")
 	stdinEOF := fs.Bool("stdin-eof", false, "exit when stdin reaches EOF (the parent went away)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {

@@ -24,9 +24,13 @@ void pav_decoder_set_max_size(pav_decoder *d, int w, int h);
 void pav_decoder_free(pav_decoder *d);
 
 int pav_encoder_new(int codec, int width, int height, int fps, int gop,
-                    int64_t bitrate, const char *preset, pav_encoder **out);
+                    int64_t bitrate, const char *preset, int bframes,
+                    pav_encoder **out);
 uint8_t *pav_encoder_input(pav_encoder *e);
-int pav_encoder_encode(pav_encoder *e, uint8_t **data, int *size, int *key);
+int pav_encoder_encode(pav_encoder *e, uint8_t **data, int *size, int *key,
+                       int64_t *pts);
+int pav_encoder_flush(pav_encoder *e, uint8_t **data, int *size, int *key,
+                      int64_t *pts);
 void pav_encoder_free(pav_encoder *e);
 
 #endif

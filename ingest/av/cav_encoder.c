@@ -1,6 +1,7 @@
 // Encoder side of package av: packed BGR24 -> YUV420P via libswscale, then
 // libx264 / libx265 configured for zero latency and in-band headers.
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
@@ -20,6 +21,7 @@ struct pav_encoder {
     uint8_t *in; // packed BGR24 input, 3*w*h plus padding
     int width, height;
     int64_t pts;
+    int flushing; // a NULL frame was sent: draining
 };
 
 void pav_encoder_free(pav_encoder *e) {
@@ -56,14 +58,19 @@ static const AVCodec *find_encoder(int codec) {
 // set_options builds the private options; unknown ones are left unused by
 // non-x264/x265 fallbacks.
 static int set_options(AVDictionary **opts, const AVCodec *c,
-                       const char *preset) {
+                       const char *preset, int bframes) {
     int ret = av_dict_set(opts, "preset", preset, 0);
-    if (ret >= 0) {
+    if (ret >= 0 && bframes == 0) {
         ret = av_dict_set(opts, "tune", "zerolatency", 0);
     }
     if (ret >= 0 && strcmp(c->name, "libx264") == 0) {
-        ret = av_dict_set(opts, "x264-params",
-                          "repeat-headers=1:scenecut=0:bframes=0", 0);
+        // With B-frames: a fixed IBB..P pattern (no adaptive placement, no
+        // pyramid), closed GOPs, as common IP cameras send.
+        char params[160];
+        snprintf(params, sizeof(params),
+                 "repeat-headers=1:scenecut=0:bframes=%d:b-adapt=0:b-pyramid=none",
+                 bframes);
+        ret = av_dict_set(opts, "x264-params", params, 0);
     }
     if (ret >= 0 && strcmp(c->name, "libx265") == 0) {
         ret = av_dict_set(opts, "x265-params",
@@ -75,7 +82,8 @@ static int set_options(AVDictionary **opts, const AVCodec *c,
 }
 
 int pav_encoder_new(int codec, int width, int height, int fps, int gop,
-                    int64_t bitrate, const char *preset, pav_encoder **out) {
+                    int64_t bitrate, const char *preset, int bframes,
+                    pav_encoder **out) {
     const AVCodec *c;
     AVDictionary *opts = NULL;
     pav_encoder *e;
@@ -115,13 +123,13 @@ int pav_encoder_new(int codec, int width, int height, int fps, int gop,
     e->ctx->time_base = (AVRational){1, fps};
     e->ctx->framerate = (AVRational){fps, 1};
     e->ctx->gop_size = gop;
-    e->ctx->max_b_frames = 0;
+    e->ctx->max_b_frames = bframes;
     e->ctx->bit_rate = bitrate;
     // swscale's BGR->YUV conversion is BT.601 limited range; say so.
     e->ctx->color_range = AVCOL_RANGE_MPEG;
     e->ctx->colorspace = AVCOL_SPC_SMPTE170M;
 
-    ret = set_options(&opts, c, preset);
+    ret = set_options(&opts, c, preset, bframes);
     if (ret >= 0) {
         ret = avcodec_open2(e->ctx, c, &opts);
     }
@@ -156,7 +164,8 @@ uint8_t *pav_encoder_input(pav_encoder *e) { return e->in; }
 // pav_encoder_encode encodes the picture in the input buffer. Returns 1 with
 // *data/*size (owned by e, valid until the next call) set when a packet is
 // ready, 0 when the encoder buffered the frame, <0 on error.
-int pav_encoder_encode(pav_encoder *e, uint8_t **data, int *size, int *key) {
+int pav_encoder_encode(pav_encoder *e, uint8_t **data, int *size, int *key,
+                       int64_t *pts) {
     const uint8_t *src[4] = {e->in, NULL, NULL, NULL};
     int stride[4] = {e->width * 3, 0, 0, 0};
     int ret;
@@ -188,5 +197,37 @@ int pav_encoder_encode(pav_encoder *e, uint8_t **data, int *size, int *key) {
     *data = e->pkt->data;
     *size = e->pkt->size;
     *key = (e->pkt->flags & AV_PKT_FLAG_KEY) != 0;
+    *pts = e->pkt->pts;
+    return 1;
+}
+
+// pav_encoder_flush drains the encoder after the last picture: returns 1
+// with the next buffered packet, 0 when none is left, <0 on error.
+int pav_encoder_flush(pav_encoder *e, uint8_t **data, int *size, int *key,
+                      int64_t *pts) {
+    int ret;
+
+    *data = NULL;
+    *size = 0;
+    *key = 0;
+    av_packet_unref(e->pkt);
+    if (!e->flushing) {
+        ret = avcodec_send_frame(e->ctx, NULL);
+        if (ret < 0) {
+            return ret;
+        }
+        e->flushing = 1;
+    }
+    ret = avcodec_receive_packet(e->ctx, e->pkt);
+    if (ret == AVERROR_EOF) {
+        return 0;
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    *data = e->pkt->data;
+    *size = e->pkt->size;
+    *key = (e->pkt->flags & AV_PKT_FLAG_KEY) != 0;
+    *pts = e->pkt->pts;
     return 1;
 }

@@ -40,6 +40,19 @@ type EncoderConfig struct {
 	// veryfast, faster, fast, medium, slow, slower, veryslow, placebo;
 	// "" means "ultrafast".
 	Preset string
+	// BFrames is the number of B-frames between reference frames (H.264
+	// only, 0..4; default 0: zero latency, one access unit per image). With
+	// B-frames use EncodePacket and Flush: units come out in decoding order,
+	// delayed, with their display index.
+	BFrames int
+}
+
+// Packet is one encoded access unit: its NAL units, whether it is a key
+// frame, and its display index (the number of the image it encodes).
+type Packet struct {
+	NALUs [][]byte
+	Key   bool
+	Index int64
 }
 
 // presets are the speed presets x264 and x265 share.
@@ -64,6 +77,8 @@ func (cfg EncoderConfig) withDefaults() (EncoderConfig, error) {
 		return cfg, fmt.Errorf("av: encoder GOP %d must not be negative", cfg.GOP)
 	case cfg.Bitrate < 0:
 		return cfg, fmt.Errorf("av: encoder bitrate %d must not be negative", cfg.Bitrate)
+	case cfg.BFrames < 0 || cfg.BFrames > 4 || (cfg.BFrames > 0 && cfg.Codec != media.H264):
+		return cfg, fmt.Errorf("av: encoder B-frames %d (0..4, H.264 only)", cfg.BFrames)
 	}
 	if cfg.GOP == 0 {
 		cfg.GOP = cfg.FPS
@@ -80,8 +95,9 @@ func (cfg EncoderConfig) withDefaults() (EncoderConfig, error) {
 	return cfg, nil
 }
 
-// Encoder encodes packed BGR24 images into H.264 or H.265 access units with
-// zero latency: no B-frames, tune=zerolatency, one access unit per image.
+// Encoder encodes packed BGR24 images into H.264 or H.265 access units,
+// by default with zero latency: no B-frames, tune=zerolatency, one access
+// unit per image (EncoderConfig.BFrames asks for B-frames).
 // Every keyframe carries the parameter sets (SPS/PPS, plus VPS for H.265)
 // in-band, so a decoder can start at any keyframe. Input is converted from
 // BGR24 to YUV420P (BT.601, limited range, signalled in the VUI). The codec
@@ -91,6 +107,7 @@ type Encoder struct {
 	c       *C.pav_encoder
 	cfg     EncoderConfig
 	cleanup runtime.Cleanup
+	last    *Packet // the packet the last Encode produced (nil: none)
 }
 
 // NewEncoder validates cfg, applies its defaults (GOP = FPS, Bitrate =
@@ -110,7 +127,7 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	defer C.free(unsafe.Pointer(preset))
 	var c *C.pav_encoder
 	ret := C.pav_encoder_new(cc, C.int(cfg.Width), C.int(cfg.Height), C.int(cfg.FPS),
-		C.int(cfg.GOP), C.int64_t(cfg.Bitrate), preset, &c)
+		C.int(cfg.GOP), C.int64_t(cfg.Bitrate), preset, C.int(cfg.BFrames), &c)
 	if ret < 0 {
 		return nil, fmt.Errorf("av: open %s encoder (preset %q): %s", cfg.Codec, cfg.Preset, avError(ret))
 	}
@@ -141,23 +158,66 @@ func (e *Encoder) Encode(img *media.Image) (nalus [][]byte, key bool, err error)
 		return nil, false, fmt.Errorf("av: image has %d bytes, want 3*%d*%d = %d", len(img.BGR), w, h, 3*w*h)
 	}
 	copy(cBytes(C.pav_encoder_input(e.c), 3*w*h), img.BGR)
+	p, err := e.receive(false)
+	if err != nil || p == nil {
+		return nil, false, err
+	}
+	return p.NALUs, p.Key, nil
+}
 
+// EncodePacket encodes one image like Encode and returns the access unit
+// that came out, with its display index, or nil while the encoder holds
+// pictures back (B-frames).
+func (e *Encoder) EncodePacket(img *media.Image) (*Packet, error) {
+	if _, _, err := e.Encode(img); err != nil {
+		return nil, err
+	}
+	return e.last, nil
+}
+
+// Flush returns the access units still buffered after the last image, in
+// decoding order. The encoder takes no images afterwards.
+func (e *Encoder) Flush() ([]Packet, error) {
+	if e.c == nil {
+		return nil, errClosed
+	}
+	var out []Packet
+	for {
+		p, err := e.receive(true)
+		if err != nil || p == nil {
+			return out, err
+		}
+		out = append(out, *p)
+	}
+}
+
+// receive collects the encoder's next packet (after an image, or while
+// flushing); it is also kept as e.last for EncodePacket.
+func (e *Encoder) receive(flush bool) (*Packet, error) {
 	var data *C.uint8_t
 	var size, ckey C.int
-	ret := C.pav_encoder_encode(e.c, &data, &size, &ckey)
+	var pts C.int64_t
+	var ret C.int
+	if flush {
+		ret = C.pav_encoder_flush(e.c, &data, &size, &ckey, &pts)
+	} else {
+		ret = C.pav_encoder_encode(e.c, &data, &size, &ckey, &pts)
+	}
 	var au []byte
 	if ret > 0 && data != nil && size > 0 {
 		au = make([]byte, int(size))
 		copy(au, cBytes(data, len(au)))
 	}
 	runtime.KeepAlive(e)
+	e.last = nil
 	if ret < 0 {
-		return nil, false, fmt.Errorf("av: %s encode: %s", e.cfg.Codec, avError(ret))
+		return nil, fmt.Errorf("av: %s encode: %s", e.cfg.Codec, avError(ret))
 	}
 	if au == nil {
-		return nil, false, nil
+		return nil, nil
 	}
-	return splitAnnexB(au), ckey != 0, nil
+	e.last = &Packet{NALUs: splitAnnexB(au), Key: ckey != 0, Index: int64(pts)}
+	return e.last, nil
 }
 
 // Close frees the encoder. It is idempotent; Encode after Close returns an

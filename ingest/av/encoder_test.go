@@ -127,3 +127,68 @@ func TestSplitAnnexB(t *testing.T) {
 		t.Error("errClosed message")
 	}
 }
+
+// TestEncodeBFrames: with B-frames the encoder returns every picture once,
+// in decoding order (display indices out of order), and DecodeIntra gives
+// each key frame's own picture.
+func TestEncodeBFrames(t *testing.T) {
+	const n, gop = 30, 10
+	enc, err := NewEncoder(EncoderConfig{Codec: media.H264, Width: testW, Height: testH, FPS: 10, GOP: gop, BFrames: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	var pkts []Packet
+	srcs := make([]*media.Image, n)
+	for i := range srcs {
+		srcs[i] = synthFrame(testW, testH, i)
+		p, err := enc.EncodePacket(srcs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p != nil {
+			pkts = append(pkts, *p)
+		}
+	}
+	rest, err := enc.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts = append(pkts, rest...)
+	if len(pkts) != n {
+		t.Fatalf("%d packets for %d pictures", len(pkts), n)
+	}
+	seen, reordered := map[int64]bool{}, 0
+	for i, p := range pkts {
+		seen[p.Index] = true
+		if i > 0 && p.Index < pkts[i-1].Index {
+			reordered++
+		}
+	}
+	if len(seen) != n || reordered == 0 {
+		t.Fatalf("indices %d distinct, %d out of order: want %d and some", len(seen), reordered, n)
+	}
+	dec, err := NewDecoder(media.H264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	keys := 0
+	for _, p := range pkts {
+		if !p.Key {
+			continue
+		}
+		keys++
+		img, err := dec.DecodeIntra(p.NALUs)
+		if err != nil || img == nil {
+			t.Fatalf("key frame %d: %v", p.Index, err)
+		}
+		if mae := meanAbsErr(t, img, srcs[p.Index]); mae >= maxMAE {
+			t.Errorf("key frame %d: error %.2f", p.Index, mae)
+		}
+	}
+	if keys != n/gop {
+		t.Errorf("%d key frames, want %d", keys, n/gop)
+	}
+	t.Logf("%d packets, %d out of order, %d key frames", len(pkts), reordered, keys)
+}

@@ -38,6 +38,11 @@ type PipelineConfig struct {
 	LoopSeconds int
 	// Workers sets model.workers (default 0: the configuration's default).
 	Workers int
+	// SubWidth, SubHeight and SubBitrate give every camera a sub-stream
+	// (detect_url) of that size (default 0: none).
+	SubWidth, SubHeight, SubBitrate int
+	// BFrames of the main streams (default 0).
+	BFrames int
 	// Truth adds the evaluation scenes (testkit/eval, composited parking
 	// and vending scenes with ground truth) as further cameras of the same
 	// worker, and reports their recall and alarm error under the load.
@@ -103,6 +108,10 @@ type PipelineResult struct {
 	IntervalS float64 `json:"sample_interval_s"`
 	Backend   string  `json:"backend"`
 	Workers   int     `json:"detector_workers"`
+	// BFrames of the main streams.
+	BFrames int `json:"bframes"`
+	// SubStream is the sub-stream size ("" without one).
+	SubStream string `json:"sub_stream,omitempty"`
 	// WaitMeanMS is the mean time a picture waited for a detector.
 	WaitMeanMS float64 `json:"detect_wait_mean_ms"`
 
@@ -149,13 +158,18 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 		return nil, errors.New("bench: PipelineConfig.SpawnSim is required")
 	}
 	spec := SimSpec{Paths: cfg.Cameras, Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS,
-		GOP: cfg.GOP, Bitrate: cfg.Bitrate, Seconds: cfg.LoopSeconds}
+		GOP: cfg.GOP, Bitrate: cfg.Bitrate, Seconds: cfg.LoopSeconds,
+		SubWidth: cfg.SubWidth, SubHeight: cfg.SubHeight, SubBitrate: cfg.SubBitrate, BFrames: cfg.BFrames}
 	cfg.Logger.Info("bench: starting simulator", "cameras", cfg.Cameras)
 	urls, stop, err := cfg.SpawnSim(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
+	var subURLs []string
+	if cfg.SubWidth > 0 {
+		urls, subURLs = urls[:cfg.Cameras], urls[cfg.Cameras:]
+	}
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, config.DefaultCasesTopic, config.DefaultHealthTopic))
 	if err != nil {
 		return nil, fmt.Errorf("bench: embedded kafka: %w", err)
@@ -167,6 +181,9 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	}
 	defer os.RemoveAll(dir)
 	wcfg := pipelineConfig(urls, kc.ListenAddrs(), dir)
+	for i, u := range subURLs {
+		wcfg.Cameras[i].DetectURL = u
+	}
 	if cfg.Workers > 0 {
 		wcfg.Model.Workers = cfg.Workers
 	}
@@ -256,6 +273,10 @@ func (m *window) result(cfg *PipelineConfig, wcfg *config.Config, base int64) *P
 	r := &PipelineResult{Cameras: n, DurationS: round(wall.Seconds(), 1), Width: cfg.Width, Height: cfg.Height,
 		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend, Workers: wcfg.Model.Workers,
 		IntervalS: wcfg.SampleInterval(wcfg.Cameras[len(wcfg.Cameras)-1]).Seconds()}
+	r.BFrames = cfg.BFrames
+	if cfg.SubWidth > 0 {
+		r.SubStream = fmt.Sprintf("%dx%d at %.1f Mbit/s", cfg.SubWidth, cfg.SubHeight, float64(cfg.SubBitrate)/1e6)
+	}
 	r.WorkerCores = round((m.cpu1-m.cpu0).Seconds()/wall.Seconds(), 3)
 	if m.ht1 > m.ht0 {
 		r.HostCores = round(float64(m.hb1-m.hb0)/float64(m.ht1-m.ht0)*float64(runtime.NumCPU()), 2)

@@ -70,9 +70,9 @@ func ExecSim(exe string, args []string, stderr io.Writer) SpawnFunc {
 				stop()
 				return nil, nil, errors.New("bench: simulator exited before it was ready (see its log above)")
 			}
-			if len(urls) != spec.Paths {
+			if len(urls) != spec.urlCount() {
 				stop()
-				return nil, nil, fmt.Errorf("bench: simulator announced %d URLs, want %d", len(urls), spec.Paths)
+				return nil, nil, fmt.Errorf("bench: simulator announced %d URLs, want %d", len(urls), spec.urlCount())
 			}
 			return urls, stop, nil
 		case <-ctx.Done():

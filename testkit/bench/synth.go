@@ -27,6 +27,21 @@ type SimSpec struct {
 	Bitrate int
 	// Seconds is the loop length; it is rounded up to a whole number of GOPs.
 	Seconds int
+	// SubWidth, SubHeight and SubBitrate describe an optional sub-stream
+	// served beside each path as "<path>-sub" (0: none): the same scene,
+	// frame rate and GOP at a smaller size, as IP cameras offer.
+	SubWidth, SubHeight, SubBitrate int
+	// BFrames between reference frames of the main stream (default 0).
+	BFrames int
+}
+
+// urlCount is the number of URLs the simulator announces: one per path,
+// twice that with a sub-stream (the sub-streams after the main ones).
+func (s SimSpec) urlCount() int {
+	if s.SubWidth > 0 {
+		return 2 * s.Paths
+	}
+	return s.Paths
 }
 
 // Args renders the spec as flags for the hidden simulator subcommand
@@ -36,7 +51,8 @@ func (s SimSpec) Args() []string {
 		k string
 		v int
 	}{{"paths", s.Paths}, {"width", s.Width}, {"height", s.Height}, {"fps", s.FPS},
-		{"gop", s.GOP}, {"bitrate", s.Bitrate}, {"seconds", s.Seconds}}
+		{"gop", s.GOP}, {"bitrate", s.Bitrate}, {"seconds", s.Seconds},
+		{"sub-width", s.SubWidth}, {"sub-height", s.SubHeight}, {"sub-bitrate", s.SubBitrate}, {"bframes", s.BFrames}}
 	var out []string
 	for _, x := range kv {
 		out = append(out, "--"+x.k, strconv.Itoa(x.v))
@@ -61,6 +77,9 @@ func (s SimSpec) validate() error {
 	if s.Paths <= 0 || s.Width <= 0 || s.Height <= 0 || s.FPS <= 0 || s.GOP <= 0 || s.Bitrate <= 0 || s.Seconds <= 0 {
 		return fmt.Errorf("bench: invalid simulator spec %+v", s)
 	}
+	if s.SubWidth < 0 || s.SubHeight < 0 || s.SubBitrate < 0 || (s.SubWidth > 0) != (s.SubHeight > 0 && s.SubBitrate > 0) {
+		return fmt.Errorf("bench: sub-stream needs width, height and bit rate: %+v", s)
+	}
 	return nil
 }
 
@@ -78,7 +97,7 @@ func EncodeSynthetic(spec SimSpec) (*sim.Stream, error) {
 	src := newSynthSource(spec.Width, spec.Height, spec.FPS)
 	return sim.EncodeFrames(src, spec.frames(), av.EncoderConfig{
 		Codec: media.H264, Width: spec.Width, Height: spec.Height,
-		FPS: spec.FPS, GOP: spec.GOP, Bitrate: spec.Bitrate,
+		FPS: spec.FPS, GOP: spec.GOP, Bitrate: spec.Bitrate, BFrames: spec.BFrames,
 	})
 }
 
@@ -132,18 +151,38 @@ func startSynthetic(spec SimSpec, listen string, log *slog.Logger) ([]string, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	urls := make([]string, spec.Paths)
-	for i := range urls {
-		// Independent cameras: each path's loop at its own phase.
+	var sub *sim.Stream
+	if spec.SubWidth > 0 {
+		subSpec := spec
+		subSpec.Width, subSpec.Height, subSpec.Bitrate, subSpec.BFrames = spec.SubWidth, spec.SubHeight, spec.SubBitrate, 0
+		if sub, err = EncodeSynthetic(subSpec); err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+	}
+	var urls, subURLs []string
+	for i := 0; i < spec.Paths; i++ {
+		// Independent cameras: each path's loop at its own phase (a
+		// sub-stream at its camera's phase).
+		phase := time.Duration(i) * st.Period / time.Duration(spec.Paths)
 		path := *st
-		path.Phase = time.Duration(i) * st.Period / time.Duration(len(urls))
+		path.Phase = phase
 		if err := srv.Add(PathName(i), &path); err != nil {
 			srv.Close()
 			return nil, nil, err
 		}
-		urls[i] = srv.URL(PathName(i))
+		urls = append(urls, srv.URL(PathName(i)))
+		if sub != nil {
+			sp := *sub
+			sp.Phase = phase
+			if err := srv.Add(PathName(i)+"-sub", &sp); err != nil {
+				srv.Close()
+				return nil, nil, err
+			}
+			subURLs = append(subURLs, srv.URL(PathName(i)+"-sub"))
+		}
 	}
-	return urls, srv.Close, nil
+	return append(urls, subURLs...), srv.Close, nil
 }
 
 // synthSource draws the synthetic scene.

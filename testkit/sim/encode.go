@@ -22,6 +22,9 @@ func EncodeFrames(src FrameSource, n int, cfg av.EncoderConfig) (*Stream, error)
 	defer enc.Close()
 	frameDur := time.Second / time.Duration(cfg.FPS)
 	st := &Stream{Params: media.Params{Codec: cfg.Codec}, Period: time.Duration(n) * frameDur}
+	if cfg.BFrames > 0 {
+		return encodeReordered(enc, src, n, frameDur, st)
+	}
 	for i := 0; i < n; i++ {
 		nalus, key, err := enc.Encode(src.Frame(i))
 		if err != nil {
@@ -35,6 +38,38 @@ func EncodeFrames(src FrameSource, n int, cfg av.EncoderConfig) (*Stream, error)
 	}
 	if len(st.Units) == 0 || !st.Units[0].Key {
 		return nil, fmt.Errorf("sim: stream does not start with a key frame")
+	}
+	if st.Params.SPS == nil || st.Params.PPS == nil {
+		return nil, fmt.Errorf("sim: encoder produced no parameter sets")
+	}
+	return st, nil
+}
+
+// encodeReordered encodes a stream with B-frames: units in decoding order,
+// each with the display time of its picture.
+func encodeReordered(enc *av.Encoder, src FrameSource, n int, frameDur time.Duration, st *Stream) (*Stream, error) {
+	add := func(p *av.Packet) {
+		st.Params = st.Params.Fill(p.NALUs)
+		st.Units = append(st.Units, media.AccessUnit{PTS: time.Duration(p.Index) * frameDur, NALUs: p.NALUs, Key: p.Key})
+	}
+	for i := 0; i < n; i++ {
+		p, err := enc.EncodePacket(src.Frame(i))
+		if err != nil {
+			return nil, fmt.Errorf("sim: encode frame %d: %w", i, err)
+		}
+		if p != nil {
+			add(p)
+		}
+	}
+	rest, err := enc.Flush()
+	if err != nil {
+		return nil, fmt.Errorf("sim: flush: %w", err)
+	}
+	for i := range rest {
+		add(&rest[i])
+	}
+	if len(st.Units) != n || !st.Units[0].Key {
+		return nil, fmt.Errorf("sim: %d units for %d frames, or no key frame first", len(st.Units), n)
 	}
 	if st.Params.SPS == nil || st.Params.PPS == nil {
 		return nil, fmt.Errorf("sim: encoder produced no parameter sets")
