@@ -30,7 +30,13 @@ func (g gradient) Frame(i int) *media.Image {
 
 func testStream(t testing.TB, codec media.Codec, fps, gop, n int) *sim.Stream {
 	t.Helper()
-	st, err := sim.EncodeFrames(gradient{160, 96}, n, av.EncoderConfig{Codec: codec, Width: 160, Height: 96, FPS: fps, GOP: gop})
+	return testStreamB(t, codec, fps, gop, n, 0)
+}
+
+// testStreamB is testStream with B-frames between reference frames.
+func testStreamB(t testing.TB, codec media.Codec, fps, gop, n, bframes int) *sim.Stream {
+	t.Helper()
+	st, err := sim.EncodeFrames(gradient{160, 96}, n, av.EncoderConfig{Codec: codec, Width: 160, Height: 96, FPS: fps, GOP: gop, BFrames: bframes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +100,15 @@ func TestCameraFramesAndModes(t *testing.T) {
 		codec   media.Codec
 		gop     int
 		keyOnly bool
+		bframes int
 	}{
-		{"h264 gop 1s keyframes only", media.H264, 10, true},
-		{"h264 gop 3s all frames", media.H264, 30, false},
-		{"h265 gop 1s", media.H265, 10, true},
+		{"h264 gop 1s keyframes only", media.H264, 10, true, 0},
+		{"h264 gop 3s each GOP up to its last sample", media.H264, 30, false, 0},
+		{"h265 gop 1s", media.H265, 10, true, 0},
+		// B-frames: key frames decoded alone still give their picture at
+		// once (drained), and partial GOPs decode without errors.
+		{"h264 b-frames gop 1s keyframes only", media.H264, 10, true, 2},
+		{"h264 b-frames gop 3s partial", media.H264, 30, false, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
@@ -105,7 +116,7 @@ func TestCameraFramesAndModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			if err := srv.Add("cam", testStream(t, tc.codec, 10, tc.gop, 60)); err != nil {
+			if err := srv.Add("cam", testStreamB(t, tc.codec, 10, tc.gop, 60, tc.bframes)); err != nil {
 				t.Fatal(err)
 			}
 			var frames atomic.Int64
@@ -132,11 +143,16 @@ func TestCameraFramesAndModes(t *testing.T) {
 			if n := frames.Load(); n < 4 || n > 10 {
 				t.Errorf("frames sent = %d, want 4..10 (stats %+v)", n, st)
 			}
+			if st.DecodeErrors != 0 {
+				t.Errorf("%d decode errors", st.DecodeErrors)
+			}
 			if tc.keyOnly && st.FramesDecoded > st.FramesSent+1 {
 				t.Errorf("keyframe mode decoded %d frames for %d sent", st.FramesDecoded, st.FramesSent)
 			}
-			if !tc.keyOnly && st.FramesDecoded < 3*st.FramesSent {
-				t.Errorf("all-frames mode decoded only %d frames for %d sent", st.FramesDecoded, st.FramesSent)
+			// GOP 3 s at 1 s: each GOP is decoded up to 2 s after its key
+			// frame (21 of 30 units), the rest skipped.
+			if !tc.keyOnly && (st.FramesDecoded < 3*st.FramesSent || st.FramesDecoded*10 > st.Units*8) {
+				t.Errorf("partial-GOP mode decoded %d frames of %d units for %d sent", st.FramesDecoded, st.Units, st.FramesSent)
 			}
 			if st.Ring.Units < 30 {
 				t.Errorf("ring holds %d units", st.Ring.Units)
