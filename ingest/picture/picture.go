@@ -119,13 +119,18 @@ func (m *Monitor) Update(img *media.Image, at time.Time) ([]Change, error) {
 
 	same := m.prev != nil && meanAbsDiff(th, m.prev) <= m.cfg.FrozenDiff
 	m.prev = th
-	if !same {
+	switch {
+	case dark:
+		// A dark or flat picture does not change either: it is reported
+		// as covered, and does not count towards frozen.
+		m.sameSince = at
+	case !same:
 		m.sameSince = at
 		if m.frozen {
 			m.frozen = false
 			out = append(out, Change{Problem: Frozen, Active: false, Reason: "picture moves again", At: at})
 		}
-	} else if !m.frozen && !m.sameSince.IsZero() && at.Sub(m.sameSince) >= m.cfg.FrozenAfter {
+	case !m.frozen && !m.sameSince.IsZero() && at.Sub(m.sameSince) >= m.cfg.FrozenAfter:
 		m.frozen = true
 		out = append(out, Change{Problem: Frozen, Active: true, At: at,
 			Reason: "picture unchanged for " + at.Sub(m.sameSince).Round(time.Second).String()})

@@ -48,6 +48,14 @@ func TestMonitor(t *testing.T) {
 			}
 			return scene(i, 8, 1)
 		}, []Change{{Problem: Covered, Active: true}, {Problem: Covered, Active: false}}},
+		// A lens covered for longer than FrozenAfter by something that does
+		// not move (a still black picture): covered only, not also frozen.
+		{"covered still for long", func(i int) *media.Image {
+			if i >= 10 && i < 120 {
+				return scene(1, 0, 0.05)
+			}
+			return scene(i, 8, 1)
+		}, []Change{{Problem: Covered, Active: true}, {Problem: Covered, Active: false}}},
 		{"dark for less than CoveredAfter", func(i int) *media.Image {
 			if i >= 10 && i < 25 {
 				return scene(i, 2, 0.05)
