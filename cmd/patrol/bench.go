@@ -55,24 +55,14 @@ func cmdBenchIngest(ctx context.Context, args []string) error {
 	cameras := fs.Int("cameras", 16, "number of simulated cameras")
 	dur := fs.Duration("duration", 60*time.Second, "measured window per decode mode")
 	warmup := fs.Duration("warmup", 3*time.Second, "warm-up before each window")
-	width := fs.Int("width", 1920, "picture width")
-	height := fs.Int("height", 1080, "picture height")
-	fps := fs.Int("fps", 25, "frame rate")
-	gop := fs.Int("gop", 50, "key-frame interval in frames")
-	bitrate := fs.Int("bitrate", 4_000_000, "simulated stream bit rate in bits/s")
+	sf := addStreamFlags(fs)
 	interval := fs.Duration("interval", time.Second, "detection interval of each camera")
 	modes := fs.String("modes", "keyframes,all", "comma-separated decode modes to measure: keyframes, all")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	level := fs.String("log-level", "info", "progress log level: debug, info, warn or error (cameras log at warn)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	exe, err := os.Executable()
+	spawn, err := parseBench(fs, args, level)
 	if err != nil {
-		return fmt.Errorf("find own binary for the simulator: %w", err)
+		return err
 	}
 	log := newLogger(*level)
 	camLevel := slog.LevelWarn
@@ -82,22 +72,16 @@ func cmdBenchIngest(ctx context.Context, args []string) error {
 	camLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: camLevel}))
 	cfg := bench.IngestConfig{
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
-		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Interval: *interval,
+		Width: *sf.width, Height: *sf.height, FPS: *sf.fps, GOP: *sf.gop, Bitrate: *sf.bitrate, Interval: *interval,
 		Modes:    splitList(*modes),
-		SpawnSim: bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
+		SpawnSim: spawn,
 		Logger:   log, CameraLogger: camLog,
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	res, err := bench.Ingest(ctx, cfg)
 	if err != nil {
 		return err
@@ -155,4 +139,56 @@ func cmdBenchDetect(ctx context.Context, args []string) error {
 	}
 	fmt.Println(string(b))
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path until stop ("" profiles
+// nothing).
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// streamFlags are the benchmarks' simulated camera stream.
+type streamFlags struct{ width, height, fps, gop, bitrate *int }
+
+// addStreamFlags registers -width, -height, -fps, -gop and -bitrate with
+// the common IP-camera setting as defaults.
+func addStreamFlags(fs *flag.FlagSet) streamFlags {
+	return streamFlags{
+		width:   fs.Int("width", 1920, "picture width"),
+		height:  fs.Int("height", 1080, "picture height"),
+		fps:     fs.Int("fps", 25, "frame rate"),
+		gop:     fs.Int("gop", 50, "key-frame interval in frames"),
+		bitrate: fs.Int("bitrate", 4_000_000, "stream bit rate in bits/s"),
+	}
+}
+
+// parseBench parses a benchmark's flags (no positional arguments) and
+// returns the spawner of its simulator: this binary's hidden
+// "bench sim-synthetic" in a child process, logging at *level.
+func parseBench(fs *flag.FlagSet, args []string, level *string) (bench.SpawnFunc, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own binary for the simulator: %w", err)
+	}
+	return bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr), nil
 }

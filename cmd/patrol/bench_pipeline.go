@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -23,11 +22,7 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	cameras := fs.Int("cameras", 48, "number of simulated cameras")
 	dur := fs.Duration("duration", 60*time.Second, "measured window")
 	warmup := fs.Duration("warmup", 10*time.Second, "warm-up after every camera reached detection")
-	width := fs.Int("width", 1920, "picture width")
-	height := fs.Int("height", 1080, "picture height")
-	fps := fs.Int("fps", 25, "frame rate")
-	gop := fs.Int("gop", 50, "key-frame interval in frames")
-	bitrate := fs.Int("bitrate", 4_000_000, "stream bit rate in bits/s")
+	sf := addStreamFlags(fs)
 	workers := fs.Int("detector-workers", 0, "set model.workers (0: the default configuration's)")
 	bframes := fs.Int("bframes", 0, "B-frames between reference frames of the cameras' streams")
 	subW := fs.Int("sub-width", 0, "give every camera a sub-stream (detect_url) of this width (0: none)")
@@ -36,15 +31,9 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	truth := fs.Bool("truth", true, "add the evaluation scenes as truth cameras and report their recall and alarm error")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	level := fs.String("log-level", "info", "progress log level (the worker logs at warn)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	exe, err := os.Executable()
+	spawn, err := parseBench(fs, args, level)
 	if err != nil {
-		return fmt.Errorf("find own binary for the simulator: %w", err)
+		return err
 	}
 	log := newLogger(*level)
 	var assetDir string
@@ -59,25 +48,19 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	cfg := bench.PipelineConfig{
 		Truth: *truth, AssetDir: assetDir,
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
-		Width: *width, Height: *height, FPS: *fps, GOP: *gop, Bitrate: *bitrate, Workers: *workers, BFrames: *bframes,
-		SpawnSim:     bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr),
+		Width: *sf.width, Height: *sf.height, FPS: *sf.fps, GOP: *sf.gop, Bitrate: *sf.bitrate, Workers: *workers, BFrames: *bframes,
+		SpawnSim:     spawn,
 		Logger:       log,
 		WorkerLogger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if *subW > 0 {
 		cfg.SubWidth, cfg.SubHeight, cfg.SubBitrate = *subW, *subH, *subRate
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	r, err := bench.Pipeline(ctx, cfg)
 	if err != nil {
 		return err
