@@ -202,14 +202,17 @@ func TestPictureHealthEvents(t *testing.T) {
 		}
 	}
 	t.Logf("picture events: %+v", got)
+	// Pictures are looked at once per sampling interval (4 s for a camera
+	// without rules): a fault shows within that much after its time.
+	slop := 3*time.Second + cfg.SampleInterval(cfg.Cameras[0])
 	want := []struct {
 		state, prev   string
 		faultAt, slop time.Duration
 	}{
-		{health.PictureFrozen, health.PictureOK, 5*time.Second + after, 3 * time.Second},
-		{health.PictureOK, health.PictureFrozen, 20 * time.Second, 3 * time.Second},
-		{health.PictureCovered, health.PictureOK, 25*time.Second + after, 3 * time.Second},
-		{health.PictureOK, health.PictureCovered, 40 * time.Second, 3 * time.Second},
+		{health.PictureFrozen, health.PictureOK, 5*time.Second + after, slop},
+		{health.PictureOK, health.PictureFrozen, 20 * time.Second, slop},
+		{health.PictureCovered, health.PictureOK, 25*time.Second + after, slop},
+		{health.PictureOK, health.PictureCovered, 40 * time.Second, slop},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d picture events, want %d", len(got), len(want))
