@@ -214,10 +214,18 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 		w.inferences.Add(1)
 		tracks = w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
 	}
+	inView := func(id uint64) bool {
+		for _, t := range tracks {
+			if t.ID == id && t.LastSeen.Equal(f.Recv) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, zr := range w.zones {
 		for _, rr := range zr.rules {
 			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
-				if c := w.book.find(ev); c != nil {
+				if c := w.book.find(ev, inView); c != nil {
 					// The case is already open (a restart, or the rule
 					// firing again for the same object): continue it.
 					c.TrackID, w.book.dirty = ev.TrackID, true

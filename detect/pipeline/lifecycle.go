@@ -76,29 +76,57 @@ func (b *caseBook) save(store *bookStore) error {
 	return nil
 }
 
-// find returns the open case an event belongs to: same rule and zone, and
-// the same track, or (after a restart) an unattached case at the same place.
-func (b *caseBook) find(ev detect.Event) *openCase {
+// ownIoU is the overlap with an open case's last box from which an object
+// at rest continues that case.
+const ownIoU = 0.4
+
+// find returns the open case an event belongs to, in the same rule and
+// zone: the case of the same track; else a case whose own track is not in
+// view (inView false: gone, or unattached after a restart) and whose last
+// box the event's object overlaps by ownIoU. An open case owns its place
+// until it closes (cases.close_after): a parked car whose track broke up
+// (a long occlusion, a label flip, a score dip) continues its case instead
+// of opening a second one, while an object beside a case whose own object
+// is still tracked opens its own.
+func (b *caseBook) find(ev detect.Event, inView func(trackID uint64) bool) *openCase {
+	var best *openCase
+	bestIoU := ownIoU
 	for _, c := range b.open {
 		if c.RuleID != ev.RuleID || c.ZoneID != ev.ZoneID {
 			continue
 		}
-		if c.TrackID == ev.TrackID || (c.TrackID == 0 && detect.IoU(c.Box, ev.Box) >= 0.4) {
+		if c.TrackID == ev.TrackID {
 			return c
 		}
+		if c.TrackID != 0 && inView(c.TrackID) {
+			continue
+		}
+		if iou := detect.IoU(c.Box, ev.Box); iou >= bestIoU {
+			best, bestIoU = c, iou
+		}
 	}
-	return nil
+	return best
 }
 
-// attach links unattached cases (after a restart) to a track seen at the
-// same place.
+// attach links each case whose own track is not in view (unattached
+// after a restart, or its track gone) to a track seen now at the case's
+// place: at rest (Still) over the case's last box by ownIoU, and not
+// another case's. The case then stays alive through a broken-up track;
+// a passing object, not at rest, never takes a case over.
 func (b *caseBook) attach(tracks []*detect.Track, now time.Time) {
+	inView := map[uint64]bool{}
+	for _, t := range tracks {
+		if t.LastSeen.Equal(now) {
+			inView[t.ID] = true
+		}
+	}
 	for _, c := range b.open {
-		if c.TrackID != 0 {
+		if c.TrackID != 0 && inView[c.TrackID] {
 			continue
 		}
 		for _, t := range tracks {
-			if t.LastSeen.Equal(now) && detect.IoU(c.Box, t.Box) >= 0.4 && b.unused(t.ID) {
+			restarted := c.TrackID == 0 // the book came from disk: any track at the place
+			if t.LastSeen.Equal(now) && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
 				c.TrackID, b.dirty = t.ID, true
 				break
 			}
