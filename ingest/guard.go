@@ -19,26 +19,45 @@ const DefaultMaxPixels = 3840 * 2160
 // giant garbage picture.
 var errBadSPS = errors.New("sequence parameter set rejected")
 
+// spsSize parses an SPS and returns the picture size it announces.
+func spsSize(codec media.Codec, nalu []byte) (w, h int, err error) {
+	switch codec {
+	case media.H264:
+		var sps h264.SPS
+		if err := sps.Unmarshal(nalu); err != nil {
+			return 0, 0, err
+		}
+		return sps.Width(), sps.Height(), nil
+	case media.H265:
+		var sps h265.SPS
+		if err := sps.Unmarshal(nalu); err != nil {
+			return 0, 0, err
+		}
+		return sps.Width(), sps.Height(), nil
+	}
+	return 0, 0, fmt.Errorf("%w %q", media.ErrUnsupportedCodec, codec)
+}
+
+// PictureSize returns the picture size of the stream's current SPS, and
+// false before the camera has sent one.
+func (c *Camera) PictureSize() (w, h int, ok bool) {
+	p := c.ring.Params()
+	if len(p.SPS) == 0 {
+		return 0, 0, false
+	}
+	w, h, err := spsSize(p.Codec, p.SPS)
+	return w, h, err == nil && w > 0 && h > 0
+}
+
 // checkSPS validates every SPS in nalus.
 func checkSPS(codec media.Codec, nalus [][]byte, maxPixels int) error {
 	for _, n := range nalus {
 		if media.ParamSetOf(codec, n) != media.SPS {
 			continue
 		}
-		var w, h int
-		switch codec {
-		case media.H264:
-			var sps h264.SPS
-			if err := sps.Unmarshal(n); err != nil {
-				return fmt.Errorf("%w: %w", errBadSPS, err)
-			}
-			w, h = sps.Width(), sps.Height()
-		case media.H265:
-			var sps h265.SPS
-			if err := sps.Unmarshal(n); err != nil {
-				return fmt.Errorf("%w: %w", errBadSPS, err)
-			}
-			w, h = sps.Width(), sps.Height()
+		w, h, err := spsSize(codec, n)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errBadSPS, err)
 		}
 		if w <= 0 || h <= 0 || w*h > maxPixels {
 			return fmt.Errorf("%w: picture %dx%d exceeds %d pixels", errBadSPS, w, h, maxPixels)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -89,12 +88,7 @@ func cmdBenchIngest(ctx context.Context, args []string) error {
 	if err := res.WriteTable(os.Stdout); err != nil {
 		return err
 	}
-	line, err := json.Marshal(res)
-	if err != nil {
-		return errors.Join(errors.New("encode result"), err)
-	}
-	_, err = fmt.Printf("%s\n", line)
-	return err
+	return printJSONLine(res)
 }
 
 // splitList splits a comma-separated flag value, dropping blanks.
@@ -133,12 +127,7 @@ func cmdBenchDetect(ctx context.Context, args []string) error {
 	if r.Speedup > 0 {
 		fmt.Printf("onnxruntime is %.2fx faster than opencv (same picture, interleaved runs); batched: %s\n", r.Speedup, r.Batched)
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(b))
-	return nil
+	return printJSONLine(r)
 }
 
 // startCPUProfile writes a CPU profile to path until stop ("" profiles
@@ -191,4 +180,15 @@ func parseBench(fs *flag.FlagSet, args []string, level *string) (bench.SpawnFunc
 		return nil, fmt.Errorf("find own binary for the simulator: %w", err)
 	}
 	return bench.ExecSim(exe, []string{"bench", "sim-synthetic", "--log-level", *level}, os.Stderr), nil
+}
+
+// printJSONLine prints a benchmark's result as one JSON line, after its
+// table.
+func printJSONLine(v any) error {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	_, err = fmt.Printf("%s\n", line)
+	return err
 }

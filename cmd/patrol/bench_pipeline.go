@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -83,10 +82,5 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	line, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(line))
-	return nil
+	return printJSONLine(r)
 }

@@ -6,15 +6,14 @@ package model
 // never an exception through cgo, so nothing here can abort the process.
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 	"gocv.io/x/gocv"
+
+	"github.com/patrol-city/patrol/models/assets"
 )
 
 // ortEnv is ONNX Runtime's process-wide environment: initialised once, for
@@ -139,22 +138,7 @@ func (n *ortNet) close() {
 // sameContent reports whether files a and b hold the same bytes (two
 // copies of one library, for example in two asset caches).
 func sameContent(a, b string) bool {
-	da, errA := fileDigest(a)
-	db, errB := fileDigest(b)
+	da, errA := assets.SHA256File(a)
+	db, errB := assets.SHA256File(b)
 	return errA == nil && errB == nil && da == db
-}
-
-func fileDigest(path string) ([sha256.Size]byte, error) {
-	var d [sha256.Size]byte
-	f, err := os.Open(path)
-	if err != nil {
-		return d, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return d, err
-	}
-	copy(d[:], h.Sum(nil))
-	return d, nil
 }

@@ -214,14 +214,7 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 		w.inferences.Add(1)
 		tracks = w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
 	}
-	inView := func(id uint64) bool {
-		for _, t := range tracks {
-			if t.ID == id && t.LastSeen.Equal(f.Recv) {
-				return true
-			}
-		}
-		return false
-	}
+	inView := seenNow(tracks, f.Recv)
 	for _, zr := range w.zones {
 		for _, rr := range zr.rules {
 			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
@@ -236,7 +229,7 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 			}
 		}
 	}
-	w.advanceCases(f, tracks)
+	w.advanceCases(f, tracks, inView)
 	w.p.pool.setUrgent(w.idx, len(w.book.open) > 0 || w.objectInZone(tracks, f.Width, f.Height))
 	w.latency.add(w.p.deps.Now().Sub(f.Recv))
 }

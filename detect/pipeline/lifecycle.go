@@ -76,6 +76,17 @@ func (b *caseBook) save(store *bookStore) error {
 	return nil
 }
 
+// seenNow returns the ids of the tracks matched in the picture at now.
+func seenNow(tracks []*detect.Track, now time.Time) map[uint64]bool {
+	ids := make(map[uint64]bool, len(tracks))
+	for _, t := range tracks {
+		if t.LastSeen.Equal(now) {
+			ids[t.ID] = true
+		}
+	}
+	return ids
+}
+
 // ownIoU is the overlap with an open case's last box from which an object
 // at rest continues that case.
 const ownIoU = 0.4
@@ -88,7 +99,7 @@ const ownIoU = 0.4
 // (a long occlusion, a label flip, a score dip) continues its case instead
 // of opening a second one, while an object beside a case whose own object
 // is still tracked opens its own.
-func (b *caseBook) find(ev detect.Event, inView func(trackID uint64) bool) *openCase {
+func (b *caseBook) find(ev detect.Event, inView map[uint64]bool) *openCase {
 	var best *openCase
 	bestIoU := ownIoU
 	for _, c := range b.open {
@@ -98,7 +109,7 @@ func (b *caseBook) find(ev detect.Event, inView func(trackID uint64) bool) *open
 		if c.TrackID == ev.TrackID {
 			return c
 		}
-		if c.TrackID != 0 && inView(c.TrackID) {
+		if c.TrackID != 0 && inView[c.TrackID] {
 			continue
 		}
 		if iou := detect.IoU(c.Box, ev.Box); iou >= bestIoU {
@@ -113,20 +124,14 @@ func (b *caseBook) find(ev detect.Event, inView func(trackID uint64) bool) *open
 // place: at rest (Still) over the case's last box by ownIoU, and not
 // another case's. The case then stays alive through a broken-up track;
 // a passing object, not at rest, never takes a case over.
-func (b *caseBook) attach(tracks []*detect.Track, now time.Time) {
-	inView := map[uint64]bool{}
-	for _, t := range tracks {
-		if t.LastSeen.Equal(now) {
-			inView[t.ID] = true
-		}
-	}
+func (b *caseBook) attach(tracks []*detect.Track, inView map[uint64]bool) {
 	for _, c := range b.open {
 		if c.TrackID != 0 && inView[c.TrackID] {
 			continue
 		}
 		for _, t := range tracks {
 			restarted := c.TrackID == 0 // the book came from disk: any track at the place
-			if t.LastSeen.Equal(now) && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
+			if inView[t.ID] && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
 				c.TrackID, b.dirty = t.ID, true
 				break
 			}

@@ -13,16 +13,16 @@ import (
 // advanceCases sends "updated" for open cases whose object is still there
 // once per update interval, and "closed" for those whose object has been
 // gone for the close time. It runs after the rules on every analysed frame.
-func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track) {
+func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inView map[uint64]bool) {
 	lc := w.p.cfg.Cases
 	book := w.book
-	book.attach(tracks, f.Recv)
+	book.attach(tracks, inView)
 	byID := map[uint64]*detect.Track{}
 	for _, t := range tracks {
 		byID[t.ID] = t
 	}
 	for _, c := range append([]*openCase(nil), book.open...) {
-		if t := byID[c.TrackID]; c.TrackID != 0 && t != nil && t.LastSeen.Equal(f.Recv) {
+		if t := byID[c.TrackID]; c.TrackID != 0 && t != nil && inView[t.ID] {
 			c.LastSeen, c.Box, book.dirty = f.Recv, t.Box, true
 		}
 		switch {

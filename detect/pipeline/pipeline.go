@@ -96,21 +96,18 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 		return nil, fmt.Errorf("pipeline: timezone: %w", err)
 	}
 	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, books: newBookStore(deps.WriteFile, deps.Logger)}
-	intervals := make([]time.Duration, len(cfg.Cameras))
-	for i, cc := range cfg.Cameras {
-		intervals[i] = cfg.SampleInterval(cc)
-	}
-	p.pool = newPool(intervals, func(worker, cam int, f media.Frame) {
-		p.cameras[cam].process(f, p.deps.Detectors[worker])
-	})
-	p.pool.maxWait = cfg.Ingest.MaxInferInterval
+	var intervals []time.Duration
 	for i, cc := range cfg.Cameras {
 		w, err := p.newCameraWorker(cc)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: cameras[%d] (%s): %w", i, cc.ID, err)
 		}
 		p.cameras = append(p.cameras, w)
+		intervals = append(intervals, w.interval)
 	}
+	p.pool = newPool(intervals, cfg.Ingest.MaxInferInterval, func(worker, cam int, f media.Frame) {
+		p.cameras[cam].process(f, p.deps.Detectors[worker])
+	})
 	return p, nil
 }
 

@@ -44,9 +44,9 @@ type slot struct {
 }
 
 // newPool returns a pool for one camera per interval (its sampling
-// interval).
-func newPool(intervals []time.Duration, process func(worker, cam int, f media.Frame)) *pool {
-	p := &pool{slots: make([]slot, len(intervals)), process: process}
+// interval); a picture that waited maxWait is served first (0: never).
+func newPool(intervals []time.Duration, maxWait time.Duration, process func(worker, cam int, f media.Frame)) *pool {
+	p := &pool{slots: make([]slot, len(intervals)), maxWait: maxWait, process: process}
 	for i, iv := range intervals {
 		p.slots[i].minGap = iv * 9 / 10
 	}

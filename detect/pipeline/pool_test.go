@@ -47,7 +47,7 @@ func TestPoolFairUnderOverload(t *testing.T) {
 	const cams = 4
 	const fast = 0
 	var inferences [cams]atomic.Int64
-	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, func(_, cam int, f media.Frame) {
+	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, 0, func(_, cam int, f media.Frame) {
 		if _, err := md.DetectImage(&f.Image); err != nil {
 			t.Error(err)
 		}

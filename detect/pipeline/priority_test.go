@@ -11,8 +11,7 @@ import (
 // a camera whose picture waited max_infer_interval first, then urgent
 // cameras (open case or object in a zone), then the rest round-robin.
 func TestPoolPriority(t *testing.T) {
-	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, nil)
-	p.maxWait = 5 * time.Second
+	p := newPool([]time.Duration{time.Second, time.Second, time.Second, time.Second}, 5*time.Second, nil)
 	now := time.Now()
 	offerAll := func() {
 		for cam := range p.slots {

@@ -6,9 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
-
 	"github.com/patrol-city/patrol/ingest"
 	"github.com/patrol-city/patrol/ingest/media"
 )
@@ -112,7 +109,7 @@ func (w *cameraWorker) checkAspect(f media.Frame) {
 	if w.det == nil || (f.Width == w.aspect.w && f.Height == w.aspect.h) {
 		return
 	}
-	mw, mh, ok := streamSize(w.cam.Ring().Params())
+	mw, mh, ok := w.cam.PictureSize()
 	if !ok {
 		return // the main stream has not sent its parameter sets yet
 	}
@@ -126,23 +123,4 @@ func (w *cameraWorker) checkAspect(f media.Frame) {
 	}
 	w.setMismatch("")
 	w.log.Info("camera streams agree", "main", fmt.Sprintf("%dx%d", mw, mh), "detect", fmt.Sprintf("%dx%d", f.Width, f.Height))
-}
-
-// streamSize reads the picture size from a stream's SPS.
-func streamSize(p media.Params) (int, int, bool) {
-	switch p.Codec {
-	case media.H264:
-		var sps h264.SPS
-		if len(p.SPS) == 0 || sps.Unmarshal(p.SPS) != nil {
-			return 0, 0, false
-		}
-		return sps.Width(), sps.Height(), sps.Width() > 0 && sps.Height() > 0
-	case media.H265:
-		var sps h265.SPS
-		if len(p.SPS) == 0 || sps.Unmarshal(p.SPS) != nil {
-			return 0, 0, false
-		}
-		return sps.Width(), sps.Height(), sps.Width() > 0 && sps.Height() > 0
-	}
-	return 0, 0, false
 }

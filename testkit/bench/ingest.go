@@ -63,27 +63,17 @@ type IngestConfig struct {
 }
 
 func (c *IngestConfig) setDefaults() {
-	setInt := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setDur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setInt(&c.Cameras, 16)
-	setDur(&c.Duration, 60*time.Second)
-	setDur(&c.Warmup, 3*time.Second)
-	setDur(&c.ConnectTimeout, 30*time.Second)
-	setInt(&c.Width, 1920)
-	setInt(&c.Height, 1080)
-	setInt(&c.FPS, 25)
-	setInt(&c.GOP, 50)
-	setInt(&c.Bitrate, 4_000_000)
-	setInt(&c.LoopSeconds, 10)
-	setDur(&c.Interval, time.Second)
+	orDefault(&c.Cameras, 16)
+	orDefault(&c.Duration, 60*time.Second)
+	orDefault(&c.Warmup, 3*time.Second)
+	orDefault(&c.ConnectTimeout, 30*time.Second)
+	orDefault(&c.Width, 1920)
+	orDefault(&c.Height, 1080)
+	orDefault(&c.FPS, 25)
+	orDefault(&c.GOP, 50)
+	orDefault(&c.Bitrate, 4_000_000)
+	orDefault(&c.LoopSeconds, 10)
+	orDefault(&c.Interval, time.Second)
 	if len(c.Modes) == 0 {
 		c.Modes = []string{ModeKeyframes, ModeAll}
 	}

@@ -93,3 +93,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func mib[T int64 | uint64](b T) float64 { return float64(b) / (1 << 20) }
+
+// orDefault sets *p to v when it is zero (the configs' defaults).
+func orDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}

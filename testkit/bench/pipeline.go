@@ -63,27 +63,16 @@ type PipelineConfig struct {
 }
 
 func (c *PipelineConfig) setDefaults() {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Cameras, 48)
-	def(&c.Width, 1920)
-	def(&c.Height, 1080)
-	def(&c.FPS, 25)
-	def(&c.GOP, 50)
-	def(&c.Bitrate, 4_000_000)
-	def(&c.LoopSeconds, 10)
-	if c.Duration == 0 {
-		c.Duration = 60 * time.Second
-	}
-	if c.Warmup == 0 {
-		c.Warmup = 10 * time.Second
-	}
-	if c.ReachTimeout == 0 {
-		c.ReachTimeout = 2 * time.Minute
-	}
+	orDefault(&c.Cameras, 48)
+	orDefault(&c.Width, 1920)
+	orDefault(&c.Height, 1080)
+	orDefault(&c.FPS, 25)
+	orDefault(&c.GOP, 50)
+	orDefault(&c.Bitrate, 4_000_000)
+	orDefault(&c.LoopSeconds, 10)
+	orDefault(&c.Duration, 60*time.Second)
+	orDefault(&c.Warmup, 10*time.Second)
+	orDefault(&c.ReachTimeout, 2*time.Minute)
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if c.Logger == nil {
 		c.Logger = discard

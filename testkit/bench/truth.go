@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/testkit/eval"
@@ -49,7 +50,7 @@ func pipelineWithTruth(ctx context.Context, cfg *PipelineConfig, wcfg *config.Co
 				return
 			}
 			// Sample until the scenes end: the last sample closes the window.
-			for sleep(wctx, 500e6) == nil {
+			for sleep(wctx, 500*time.Millisecond) == nil {
 				mu.Lock()
 				m.sample()
 				mu.Unlock()
