@@ -50,6 +50,50 @@ type Case struct {
 	// after a restart: it was killed during the post-roll, so the clip
 	// comes from the history on disk and may be shorter or missing.
 	Recovered bool `json:"recovered,omitempty"`
+	// Explanation says why the rule fired, for the dispatcher who
+	// verifies the case; every event carries the opening's explanation.
+	Explanation *Explanation `json:"explanation"`
+}
+
+// Score statistics of Explanation.ScoreStat.
+const (
+	// StatMedian is the median detector score over the dwell.
+	StatMedian = "median"
+	// StatMax is the best member score of a gathering at confirmation.
+	StatMax = "max"
+	// StatUnknown marks a case opened by a version without explanations
+	// (an open case or a pending record from before an upgrade).
+	StatUnknown = "unknown"
+)
+
+// Explanation is why a rule fired: how long, on how many pictures, with
+// what score, and how sure the object stayed the same one.
+type Explanation struct {
+	// DwellS is the dwell at confirmation in seconds.
+	DwellS float64 `json:"dwell_s"`
+	// Pictures counts the analysed pictures that saw the object at rest
+	// during the dwell (for a gathering: its members at rest).
+	Pictures int `json:"pictures"`
+	// ScoreStat names the statistic of Score: StatMedian, StatMax or
+	// StatUnknown.
+	ScoreStat string  `json:"score_stat"`
+	Score     float64 `json:"score"`
+	// LookMatch is the lowest appearance match (normalized correlation of
+	// 8x8 colour thumbnails, -1..1) between the object when it came to
+	// rest and in every picture since; 1 when not measured.
+	LookMatch float64 `json:"look_match"`
+	// Presence is the share of the pictures analysed during the dwell
+	// that saw the object (1 for a gathering or when not measured).
+	Presence float64 `json:"presence"`
+	// Gaps counts the times the object was not seen (hidden, missed by the
+	// detector) and then seen again at its place during the dwell.
+	Gaps int `json:"gaps"`
+	// PresentAtStart is true when the object was there in the first
+	// picture the rule saw (worker start): the dwell is a lower bound.
+	PresentAtStart bool `json:"present_at_start"`
+	// Continued is true on a later event when another track (the object's
+	// track broke up) continued the case.
+	Continued bool `json:"continued"`
 }
 
 // Rule names the rule that fired and its city event code.
@@ -135,6 +179,8 @@ func (c *Case) Validate() error {
 		return fmt.Errorf("case %s: no objects", c.CaseID)
 	case len(c.Evidence) == 0:
 		return fmt.Errorf("case %s: no evidence", c.CaseID)
+	case c.Explanation == nil:
+		return fmt.Errorf("case %s: no explanation", c.CaseID)
 	}
 	for i, e := range c.Evidence {
 		if e.Bucket == "" || e.Key == "" || len(e.SHA256) != 64 || e.Size <= 0 {

@@ -46,6 +46,8 @@ func realCase(t *testing.T) cases.Case {
 		},
 		Model:       cases.Model{Name: "yolox_nano", SHA256: "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"},
 		PublishedAt: clipEnd.Add(166 * time.Millisecond),
+		Explanation: &cases.Explanation{DwellS: confirmed.Sub(first).Seconds(), Pictures: 76, ScoreStat: cases.StatMedian,
+			Score: 0.81, LookMatch: 0.93, Presence: 0.97, Gaps: 1},
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("fixture fails Case.Validate: %v", err)
@@ -54,7 +56,7 @@ func realCase(t *testing.T) cases.Case {
 }
 
 // demoMessage is a message taken verbatim from a demo run's Kafka topic.
-const demoMessage = `{"schema_version":1,"case_id":"demo-cam-1-20261127T125336Z-efb433d0c3","event":"opened","worker":"demo","rule":{"id":"illegal-parking","kind":"stationary","code":"0505","name":"机动车乱停放"},"camera":{"id":"demo-cam-1","name":"演示摄像头 · 人行道 (simulated)"},"zone_id":"pavement","first_seen":"2026-11-27T12:53:36.753729705Z","confirmed_at":"2026-11-27T12:53:57.753692637Z","dwell_s":20.999962932,"objects":[{"track_id":1,"label":"car","score":0.811,"box":[0.241,0.658,0.363,0.264]}],"evidence":[{"kind":"clip","bucket":"patrol-evidence","key":"demo-cam-1/2026/11/27/demo-cam-1-20261127T125336Z-efb433d0c3/clip.mp4","sha256":"c61a5abd18086ccca98649f2aaceb7aff63d04bffda2db0fbdc3da6a9d712f43","size":2435481,"content_type":"video/mp4","start":"2026-11-27T12:53:46.753399923Z","end":"2026-11-27T12:54:02.653032613Z"},{"kind":"snapshot","bucket":"patrol-evidence","key":"demo-cam-1/2026/11/27/demo-cam-1-20261127T125336Z-efb433d0c3/snapshot.jpg","sha256":"85e3b5fa3d94a7fab68a9de66eb7a9af760c21929297e8d1234e370a2b8761ef","size":50357,"content_type":"image/jpeg"}],"model":{"name":"yolox_nano","sha256":"695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"},"published_at":"2026-11-27T12:54:02.819759694Z"}`
+const demoMessage = `{"schema_version":1,"case_id":"demo-cam-1-20261127T125336Z-efb433d0c3","event":"opened","worker":"demo","rule":{"id":"illegal-parking","kind":"stationary","code":"0505","name":"机动车乱停放"},"camera":{"id":"demo-cam-1","name":"演示摄像头 · 人行道 (simulated)"},"zone_id":"pavement","first_seen":"2026-11-27T12:53:36.753729705Z","confirmed_at":"2026-11-27T12:53:57.753692637Z","dwell_s":20.999962932,"objects":[{"track_id":1,"label":"car","score":0.811,"box":[0.241,0.658,0.363,0.264]}],"evidence":[{"kind":"clip","bucket":"patrol-evidence","key":"demo-cam-1/2026/11/27/demo-cam-1-20261127T125336Z-efb433d0c3/clip.mp4","sha256":"c61a5abd18086ccca98649f2aaceb7aff63d04bffda2db0fbdc3da6a9d712f43","size":2435481,"content_type":"video/mp4","start":"2026-11-27T12:53:46.753399923Z","end":"2026-11-27T12:54:02.653032613Z"},{"kind":"snapshot","bucket":"patrol-evidence","key":"demo-cam-1/2026/11/27/demo-cam-1-20261127T125336Z-efb433d0c3/snapshot.jpg","sha256":"85e3b5fa3d94a7fab68a9de66eb7a9af760c21929297e8d1234e370a2b8761ef","size":50357,"content_type":"image/jpeg"}],"model":{"name":"yolox_nano","sha256":"695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"},"published_at":"2026-11-27T12:54:02.819759694Z","explanation":{"dwell_s":20.999962932,"pictures":6,"score_stat":"median","score":0.8,"look_match":0.97,"presence":1,"gaps":0,"present_at_start":false,"continued":false}}`
 
 // caseDoc returns the real case as a generic JSON document to mutate.
 func caseDoc(t *testing.T) map[string]any {
@@ -193,7 +195,9 @@ func TestMissingRequiredFieldFails(t *testing.T) {
 		"objects.0.track_id", "objects.0.label", "objects.0.score", "objects.0.box",
 		"evidence.0.kind", "evidence.0.bucket", "evidence.0.key", "evidence.0.sha256",
 		"evidence.0.size", "evidence.0.content_type", "evidence.1.sha256",
-		"model.name", "model.sha256",
+		"model.name", "model.sha256", "explanation",
+		"explanation.dwell_s", "explanation.pictures", "explanation.score_stat", "explanation.score",
+		"explanation.look_match", "explanation.presence", "explanation.gaps", "explanation.present_at_start", "explanation.continued",
 	}
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {
@@ -243,7 +247,7 @@ func TestEveryRequiredFieldCovered(t *testing.T) {
 		}
 	}
 	nested := map[string][]string{"objects.0": s.Defs["object"].Required, "evidence.0": s.Defs["evidence"].Required}
-	for _, obj := range []string{"rule", "camera", "model"} {
+	for _, obj := range []string{"rule", "camera", "model", "explanation"} {
 		var p struct {
 			Required []string `json:"required"`
 		}
@@ -302,6 +306,10 @@ func TestBadValuesFail(t *testing.T) {
 		{"objects null", "objects", nil, "objects"},
 		{"seq zero", "seq", 0, "seq"},
 		{"rule not object", "rule", "illegal-parking", "rule"},
+		{"explanation stat unknown", "explanation.score_stat", "mean", "explanation.score_stat"},
+		{"explanation look above 1", "explanation.look_match", 1.5, "explanation.look_match"},
+		{"explanation pictures negative", "explanation.pictures", -1, "explanation.pictures"},
+		{"explanation extra field", "explanation.why", "because", "explanation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := caseDoc(t)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/patrol-city/patrol/detect/static"
 )
 
 // Defaults applied by Load when a field is left empty.
@@ -144,18 +146,23 @@ type Zone struct {
 }
 
 // Rule is a zone rule: "stationary" (one object at rest, e.g. illegal
-// parking 0505) or "gathering" (people at rest with stall objects, e.g.
-// street vending 0501).
+// parking 0505), "gathering" (people at rest with stall objects, e.g.
+// street vending 0501) or "static_object" (anything new that appears in
+// the zone and stays, whatever its class: 0507 乱堆物堆料, 0102 暴露垃圾,
+// a left bag).
 type Rule struct {
 	// ID identifies the rule (required, unique).
 	ID string `yaml:"id"`
-	// Kind is "stationary" (default) or "gathering".
+	// Kind is "stationary" (default), "gathering" or "static_object".
 	Kind string `yaml:"kind"`
 	// Code is the city event code, e.g. "0505" (required).
 	Code string `yaml:"code"`
 	// Name is the event name (default: the name of Code in event_codes).
 	Name string `yaml:"name"`
-	// Classes are the detector labels the rule applies to (required).
+	// Classes are the detector labels the rule applies to (required for
+	// stationary; gathering default [person]; static_object: the labels
+	// that are not static objects, default person, bicycle, car,
+	// motorcycle, bus, truck).
 	Classes []string `yaml:"classes"`
 	// MinDwell is how long an object must stay at rest (default 5m).
 	MinDwell time.Duration `yaml:"min_dwell"`
@@ -177,14 +184,39 @@ type Rule struct {
 	// (default 0).
 	Cooldown time.Duration `yaml:"cooldown"`
 	// StallClasses are the stall objects of a gathering (default umbrella,
-	// dining table, chair, bench, suitcase, handbag, backpack).
+	// dining table, chair, bench, suitcase, handbag, backpack). Listing
+	// static_object adds what the camera's static-object finder sees (a
+	// vendor's cart or stools the detector cannot name).
 	StallClasses []string `yaml:"stall_classes"`
 	// MinPeople is the smallest group of a gathering (default 1).
 	MinPeople int `yaml:"min_people"`
 	// MinDwellNoStall is how long people must stay without a stall object
 	// for a gathering (default 3 x min_dwell).
 	MinDwellNoStall time.Duration `yaml:"min_dwell_no_stall"`
+	// ConfirmScore is the median detector score over the dwell that a
+	// stationary object must reach before the rule fires (default 0.35;
+	// negative: no check). See docs/accuracy.md.
+	ConfirmScore float64 `yaml:"confirm_score"`
+	// LookMatch is the appearance match (normalized correlation of 8x8
+	// colour thumbnails) under which a stationary or static object is
+	// taken for another one at the same place, restarting its dwell
+	// (default 0.5; negative: no check).
+	LookMatch float64 `yaml:"look_match"`
+	// MinPresence is the share of the pictures analysed during the dwell
+	// that must have seen the object (stationary, static_object; default
+	// 0.5; negative: no check).
+	MinPresence float64 `yaml:"min_presence"`
+	// MinArea is the smallest static object, as a fraction of the picture
+	// area (static_object; default 0.002).
+	MinArea float64 `yaml:"min_area"`
 }
+
+// Rule kinds.
+const (
+	KindStationary   = "stationary"
+	KindGathering    = "gathering"
+	KindStaticObject = "static_object"
+)
 
 // Model selects the detector.
 type Model struct {
@@ -394,6 +426,9 @@ func (c *Config) ApplyDefaults() {
 		}
 		if r.Kind == "gathering" && len(r.Classes) == 0 {
 			r.Classes = []string{"person"}
+		}
+		if r.Kind == KindStaticObject && len(r.Classes) == 0 {
+			r.Classes = append([]string(nil), static.DefaultExclude...)
 		}
 		if r.MinDwell == 0 {
 			r.MinDwell = DefaultMinDwell

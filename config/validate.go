@@ -38,8 +38,20 @@ func (c *Config) Validate() error {
 			fe.add(p+".id", "duplicate rule id %q", r.ID)
 		}
 		ruleIDs[r.ID] = true
-		if r.Kind != "stationary" && r.Kind != "gathering" {
-			fe.add(p+".kind", "unknown kind %q (stationary or gathering)", r.Kind)
+		if r.Kind != KindStationary && r.Kind != KindGathering && r.Kind != KindStaticObject {
+			fe.add(p+".kind", "unknown kind %q (stationary, gathering or static_object)", r.Kind)
+		}
+		if r.ConfirmScore > 1 {
+			fe.add(p+".confirm_score", "must be at most 1 (negative: no check)")
+		}
+		if r.LookMatch > 1 {
+			fe.add(p+".look_match", "must be at most 1 (negative: no check)")
+		}
+		if r.MinPresence > 1 {
+			fe.add(p+".min_presence", "must be at most 1 (negative: no check)")
+		}
+		if r.MinArea < 0 || r.MinArea >= 1 {
+			fe.add(p+".min_area", "must be between 0 and 1 (fraction of the picture)")
 		}
 		if _, err := detect.ParseWindows(r.Schedule); err != nil {
 			fe.add(p+".schedule", "%v", err)

@@ -50,6 +50,8 @@ type Event struct {
 	// Members are a gathering's person track IDs, Stalls its stall object
 	// track IDs, both ascending; nil for stationary events.
 	Members, Stalls []uint64
+	// Why explains the event (see Explanation).
+	Why Explanation
 }
 
 // EventObject is one tracked object of an Event, as it was when the rule

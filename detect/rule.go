@@ -8,8 +8,16 @@ import (
 	"time"
 )
 
-// DefaultMaxMovement is the default StationaryConfig.MaxMovement.
-const DefaultMaxMovement = 0.25
+// Stationary defaults, used when the corresponding StationaryConfig field
+// is zero.
+const (
+	// DefaultMaxMovement is the default StationaryConfig.MaxMovement.
+	DefaultMaxMovement = 0.25
+	// DefaultConfirmScore is the default StationaryConfig.ConfirmScore.
+	DefaultConfirmScore = 0.35
+	// DefaultMinPresence is the default StationaryConfig.MinPresence.
+	DefaultMinPresence = 0.5
+)
 
 // StationaryConfig configures a Stationary rule. Zero fields take the
 // documented defaults.
@@ -37,6 +45,26 @@ type StationaryConfig struct {
 	// MinScore ignores track observations scored below it (they neither
 	// advance nor reset the dwell). Default 0: no filter.
 	MinScore float32
+	// ConfirmScore is the median detector score over the dwell's
+	// observations that the object must reach for the rule to fire (a
+	// hoarding the detector calls "truck 0.32" for minutes is not a
+	// truck). Default 0.35 (docs/accuracy.md: what it costs on real
+	// clips); negative: no check.
+	ConfirmScore float32
+	// LookMatch: an observation whose Look matches the look at the start
+	// of the rest below this (Look.Match) is a different object at the
+	// same place (the next car of a queue, passing traffic); twice in a row
+	// and the rest restarts. Default DefaultLookMatch (0.5); negative: no
+	// check.
+	LookMatch float64
+	// MinPresence is the share of the pictures analysed during the dwell
+	// that must show the object for the rule to fire: detected, or missed
+	// by the detector while its place, in plain view, still looks like it
+	// (Track.Spot). Pictures in which it was hidden behind another object
+	// do not count. A spot that different passing vehicles cross now and
+	// then, empty in between, is not one object at rest; a parked car
+	// behind a stopped bus is. Default 0.5; negative: no check.
+	MinPresence float64
 	// MinBoxSize ignores observations whose box's larger side is below
 	// MinBoxSize times the frame height (far-away or spurious boxes), in
 	// [0,1]. Default 0: no filter.
@@ -63,6 +91,32 @@ type restState struct {
 	since   time.Time       // when it came to rest
 	away    int             // observations in a row away from rest
 	fired   bool
+	ref     Look      // the object's look when it came to rest
+	scores  scoreHist // scores of the observations at rest
+	pics    int       // observations at rest
+	minLook float64   // lowest look match at rest
+	gaps    int       // returns after being unseen
+	unseen  bool      // not seen in a picture since the last observation
+	frames  int       // pictures analysed during the rest
+}
+
+// missedAt counts a picture in which the detector missed the resting
+// object, by what the picture showed at its place: a place in plain view
+// that still looks like it counts as seen, one that looks different as
+// not seen, and a hidden place (or no picture) not at all.
+func (st *restState) missedAt(s SpotState) {
+	switch s {
+	case SpotSame:
+		st.pics++
+		st.frames++
+	case SpotChanged:
+		st.frames++
+	}
+}
+
+// restart begins a rest of t at its current box.
+func (st *restState) restart(t *Track) {
+	*st = restState{lastObs: st.lastObs, resting: true, rest: t.Box, since: t.LastSeen, ref: t.Look, minLook: 1}
 }
 
 // Stationary fires when a track of the configured classes stays at rest
@@ -74,6 +128,7 @@ type Stationary struct {
 	classes map[string]bool
 	filter  ruleFilter
 	state   map[uint64]*restState
+	start   time.Time // the first picture's time
 }
 
 // NewStationary validates cfg and zone and returns the rule.
@@ -95,6 +150,18 @@ func NewStationary(cfg StationaryConfig, zone Zone) (*Stationary, error) {
 	}
 	if cfg.MaxMovement == 0 {
 		cfg.MaxMovement = DefaultMaxMovement
+	}
+	if cfg.ConfirmScore == 0 {
+		cfg.ConfirmScore = DefaultConfirmScore
+	}
+	if cfg.LookMatch == 0 {
+		cfg.LookMatch = DefaultLookMatch
+	}
+	if cfg.MinPresence == 0 {
+		cfg.MinPresence = DefaultMinPresence
+	}
+	if cfg.ConfirmScore > 1 || math.IsNaN(float64(cfg.ConfirmScore)) || cfg.LookMatch > 1 || math.IsNaN(cfg.LookMatch) || cfg.MinPresence > 1 || math.IsNaN(cfg.MinPresence) {
+		return nil, fmt.Errorf("stationary rule %q: ConfirmScore %v, LookMatch %v and MinPresence %v must be at most 1", cfg.ID, cfg.ConfirmScore, cfg.LookMatch, cfg.MinPresence)
 	}
 	if !(cfg.MaxMovement > 0) || math.IsInf(cfg.MaxMovement, 0) {
 		return nil, fmt.Errorf("stationary rule %q: MaxMovement %v must be positive", cfg.ID, cfg.MaxMovement)
@@ -136,6 +203,9 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 		return nil
 	}
 	active := s.filter.active(now)
+	if s.start.IsZero() {
+		s.start = now
+	}
 	var events []Event
 	seen := make(map[uint64]bool, len(tracks))
 	for _, t := range tracks {
@@ -146,6 +216,10 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 			s.state[t.ID] = st
 		}
 		if st.fired || (!st.lastObs.IsZero() && !t.LastSeen.After(st.lastObs)) {
+			if st.resting && !st.fired && t.LastSeen.Before(now) {
+				st.unseen = true
+				st.missedAt(t.Spot)
+			}
 			continue
 		}
 		st.lastObs = t.LastSeen
@@ -160,7 +234,11 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 			st.resting = false
 			continue
 		}
-		if st.resting && !restsAt(st.rest, t.Box, s.cfg.MaxMovement) {
+		look := 1.0
+		if st.resting && s.cfg.LookMatch > 0 {
+			look = st.ref.Match(t.Look)
+		}
+		if st.resting && (!restsAt(st.rest, t.Box, s.cfg.MaxMovement) || look < s.cfg.LookMatch) {
 			if st.away++; st.away < awayToMove {
 				continue
 			}
@@ -168,11 +246,27 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 		}
 		st.away = 0
 		if !st.resting {
-			st.resting, st.rest, st.since = true, t.Box, t.LastSeen
+			st.restart(t)
+			look = 1
+		}
+		if t.Missed == 0 {
+			if st.unseen {
+				st.gaps++
+			}
+			st.unseen = false
+			st.scores.add(t.Score)
+			st.pics++
+			st.frames++
+			st.minLook = min(st.minLook, look)
 		}
 		dwell := t.LastSeen.Sub(st.since)
 		if dwell < s.cfg.MinDwell || s.filter.coolingDown(now) {
 			continue
+		}
+		med := st.scores.median()
+		presence := float64(st.pics) / float64(max(st.frames, 1))
+		if (s.cfg.ConfirmScore > 0 && med < s.cfg.ConfirmScore) || (s.cfg.MinPresence > 0 && presence < s.cfg.MinPresence) {
+			continue // not enough evidence yet that the object is there
 		}
 		st.fired = true
 		s.filter.fired(now)
@@ -181,6 +275,8 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 			TrackID: t.ID, Label: t.Label, Score: t.Score, Box: t.Box,
 			FirstSeen: st.since, ConfirmedAt: now, Dwell: dwell,
 			Objects: []EventObject{eventObject(t, RoleSubject)},
+			Why: Explanation{Dwell: dwell, Pictures: st.pics, ScoreStat: StatMedian, Score: med,
+				LookMatch: st.minLook, Gaps: st.gaps, Presence: presence, PresentAtStart: !t.FirstSeen.After(s.start)},
 		})
 	}
 	for id := range s.state {

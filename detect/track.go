@@ -38,10 +38,17 @@ type Track struct {
 	// kept for MaxLost instead of MaxMissed and is picked up again by a
 	// detection at the same place.
 	Still bool
+	// Look is the object's appearance in the latest picture it was matched
+	// in (see Tracker.See); unknown until then.
+	Look Look
+	// Spot is what Tracker.See found at the place of this Still track when
+	// the latest picture's detections missed it.
+	Spot SpotState
 
 	votes  map[string]int // detections per label
 	vx, vy float64        // box centre velocity, pixels per second
 	away   int            // observations in a row away from RestBox
+	gone   int            // pictures in a row showing its rest place empty
 }
 
 // observe applies a matched detection to the track.

@@ -25,6 +25,8 @@ const (
 	DefaultReacquireIoU = 0.5
 	// DefaultReacquireDistance is the default TrackerConfig.ReacquireDistance.
 	DefaultReacquireDistance = 0.25
+	// DefaultLookMatch is the default TrackerConfig.LookMatch.
+	DefaultLookMatch = 0.5
 )
 
 // DefaultCompatible is the default TrackerConfig.Compatible: the detector
@@ -71,6 +73,10 @@ type TrackerConfig struct {
 	// ReacquireDistance is that distance as a fraction of the diagonal.
 	// Default 0.25.
 	ReacquireDistance float64
+	// LookMatch is the Look.Match below which the picture at a lost Still
+	// track's place, in plain view, no longer shows the object (see See).
+	// Default 0.5.
+	LookMatch float64
 }
 
 // withDefaults fills the zero fields of cfg.
@@ -87,6 +93,7 @@ func (cfg TrackerConfig) withDefaults() TrackerConfig {
 	SetDefault(&cfg.RestAfter, DefaultRestAfter)
 	SetDefault(&cfg.ReacquireIoU, DefaultReacquireIoU)
 	SetDefault(&cfg.ReacquireDistance, DefaultReacquireDistance)
+	SetDefault(&cfg.LookMatch, DefaultLookMatch)
 	return cfg
 }
 

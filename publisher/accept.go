@@ -68,6 +68,7 @@ func (p *Publisher) accept(c Candidate) error {
 		Model:         p.cfg.Model,
 		EventTime:     c.At.UTC(),
 		Recovered:     c.Recovered,
+		Explanation:   explain(c),
 	}
 	if c.CaseID != "" {
 		cs.CaseID = c.CaseID
@@ -118,6 +119,7 @@ func (p *Publisher) acceptLater(c Candidate) error {
 		FirstSeen: c.FirstSeen.UTC(), ConfirmedAt: c.ConfirmedAt.UTC(),
 		DwellS:  c.LastSeen.Sub(c.FirstSeen).Seconds(),
 		Objects: c.Objects, Model: p.cfg.Model, EventTime: c.At.UTC(), LastSeen: &lastSeen,
+		Explanation: explain(c),
 	}
 	var boxes []snapshot.Box
 	if c.Event == cases.EventUpdated {
@@ -149,4 +151,13 @@ func (p *Publisher) acceptLater(c Candidate) error {
 		return fmt.Errorf("case %s: %w", cs.CaseID, err)
 	}
 	return nil
+}
+
+// explain returns the candidate's explanation, or one saying only the
+// dwell for a case opened before explanations existed.
+func explain(c Candidate) *cases.Explanation {
+	if c.Why != nil {
+		return c.Why
+	}
+	return &cases.Explanation{DwellS: c.ConfirmedAt.Sub(c.FirstSeen).Seconds(), ScoreStat: cases.StatUnknown, LookMatch: 1, Presence: 1}
 }

@@ -28,19 +28,20 @@ import (
 // to the moment the rule fired: the ring buffer is lost with the process) as
 // <case>.mp4.
 type pendingRecord struct {
-	Version     int               `json:"version"`
-	CaseID      string            `json:"case_id"`
-	Rule        cases.Rule        `json:"rule"`
-	Camera      cases.Camera      `json:"camera"`
-	ZoneID      string            `json:"zone_id"`
-	Zone        [][2]float64      `json:"zone"`
-	TrackID     uint64            `json:"track_id"`
-	FirstSeen   time.Time         `json:"first_seen"`
-	ConfirmedAt time.Time         `json:"confirmed_at"`
-	Objects     []cases.Object    `json:"objects"`
-	Boxes       []image.Rectangle `json:"boxes"`
-	ClipStart   *time.Time        `json:"clip_start,omitempty"`
-	ClipEnd     *time.Time        `json:"clip_end,omitempty"`
+	Version     int                `json:"version"`
+	CaseID      string             `json:"case_id"`
+	Rule        cases.Rule         `json:"rule"`
+	Camera      cases.Camera       `json:"camera"`
+	ZoneID      string             `json:"zone_id"`
+	Zone        [][2]float64       `json:"zone"`
+	TrackID     uint64             `json:"track_id"`
+	FirstSeen   time.Time          `json:"first_seen"`
+	ConfirmedAt time.Time          `json:"confirmed_at"`
+	Objects     []cases.Object     `json:"objects"`
+	Boxes       []image.Rectangle  `json:"boxes"`
+	Why         *cases.Explanation `json:"why,omitempty"`
+	ClipStart   *time.Time         `json:"clip_start,omitempty"`
+	ClipEnd     *time.Time         `json:"clip_end,omitempty"`
 }
 
 // caseIDOf is the case id of a candidate ("opened" derives it).
@@ -69,7 +70,7 @@ func (p *Publisher) savePending(c Candidate) error {
 		}
 	}
 	rec := pendingRecord{Version: 1, CaseID: id, Rule: c.Rule, Camera: c.Camera, ZoneID: c.ZoneID,
-		Zone: c.Zone, TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: c.Objects, Boxes: c.Boxes}
+		Zone: c.Zone, TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: c.Objects, Boxes: c.Boxes, Why: c.Why}
 	if c.Clips != nil {
 		if data, s, e, err := cutClip(c.Clips, c.ConfirmedAt.Add(-p.cfg.PreRoll), p.deps.Now()); err == nil {
 			if err := outbox.ReplaceFile(p.cfg.PendingDir, id+".mp4", data); err != nil {
@@ -126,7 +127,7 @@ func (p *Publisher) loadPending() []Candidate {
 			continue
 		}
 		c := Candidate{Rule: r.Rule, Camera: r.Camera, ZoneID: r.ZoneID, Zone: r.Zone, TrackID: r.TrackID,
-			FirstSeen: r.FirstSeen, ConfirmedAt: r.ConfirmedAt, Objects: r.Objects, Boxes: r.Boxes,
+			FirstSeen: r.FirstSeen, ConfirmedAt: r.ConfirmedAt, Objects: r.Objects, Boxes: r.Boxes, Why: r.Why,
 			CaseID: r.CaseID, Event: cases.EventOpened, Seq: 1, Recovered: true}
 		if jpg, err := os.ReadFile(filepath.Join(p.cfg.PendingDir, r.CaseID+".jpg")); err == nil {
 			if img, err := snapshot.Decode(jpg); err == nil {

@@ -98,6 +98,9 @@ type Candidate struct {
 	FirstSeen   time.Time
 	ConfirmedAt time.Time
 	Objects     []cases.Object
+	// Why explains the case (nil: an explanation with score_stat
+	// "unknown" and the dwell is sent).
+	Why *cases.Explanation
 	// Frame is the picture at confirmation; Boxes are drawn on its snapshot.
 	Frame media.Image
 	Boxes []image.Rectangle

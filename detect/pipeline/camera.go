@@ -16,6 +16,7 @@ import (
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/detect"
 	"github.com/patrol-city/patrol/detect/motion"
+	"github.com/patrol-city/patrol/detect/static"
 	"github.com/patrol-city/patrol/ingest"
 	"github.com/patrol-city/patrol/ingest/media"
 	"github.com/patrol-city/patrol/ingest/picture"
@@ -47,11 +48,12 @@ type cameraWorker struct {
 	aspect       aspectCheck // analysing goroutine only
 	// lastDecoder is the last decoder state reported (decode goroutine).
 	lastDecoder atomic.Value
-	book        *caseBook     // open cases; used by the analysing goroutine only
-	gate        *motion.Gate  // nil when motion gating is off
-	gated       atomic.Uint64 // inferences skipped by the motion gate
-	latency     latencyWindow // frame receipt to rule evaluation
-	interval    time.Duration // sampling interval (config.SampleInterval)
+	book        *caseBook      // open cases; used by the analysing goroutine only
+	gate        *motion.Gate   // nil when motion gating is off
+	statics     *static.Finder // nil when no rule needs static objects
+	gated       atomic.Uint64  // inferences skipped by the motion gate
+	latency     latencyWindow  // frame receipt to rule evaluation
+	interval    time.Duration  // sampling interval (config.SampleInterval)
 }
 
 // report sends a health event when a sink is configured; stream names the
@@ -181,6 +183,9 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		}
 		w.zones = append(w.zones, zr)
 	}
+	if w.statics, err = staticFinder(w.zones); err != nil {
+		return nil, err
+	}
 	if p.cfg.Ingest.MotionGateOn() {
 		zones := make([]detect.Zone, len(w.zones))
 		for i, zr := range w.zones {
@@ -212,7 +217,11 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 			return
 		}
 		w.inferences.Add(1)
-		tracks = w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
+		w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
+		tracks = w.tracker.See(&f.Image, f.Recv)
+	}
+	if w.statics != nil {
+		tracks = append(tracks, w.statics.Update(&f.Image, tracks, f.Recv)...)
 	}
 	inView := seenNow(tracks, f.Recv)
 	for _, zr := range w.zones {
@@ -221,7 +230,8 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 				if c := w.book.find(ev, inView); c != nil {
 					// The case is already open (a restart, or the rule
 					// firing again for the same object): continue it.
-					c.TrackID, w.book.dirty = ev.TrackID, true
+					c.continueWith(ev.TrackID)
+					w.book.dirty = true
 					continue
 				}
 				w.fired.Add(1)
@@ -266,7 +276,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
 		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
 		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
-		Seq: 1, Objects: caseObjs,
+		Seq: 1, Objects: caseObjs, Why: why(ev),
 	})
 	w.book.dirty = true
 	pic, boxes := w.evidencePicture(f, boxes)
@@ -279,10 +289,23 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		FirstSeen:   ev.FirstSeen,
 		ConfirmedAt: ev.ConfirmedAt,
 		Objects:     caseObjs,
+		Why:         why(ev),
 		Frame:       pic,
 		Boxes:       boxes,
 		Clips:       w.cam.Clips(),
 	})
+}
+
+// why is the case explanation of an event.
+func why(ev detect.Event) *cases.Explanation {
+	e := ev.Why
+	stat := e.ScoreStat
+	if stat == "" {
+		stat = cases.StatUnknown
+	}
+	return &cases.Explanation{DwellS: e.Dwell.Seconds(), Pictures: e.Pictures, ScoreStat: stat,
+		Score: round3(float64(e.Score)), LookMatch: round3(max(-1, min(1, e.LookMatch))), Gaps: e.Gaps,
+		Presence: round3(max(0, min(1, e.Presence))), PresentAtStart: e.PresentAtStart}
 }
 
 // caseObject describes an event object in a case, its box normalized.

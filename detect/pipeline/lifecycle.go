@@ -30,6 +30,18 @@ type openCase struct {
 	LastEvent   time.Time       `json:"last_event"`
 	Seq         int             `json:"seq"`
 	Objects     []cases.Object  `json:"objects"`
+	// Why is the explanation sent with every event of the case (nil in a
+	// book written before explanations).
+	Why *cases.Explanation `json:"why,omitempty"`
+}
+
+// continueWith hands the case to another track of the same object (its
+// track broke up); later events say so (explanation.continued).
+func (c *openCase) continueWith(track uint64) {
+	if c.TrackID != track && c.TrackID != 0 && c.Why != nil {
+		c.Why.Continued = true
+	}
+	c.TrackID = track
 }
 
 // caseBook holds a camera's open cases and persists them.
@@ -132,7 +144,8 @@ func (b *caseBook) attach(tracks []*detect.Track, inView map[uint64]bool) {
 		for _, t := range tracks {
 			restarted := c.TrackID == 0 // the book came from disk: any track at the place
 			if inView[t.ID] && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
-				c.TrackID, b.dirty = t.ID, true
+				c.continueWith(t.ID)
+				b.dirty = true
 				break
 			}
 		}

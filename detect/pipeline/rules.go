@@ -2,10 +2,12 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/detect/static"
 )
 
 // zoneRule is a rule instance watching one zone.
@@ -36,11 +38,55 @@ func buildRule(rc config.Rule, z detect.Zone, loc *time.Location) (zoneRule, err
 			MinScore: float32(rc.MinScore), MinBoxSize: rc.MinBoxSize, Masks: masks,
 			Windows: windows, Location: loc, Cooldown: rc.Cooldown,
 		}, z)
+	case config.KindStaticObject:
+		// The camera's static-object finder (staticFinder) turns what
+		// appears and stays into tracks labelled static.Label; the rule
+		// times them like parked cars. They carry no detector score.
+		return detect.NewStationary(detect.StationaryConfig{
+			ID: rc.ID, Code: rc.Code, Name: rc.Name, Classes: []string{static.Label}, ZoneID: z.ID,
+			MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, ConfirmScore: -1, LookMatch: rc.LookMatch, MinPresence: rc.MinPresence,
+			MinBoxSize: rc.MinBoxSize, Masks: masks, Windows: windows, Location: loc, Cooldown: rc.Cooldown,
+		}, z)
 	default:
 		return detect.NewStationary(detect.StationaryConfig{
 			ID: rc.ID, Code: rc.Code, Name: rc.Name, Classes: rc.Classes, ZoneID: z.ID,
 			MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, MinScore: float32(rc.MinScore),
+			ConfirmScore: float32(rc.ConfirmScore), LookMatch: rc.LookMatch, MinPresence: rc.MinPresence,
 			MinBoxSize: rc.MinBoxSize, Masks: masks, Windows: windows, Location: loc, Cooldown: rc.Cooldown,
 		}, z)
 	}
+}
+
+// staticFinder returns the camera's static-object finder, or nil when no
+// rule needs one: it watches the zones of its static_object rules and of
+// gathering rules that list static.Label among their stall classes.
+func staticFinder(zones []zoneRules) (*static.Finder, error) {
+	cfg := static.Config{}
+	var exclude []string
+	for _, zr := range zones {
+		watch := false
+		for _, rr := range zr.rules {
+			switch {
+			case rr.cfg.Kind == config.KindStaticObject:
+				watch = true
+				exclude = append(exclude, rr.cfg.Classes...)
+				if rr.cfg.MinArea > 0 && (cfg.MinArea == 0 || rr.cfg.MinArea < cfg.MinArea) {
+					cfg.MinArea = rr.cfg.MinArea
+				}
+			case rr.cfg.Kind == config.KindGathering && slices.Contains(rr.cfg.StallClasses, static.Label):
+				watch = true
+			}
+		}
+		if watch {
+			cfg.Zones = append(cfg.Zones, zr.zone)
+		}
+	}
+	if len(cfg.Zones) == 0 {
+		return nil, nil
+	}
+	if len(exclude) > 0 {
+		slices.Sort(exclude)
+		cfg.Exclude = slices.Compact(exclude)
+	}
+	return static.New(cfg)
 }

@@ -20,7 +20,6 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/ingest/media"
 	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/publisher/evidence"
 	"github.com/patrol-city/patrol/testkit/scenes"
@@ -30,8 +29,11 @@ import (
 
 // Config configures an evaluation run.
 type Config struct {
-	// Scenes to play (default: every embedded scene named eval-*).
+	// Scenes to play (default: every embedded scene of Suite).
 	Scenes []string
+	// Suite is SuiteComposited (default: the scenes named eval-*) or
+	// SuiteReal (real-*: real street clips).
+	Suite string
 	// AssetDir holds testdata/ (required).
 	AssetDir string
 	// Fetcher resolves the model (default assets.DefaultFetcher()).
@@ -55,12 +57,48 @@ type Config struct {
 	Configure func(*config.Config)
 }
 
+// Suites of scenes.
+const (
+	SuiteComposited = "composited"
+	SuiteReal       = "real"
+)
+
+// suitePrefix is the scene name prefix of a suite.
+var suitePrefix = map[string]string{SuiteComposited: "eval-", SuiteReal: "real-"}
+
 // Rules is the evaluation rule set: scenes name these ids.
 func Rules(minDwell time.Duration) []config.Rule {
 	return []config.Rule{
-		{ID: "illegal-parking", Kind: "stationary", Code: "0505", Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: minDwell},
-		{ID: "street-vending", Kind: "gathering", Code: "0501", Classes: []string{"person"}, MinDwell: minDwell},
+		{ID: "illegal-parking", Kind: config.KindStationary, Code: "0505", Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: minDwell},
+		{ID: "street-vending", Kind: config.KindGathering, Code: "0501", Classes: []string{"person"}, MinDwell: minDwell},
+		{ID: "static-object", Kind: config.KindStaticObject, Code: "0507", MinDwell: minDwell},
 	}
+}
+
+// SceneNames returns the embedded scenes of a suite whose one loop lasts
+// at most longest (0: any length).
+func SceneNames(suite string, longest time.Duration) ([]string, error) {
+	prefix, ok := suitePrefix[suite]
+	if !ok {
+		return nil, fmt.Errorf("eval: unknown suite %q (composited or real)", suite)
+	}
+	var out []string
+	for _, n := range scenes.Names() {
+		if !strings.HasPrefix(n, prefix) {
+			continue
+		}
+		if longest > 0 {
+			sc, err := scenes.Load(n)
+			if err != nil {
+				return nil, err
+			}
+			if sc.Video != "" || sc.Duration > longest {
+				continue
+			}
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // received is a case as the collector saw it.
@@ -104,39 +142,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	if cfg.Suite == "" {
+		cfg.Suite = SuiteComposited
+	}
 	if len(cfg.Scenes) == 0 {
-		for _, n := range scenes.Names() {
-			if strings.HasPrefix(n, "eval-") {
-				cfg.Scenes = append(cfg.Scenes, n)
-			}
+		var err error
+		if cfg.Scenes, err = SceneNames(cfg.Suite, 0); err != nil {
+			return nil, err
 		}
 	}
 	rules := append(Rules(cfg.MinDwell), cfg.ExtraRules...)
-	known := map[string]bool{}
-	for _, r := range rules {
-		known[r.ID] = true
-	}
-	var scs []*sim.Scene
-	var streams []*sim.Stream
-	for _, n := range cfg.Scenes {
-		sc, err := scenes.Load(n)
-		if err != nil {
-			return nil, err
-		}
-		if sc.Eval == nil {
-			return nil, fmt.Errorf("eval: scene %s has no eval section", n)
-		}
-		if missing := unknownRules(sc, known); missing != "" {
-			cfg.Logger.Warn("scene skipped: its rule is not in the evaluation rule set", "scene", n, "rule", missing)
-			continue
-		}
-		st, err := sim.SceneStream(sc, cfg.AssetDir, media.H264)
-		if err != nil {
-			return nil, err
-		}
-		st.Loops = 1 // the truth covers one loop
-		scs = append(scs, sc)
-		streams = append(streams, st)
+	plans, rules, err := planScenes(cfg, rules)
+	if err != nil {
+		return nil, err
 	}
 	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, cfg.Logger)
 	if err != nil {
@@ -146,23 +164,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	wcfg := &config.Config{
 		Worker:     "eval",
-		Rules:      rules,
 		Evidence:   config.Evidence{Kind: "dir", PreRoll: 3 * time.Second, PostRoll: 2 * time.Second},
 		Monitoring: config.Monitoring{MetricsAddress: "off"},
 		// The small model scores umbrellas low (models/SOURCES.md).
 		Model: config.Model{ClassThresholds: map[string]float64{"umbrella": 0.15}},
 	}
+	wcfg.Rules = rules
 	var longest time.Duration
-	for _, sc := range scs {
-		var zr []string
-		for _, r := range sc.Eval.Rules {
-			if known[r] {
-				zr = append(zr, r)
-			}
-		}
-		wcfg.Cameras = append(wcfg.Cameras, config.Camera{ID: sc.Name, URL: srv.URL(sc.Name),
-			Zones: []config.Zone{{ID: "zone", Polygon: sc.Eval.Zone, Rules: zr}}})
-		longest = max(longest, sc.Duration)
+	for _, pl := range plans {
+		wcfg.Cameras = append(wcfg.Cameras, config.Camera{ID: pl.sc.Name, URL: srv.URL(pl.sc.Name),
+			Zones: []config.Zone{{ID: "zone", Polygon: pl.sc.Eval.Zone, Rules: pl.rules}}})
+		longest = max(longest, pl.length)
 	}
 	wcfg.Cameras = append(wcfg.Cameras, cfg.ExtraCameras...)
 	tmp, err := os.MkdirTemp("", "patrol-eval-")
@@ -196,11 +208,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	starts := map[string]time.Time{}
-	for i, sc := range scs {
-		if err := srv.Add(sc.Name, streams[i]); err != nil {
+	for _, pl := range plans {
+		if err := srv.Add(pl.sc.Name, pl.stream); err != nil {
 			return nil, err
 		}
-		starts[sc.Name] = time.Now()
+		starts[pl.sc.Name] = time.Now()
 	}
 	if cfg.OnWorker != nil {
 		cfg.OnWorker(w)
@@ -213,33 +225,30 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	rep := score(scs, starts, col.cases, cfg.MinDwell)
+	rep := score(plans, starts, col.cases)
+	rep.Suite = cfg.Suite
 	stats := w.Pipeline().Stats()
-	for _, sc := range scs {
-		rep.Inferences += stats[sc.Name].Inferences
-		rep.Gated += stats[sc.Name].Gated
+	for _, pl := range plans {
+		rep.Inferences += stats[pl.sc.Name].Inferences
+		rep.Gated += stats[pl.sc.Name].Gated
 	}
 	return rep, nil
 }
 
-// sortedCases returns the cases of one camera by confirmation time.
-func sortedCases(all []received, camera string) []received {
+// sortedCases returns the cases opened on one camera by confirmation
+// time, and when each case that closed closed.
+func sortedCases(all []received, camera string) ([]received, map[string]time.Time) {
 	var out []received
+	closed := map[string]time.Time{}
 	for _, r := range all {
-		if r.c.Camera.ID == camera {
+		switch {
+		case r.c.Camera.ID != camera:
+		case r.c.Event == cases.EventOpened || r.c.Event == "":
 			out = append(out, r)
+		case r.c.Event == cases.EventClosed:
+			closed[r.c.CaseID] = r.c.EventTime
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].c.ConfirmedAt.Before(out[j].c.ConfirmedAt) })
-	return out
-}
-
-// unknownRules returns the first expected rule the rule set lacks.
-func unknownRules(sc *sim.Scene, known map[string]bool) string {
-	for _, e := range sc.Eval.Expect {
-		if !known[e.Rule] {
-			return e.Rule
-		}
-	}
-	return ""
+	return out, closed
 }

@@ -62,3 +62,25 @@ func TestSuiteNoMotionGate(t *testing.T) {
 		t.Fatalf("motion_gate: false, yet %d pictures were gated", rep.Gated)
 	}
 }
+
+// TestRealSuite plays the real street clips (suite real) at the default
+// configuration: no duplicate case for any object, and every expected case
+// found.
+func TestRealSuite(t *testing.T) {
+	mirror := os.Getenv(assets.MirrorEnv)
+	if mirror == "" {
+		mirror = testenv.Mirror()
+	}
+	rep, err := Run(context.Background(), Config{AssetDir: mirror, Fetcher: runtimes.Fetcher(mirror), Suite: SuiteReal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	if rep.Duplicates != 0 || rep.Recall != 1 || rep.Precision != 1 {
+		t.Fatalf("%d duplicate cases, precision %.3f, recall %.3f", rep.Duplicates, rep.Precision, rep.Recall)
+	}
+}

@@ -63,6 +63,9 @@ func NewRenderer(sc *Scene, assetDir string) (*Renderer, error) {
 		sp := gocv.NewMat()
 		gocv.Resize(roi, &sp, box.Size(), 0, 0, gocv.InterpolationArea)
 		roi.Close()
+		if a.Sprite.Flip {
+			gocv.Flip(sp, &sp, 1)
+		}
 		r.sprites = append(r.sprites, sp)
 	}
 	return r, nil

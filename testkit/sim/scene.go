@@ -41,6 +41,14 @@ type Scene struct {
 	Lighting []Lighting `yaml:"lighting"`
 	// Eval describes how `patrol eval` judges the scene (optional).
 	Eval *Eval `yaml:"eval"`
+	// Video makes the scene a real clip (a path relative to the asset
+	// directory) played as it is: Size, FPS, GOP, Duration, Background,
+	// Actors and the picture effects are then unused.
+	Video string `yaml:"video"`
+	// Loops is how many times an evaluation plays the scene (default 1).
+	Loops int `yaml:"loops"`
+	// Traffic generates actors: flows of vehicles through the scene.
+	Traffic []Flow `yaml:"traffic"`
 }
 
 // Lighting is a brightness change over an interval.
@@ -61,13 +69,31 @@ type Eval struct {
 	// Expect lists the cases that must be reported; anything else is a false
 	// alarm.
 	Expect []Expect `yaml:"expect"`
+	// MinDwell of the scene's rules (default: the run's).
+	MinDwell time.Duration `yaml:"min_dwell"`
+	// Note says what the clip, loop or composite does to the truth (for
+	// example a slow object that a loop makes look resident).
+	Note string `yaml:"note"`
 }
 
 // Expect is one expected case: the rule, and the actor (or, for a group,
-// the actors) it is about.
+// the actors) it is about; in a real clip (Scene.Video), the moment a
+// correct system confirms it and the object's box.
 type Expect struct {
 	Rule   string   `yaml:"rule"`
 	Actors []string `yaml:"actors"`
+	// At is when the case is due, from the start of the first loop (real
+	// clips).
+	At time.Duration `yaml:"at"`
+	// Box is the object's [x, y, w, h], normalized (real clips).
+	Box [4]float64 `yaml:"box"`
+	// Why documents how At was found.
+	Why string `yaml:"why"`
+	// LoopArtefact marks an object that only the loop makes look resident
+	// (a slow creeper jumping back within max_movement every loop): a case
+	// for it, at any time, is neither required nor a false alarm; the
+	// report counts it apart.
+	LoopArtefact bool `yaml:"loop_artefact"`
 }
 
 // Interval is a time span from the start of the loop.
@@ -108,6 +134,8 @@ type Sprite struct {
 	Image string `yaml:"image"`
 	// Box is [x, y, w, h] in pixels of that image.
 	Box [4]int `yaml:"box"`
+	// Flip mirrors the crop left to right (a vehicle driving the other way).
+	Flip bool `yaml:"flip"`
 }
 
 // Keyframe places an actor's bottom centre at (X, Y), normalized to the
@@ -149,6 +177,15 @@ func ParseScene(raw []byte) (*Scene, error) {
 	}
 	if sc.GOP == 0 {
 		sc.GOP = sc.FPS
+	}
+	if sc.Loops == 0 {
+		sc.Loops = 1
+	}
+	if sc.Video != "" {
+		return &sc, sc.validateVideo()
+	}
+	if err := sc.expandTraffic(); err != nil {
+		return nil, err
 	}
 	return &sc, sc.validate()
 }
@@ -231,6 +268,29 @@ func (sc *Scene) validate() error {
 	return errors.Join(errs...)
 }
 
+// validateVideo checks a real-clip scene.
+func (sc *Scene) validateVideo() error {
+	var errs []error
+	bad := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
+	if len(sc.Actors) > 0 || len(sc.Traffic) > 0 || sc.Background.Image != "" {
+		bad("video: a real clip has no background, actors or traffic")
+	}
+	if sc.Loops < 1 || sc.Loops > 1000 {
+		bad("loops: need 1..1000")
+	}
+	if sc.Eval != nil {
+		if len(sc.Eval.Zone) < 3 {
+			bad("eval.zone: need at least 3 points")
+		}
+		for i, e := range sc.Eval.Expect {
+			if e.Rule == "" || (e.At <= 0 && !e.LoopArtefact) || e.Box[2] <= 0 || e.Box[3] <= 0 {
+				bad("eval.expect[%d]: a real clip needs rule, at and box", i)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Frames is the number of frames in one loop.
 func (sc *Scene) Frames() int {
 	return int(sc.Duration * time.Duration(sc.FPS) / time.Second)
@@ -255,6 +315,10 @@ func (a *Actor) position(t time.Duration) (x, y float64, ok bool) {
 	last := p[len(p)-1]
 	return last.X, last.Y, true
 }
+
+// BoxAt returns the actor's drawn box in pixels at t in a w x h frame, and
+// whether it is shown.
+func (a *Actor) BoxAt(t time.Duration, w, h int) (image.Rectangle, bool) { return a.boxAt(t, w, h) }
 
 // boxAt returns the actor's drawn box in pixels at t (possibly partly
 // outside the frame), and whether it is shown.

@@ -1,0 +1,85 @@
+package eval
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/testkit/scenes"
+	"github.com/patrol-city/patrol/testkit/sim"
+)
+
+// plan is one scene ready to play: its stream, the rule ids of its zone
+// and how long it plays.
+type plan struct {
+	sc       *sim.Scene
+	stream   *sim.Stream
+	rules    []string      // rule ids in the worker's configuration
+	minDwell time.Duration // of the scene's rules
+	length   time.Duration // played: one loop x Loops
+}
+
+// baseRule is the evaluation rule id of a worker rule id: a scene with its
+// own min_dwell gets copies named "<rule>.<dwell>".
+func baseRule(id string) string {
+	b, _, _ := strings.Cut(id, ".")
+	return b
+}
+
+// planScenes loads the scenes and their streams, and adds to rules a copy
+// of each rule a scene runs at its own min_dwell.
+func planScenes(cfg Config, rules []config.Rule) ([]plan, []config.Rule, error) {
+	byID := map[string]config.Rule{}
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
+	var plans []plan
+	for _, n := range cfg.Scenes {
+		sc, err := scenes.Load(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if sc.Eval == nil {
+			return nil, nil, fmt.Errorf("eval: scene %s has no eval section", n)
+		}
+		pl := plan{sc: sc, minDwell: cfg.MinDwell}
+		if sc.Eval.MinDwell > 0 {
+			pl.minDwell = sc.Eval.MinDwell
+		}
+		for _, id := range sc.Eval.Rules {
+			r, ok := byID[id]
+			if !ok {
+				return nil, nil, fmt.Errorf("eval: scene %s: rule %q is not in the evaluation rule set", n, id)
+			}
+			if pl.minDwell != cfg.MinDwell {
+				r.ID = fmt.Sprintf("%s.%s", id, pl.minDwell)
+				r.MinDwell = pl.minDwell
+				if _, dup := byID[r.ID]; !dup {
+					byID[r.ID] = r
+					rules = append(rules, r)
+				}
+			}
+			pl.rules = append(pl.rules, r.ID)
+		}
+		for _, e := range sc.Eval.Expect {
+			if _, ok := byID[e.Rule]; !ok {
+				return nil, nil, fmt.Errorf("eval: scene %s expects rule %q, not in the evaluation rule set", n, e.Rule)
+			}
+		}
+		if sc.Video != "" {
+			pl.stream, err = sim.FileStream(filepath.Join(cfg.AssetDir, filepath.FromSlash(sc.Video)), sim.FileOptions{})
+		} else {
+			pl.stream, err = sim.SceneStream(sc, cfg.AssetDir, media.H264)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("eval: scene %s: %w", n, err)
+		}
+		pl.stream.Loops = sc.Loops
+		pl.length = pl.stream.Period * time.Duration(sc.Loops)
+		plans = append(plans, pl)
+	}
+	return plans, rules, nil
+}
