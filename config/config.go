@@ -194,9 +194,13 @@ type Rule struct {
 	// for a gathering (default 3 x min_dwell).
 	MinDwellNoStall time.Duration `yaml:"min_dwell_no_stall"`
 	// ConfirmScore is the median detector score over the dwell that a
-	// stationary object must reach before the rule fires (default 0.35;
-	// negative: no check). See docs/accuracy.md.
+	// stationary object seen arriving must reach before the rule fires
+	// (default 0.3; negative: no check). See docs/accuracy.md.
 	ConfirmScore float64 `yaml:"confirm_score"`
+	// ConfirmScoreAtStart is that bar for an object already there when
+	// the worker started (nothing saw it arrive: permanent fixtures the
+	// detector takes for vehicles are of this kind; default 0.5).
+	ConfirmScoreAtStart float64 `yaml:"confirm_score_at_start"`
 	// LookMatch is the appearance match (normalized correlation of 8x8
 	// colour thumbnails) under which a stationary or static object is
 	// taken for another one at the same place, restarting its dwell

@@ -44,6 +44,9 @@ func (c *Config) Validate() error {
 		if r.ConfirmScore > 1 {
 			fe.add(p+".confirm_score", "must be at most 1 (negative: no check)")
 		}
+		if r.ConfirmScoreAtStart > 1 {
+			fe.add(p+".confirm_score_at_start", "must be at most 1 (negative: no check)")
+		}
 		if r.LookMatch > 1 {
 			fe.add(p+".look_match", "must be at most 1 (negative: no check)")
 		}

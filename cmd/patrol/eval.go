@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/testkit/eval"
 )
@@ -15,8 +16,10 @@ import (
 // a table per scene and a final JSON line.
 func cmdEval(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	sc := fs.String("scenes", "", "comma-separated scene names (default: every eval-* scene)")
+	sc := fs.String("scenes", "", "comma-separated scene names (default: every scene of the suite)")
+	suite := fs.String("suite", eval.SuiteComposited, "composited (eval-* scenes) or real (real-*: real street clips)")
 	level := fs.String("log-level", "warn", "debug, info, warn or error")
+	noChecks := fs.Bool("no-evidence-checks", false, "run the rules with confirm_score, confirm_score_at_start, min_presence and look_match at -1 (off), to measure what the checks buy")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,7 +28,12 @@ func cmdEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := eval.Config{AssetDir: root, Fetcher: f, Logger: newLogger(*level)}
+	cfg := eval.Config{AssetDir: root, Fetcher: f, Logger: newLogger(*level), Suite: *suite}
+	if *noChecks {
+		cfg.Rule = func(r *config.Rule) {
+			r.ConfirmScore, r.ConfirmScoreAtStart, r.MinPresence, r.LookMatch = -1, -1, -1, -1
+		}
+	}
 	if *sc != "" {
 		cfg.Scenes = strings.Split(*sc, ",")
 	}
@@ -36,8 +44,8 @@ func cmdEval(ctx context.Context, args []string) error {
 	if err := rep.Print(os.Stdout); err != nil {
 		return err
 	}
-	if rep.Precision < 1 || rep.Recall < 1 {
-		return fmt.Errorf("precision %.3f, recall %.3f", rep.Precision, rep.Recall)
+	if rep.Precision < 1 || rep.Recall < 1 || rep.Duplicates > 0 {
+		return fmt.Errorf("precision %.3f, recall %.3f, %d duplicate cases", rep.Precision, rep.Recall, rep.Duplicates)
 	}
 	return nil
 }

@@ -44,14 +44,15 @@ func buildRule(rc config.Rule, z detect.Zone, loc *time.Location) (zoneRule, err
 		// times them like parked cars. They carry no detector score.
 		return detect.NewStationary(detect.StationaryConfig{
 			ID: rc.ID, Code: rc.Code, Name: rc.Name, Classes: []string{static.Label}, ZoneID: z.ID,
-			MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, ConfirmScore: -1, LookMatch: rc.LookMatch, MinPresence: rc.MinPresence,
+			MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, ConfirmScore: -1, ConfirmScoreAtStart: -1, LookMatch: rc.LookMatch, MinPresence: rc.MinPresence,
 			MinBoxSize: rc.MinBoxSize, Masks: masks, Windows: windows, Location: loc, Cooldown: rc.Cooldown,
 		}, z)
 	default:
 		return detect.NewStationary(detect.StationaryConfig{
 			ID: rc.ID, Code: rc.Code, Name: rc.Name, Classes: rc.Classes, ZoneID: z.ID,
 			MinDwell: rc.MinDwell, MaxMovement: rc.MaxMovement, MinScore: float32(rc.MinScore),
-			ConfirmScore: float32(rc.ConfirmScore), LookMatch: rc.LookMatch, MinPresence: rc.MinPresence,
+			ConfirmScore: float32(rc.ConfirmScore), ConfirmScoreAtStart: float32(rc.ConfirmScoreAtStart),
+			LookMatch: rc.LookMatch, MinPresence: rc.MinPresence,
 			MinBoxSize: rc.MinBoxSize, Masks: masks, Windows: windows, Location: loc, Cooldown: rc.Cooldown,
 		}, z)
 	}

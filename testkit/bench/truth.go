@@ -57,7 +57,13 @@ func pipelineWithTruth(ctx context.Context, cfg *PipelineConfig, wcfg *config.Co
 			}
 		})
 	}
-	rep, err := eval.Run(ctx, eval.Config{AssetDir: cfg.AssetDir, Fetcher: cfg.Fetcher, Logger: cfg.WorkerLogger,
+	// The composited scenes of at most a minute: the ten-minute rush hour
+	// would set the benchmark's length.
+	names, err := eval.SceneNames(eval.SuiteComposited, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := eval.Run(ctx, eval.Config{AssetDir: cfg.AssetDir, Fetcher: cfg.Fetcher, Logger: cfg.WorkerLogger, Scenes: names,
 		ExtraCameras: load, ExtraRules: []config.Rule{rule}, OnWorker: onWorker,
 		Configure: func(c *config.Config) { c.Model.Workers = wcfg.Model.Workers }})
 	cancel()

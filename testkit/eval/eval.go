@@ -50,6 +50,9 @@ type Config struct {
 	// the scenes' cameras.
 	ExtraCameras []config.Camera
 	ExtraRules   []config.Rule
+	// Rule, when set, adjusts each evaluation rule (for example turns the
+	// evidence checks off to measure what they buy).
+	Rule func(*config.Rule)
 	// OnWorker, when set, is called with the worker before it runs.
 	OnWorker func(*worker.Worker)
 	// Configure, when set, adjusts the worker's configuration before its
@@ -151,7 +154,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
-	rules := append(Rules(cfg.MinDwell), cfg.ExtraRules...)
+	rules := Rules(cfg.MinDwell)
+	if cfg.Rule != nil {
+		for i := range rules {
+			cfg.Rule(&rules[i])
+		}
+	}
+	rules = append(rules, cfg.ExtraRules...)
 	plans, rules, err := planScenes(cfg, rules)
 	if err != nil {
 		return nil, err
