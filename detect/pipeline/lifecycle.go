@@ -12,6 +12,7 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/detect"
+	"github.com/patrol-city/patrol/detect/static"
 )
 
 // openCase is a case between "opened" and "closed". Open cases are kept on
@@ -142,8 +143,9 @@ func (b *caseBook) attach(tracks []*detect.Track, inView map[uint64]bool) {
 			continue
 		}
 		for _, t := range tracks {
-			restarted := c.TrackID == 0 // the book came from disk: any track at the place
-			if inView[t.ID] && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
+			restarted := c.TrackID == 0                                        // the book came from disk: any track at the place
+			sameKind := (c.Label == static.Label) == (t.Label == static.Label) // a static object never takes over a vehicle's case, nor the reverse
+			if inView[t.ID] && sameKind && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
 				c.continueWith(t.ID)
 				b.dirty = true
 				break

@@ -16,6 +16,7 @@ import (
 // the accuracy targets: precision 1, recall 1, median alarm error at most
 // 3 s, and the gate must have skipped inferences.
 func TestSuite(t *testing.T) {
+	t.Parallel() // real-time scenes: the suites play side by side
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
 		mirror = testenv.Mirror()
@@ -40,6 +41,7 @@ func TestSuite(t *testing.T) {
 // TestSuiteNoMotionGate runs part of the suite with the motion gate off
 // (motion_gate: false): the same cases, every sampled picture analysed.
 func TestSuiteNoMotionGate(t *testing.T) {
+	t.Parallel() // real-time scenes: the suites play side by side
 	off := false
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
@@ -64,9 +66,10 @@ func TestSuiteNoMotionGate(t *testing.T) {
 }
 
 // TestRealSuite plays the real street clips (suite real) at the default
-// configuration: no duplicate case for any object, and every expected case
-// found.
+// configuration: no duplicate case for any object, no false alarm, and
+// every expected case found (docs/accuracy.md).
 func TestRealSuite(t *testing.T) {
+	t.Parallel() // real-time scenes: the suites play side by side
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
 		mirror = testenv.Mirror()
