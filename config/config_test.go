@@ -116,6 +116,10 @@ func TestParseErrors(t *testing.T) {
 		{"camera id too long", "id: cam-1", "id: " + strings.Repeat("a", 65), "cameras[0].id: ", nil},
 		{"zone id space", "id: z1", `id: "zone 1"`, `cameras[0].zones[0].id: "zone 1" is not a valid id`, nil},
 		{"rule id escapes", "  - id: parking", "  - id: ../parking", `rules[0].id: "../parking" is not a valid id`, nil},
+		{"unknown kind", "classes: [car]", "classes: [car]\n    kind: parked", `rules[0].kind: unknown kind "parked" (stationary, gathering or static_object)`, nil},
+		{"confirm score above 1", "classes: [car]", "classes: [car]\n    confirm_score: 1.5", "rules[0].confirm_score: must be at most 1", nil},
+		{"presence above 1", "classes: [car]", "classes: [car]\n    min_presence: 2", "rules[0].min_presence: must be at most 1", nil},
+		{"min area whole picture", "classes: [car]", "classes: [car]\n    min_area: 1", "rules[0].min_area: must be between 0 and 1", nil},
 		{"missing env", "", "", "environment variable CAM_PASS, MINIO_SECRET_KEY not set", env(nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

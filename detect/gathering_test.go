@@ -84,6 +84,20 @@ func TestGathering(t *testing.T) {
 		want  []want
 	}{
 		{"vendor with umbrella fires once", nil, 400, vendor, []want{{70, 1, 1}}},
+		{"vendor beside a static object (a cart the detector cannot name)", func(c *GatheringConfig) {
+			c.StallClasses = append(slices.Clone(DefaultStallClasses), "static_object")
+		}, 400, func(s int) []Detection {
+			if s < 10 {
+				return nil
+			}
+			return []Detection{person(640, 500), det("static_object", 1, 670, 440, 90, 60)}
+		}, []want{{70, 1, 1}}},
+		{"a static object is no stall unless listed", nil, 400, func(s int) []Detection {
+			if s < 10 {
+				return nil
+			}
+			return []Detection{person(640, 500), det("static_object", 1, 670, 440, 90, 60)}
+		}, []want{{190, 1, 0}}},
 		{"two vendors with umbrella and table", func(c *GatheringConfig) { c.MinPeople = 2 }, 400,
 			func(s int) []Detection {
 				var d []Detection

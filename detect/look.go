@@ -44,24 +44,10 @@ func LookAt(img *media.Image, box image.Rectangle) Look {
 		for sx := 0; sx < lookSide; sx++ {
 			x0 := b.Min.X + sx*b.Dx()/lookSide
 			x1 := max(b.Min.X+(sx+1)*b.Dx()/lookSide, x0+1)
-			var sum [3]int
-			n := 0
 			// At most 4x4 pixels per cell: enough for a signature, cheap
 			// for a box of any size.
-			stepY, stepX := max((y1-y0)/4, 1), max((x1-x0)/4, 1)
-			for y := y0; y < y1; y += stepY {
-				row := img.BGR[y*img.Width*3:]
-				for x := x0; x < x1; x += stepX {
-					sum[0] += int(row[x*3])
-					sum[1] += int(row[x*3+1])
-					sum[2] += int(row[x*3+2])
-					n++
-				}
-			}
-			i := (sy*lookSide + sx) * 3
-			for c := 0; c < 3; c++ {
-				l.v[i+c] = float32(sum[c]) / float32(n)
-			}
+			m := img.Mean(image.Rect(x0, y0, x1, y1), (x1-x0)/4, (y1-y0)/4)
+			copy(l.v[(sy*lookSide+sx)*3:], m[:])
 		}
 	}
 	l.ok = true

@@ -25,7 +25,7 @@ if [ -n "$bad" ]; then echo "gofmt needed: $bad" >&2; exit 1; fi
 
 # Packages without cgo must stay that way: configuration, cases, outbox,
 # Kafka and the other pure parts build with CGO_ENABLED=0 (docs/architecture.md).
-pure=(./config/... ./cases/... ./backoff/... ./detect ./detect/motion ./ingest/media
+pure=(./config/... ./cases/... ./backoff/... ./detect ./detect/motion ./detect/static ./ingest/media
   ./publisher/broker ./publisher/clip ./publisher/evidence ./publisher/outbox ./publisher/health
   ./models/... ./worker/depcheck)
 echo "test: CGO_ENABLED=0 go build ${pure[*]}" >&2

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"image"
 	"math"
 	"slices"
 
@@ -47,24 +48,9 @@ func (g *grid) means(img *media.Image, out cellMeans) cellMeans {
 	out = out[:g.cw*g.ch*3]
 	step := max(g.cell/2, 1)
 	for cy := 0; cy < g.ch; cy++ {
-		y0, y1 := cy*g.cell, min((cy+1)*g.cell, g.h)
 		for cx := 0; cx < g.cw; cx++ {
-			x0, x1 := cx*g.cell, min((cx+1)*g.cell, g.w)
-			var s [3]int
-			n := 0
-			for y := y0; y < y1; y += step {
-				row := img.BGR[y*g.w*3:]
-				for x := x0; x < x1; x += step {
-					s[0] += int(row[x*3])
-					s[1] += int(row[x*3+1])
-					s[2] += int(row[x*3+2])
-					n++
-				}
-			}
-			i := (cy*g.cw + cx) * 3
-			for c := 0; c < 3; c++ {
-				out[i+c] = float32(s[c]) / float32(n)
-			}
+			m := img.Mean(image.Rect(cx*g.cell, cy*g.cell, (cx+1)*g.cell, (cy+1)*g.cell), step, step)
+			copy(out[(cy*g.cw+cx)*3:], m[:])
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ package media
 
 import (
 	"errors"
+	"image"
 	"time"
 )
 
@@ -74,4 +75,27 @@ type Frame struct {
 	Recv time.Time
 	// CameraTime is the camera's clock for the unit (zero when unknown).
 	CameraTime time.Time
+}
+
+// Mean returns the mean blue, green and red of the pixels of r (clipped to
+// the picture) sampled every stepX columns and stepY rows (at least 1);
+// zero for an empty region or a picture whose buffer is short.
+func (img *Image) Mean(r image.Rectangle, stepX, stepY int) [3]float32 {
+	r = r.Intersect(image.Rect(0, 0, img.Width, img.Height))
+	if r.Empty() || len(img.BGR) < img.Width*img.Height*3 {
+		return [3]float32{}
+	}
+	stepX, stepY = max(stepX, 1), max(stepY, 1)
+	var sum [3]int
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y += stepY {
+		row := img.BGR[y*img.Width*3:]
+		for x := r.Min.X; x < r.Max.X; x += stepX {
+			sum[0] += int(row[x*3])
+			sum[1] += int(row[x*3+1])
+			sum[2] += int(row[x*3+2])
+			n++
+		}
+	}
+	return [3]float32{float32(sum[0]) / float32(n), float32(sum[1]) / float32(n), float32(sum[2]) / float32(n)}
 }
