@@ -2,14 +2,6 @@ package detect
 
 import "time"
 
-// Score statistics named in Explanation.ScoreStat.
-const (
-	// StatMedian is the median detector score over the dwell.
-	StatMedian = "median"
-	// StatMax is the best member score when a gathering fired.
-	StatMax = "max"
-)
-
 // Explanation says why an event fired, for the dispatcher who verifies it.
 type Explanation struct {
 	// Dwell is how long the object was at rest in the zone.
@@ -17,10 +9,9 @@ type Explanation struct {
 	// Pictures counts the analysed pictures that saw the object at rest
 	// during the dwell (for a gathering: the members at rest).
 	Pictures int
-	// ScoreStat names the score statistic (StatMedian) and Score is its
-	// value over those pictures.
-	ScoreStat string
-	Score     float32
+	// Score is the median detector score over those pictures (stationary)
+	// or the best member score at confirmation (gathering).
+	Score float32
 	// LookMatch is the lowest Look.Match between the object at the start
 	// of its rest and in the pictures since (1 when no look was known).
 	LookMatch float64

@@ -131,7 +131,7 @@ func (g *Gathering) fire(members, stalls []*Track, dwell time.Duration, now time
 		ev.Box = ev.Box.Union(s.Box)
 	}
 	fg.area = ev.Box
-	ev.Why = Explanation{Dwell: dwell, Pictures: len(members), ScoreStat: StatMax, Score: ev.Score, LookMatch: 1, Presence: 1}
+	ev.Why = Explanation{Dwell: dwell, Pictures: len(members), Score: ev.Score, LookMatch: 1, Presence: 1}
 	g.groups = append(g.groups, fg)
 	g.filter.fired(now)
 	return ev

@@ -293,7 +293,7 @@ func (s *Stationary) Update(tracks []*Track, frameW, frameH int, now time.Time) 
 			TrackID: t.ID, Label: t.Label, Score: t.Score, Box: t.Box,
 			FirstSeen: st.since, ConfirmedAt: now, Dwell: dwell,
 			Objects: []EventObject{eventObject(t, RoleSubject)},
-			Why: Explanation{Dwell: dwell, Pictures: st.pics, ScoreStat: StatMedian, Score: med,
+			Why: Explanation{Dwell: dwell, Pictures: st.pics, Score: med,
 				LookMatch: st.minLook, Gaps: st.gaps, Presence: presence, PresentAtStart: atStart},
 		})
 	}

@@ -71,7 +71,7 @@ func cmdBenchIngest(ctx context.Context, args []string) error {
 	camLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: camLevel}))
 	cfg := bench.IngestConfig{
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
-		Width: *sf.width, Height: *sf.height, FPS: *sf.fps, GOP: *sf.gop, Bitrate: *sf.bitrate, Interval: *interval,
+		Stream: sf.stream(), Interval: *interval,
 		Modes:    splitList(*modes),
 		SpawnSim: spawn,
 		Logger:   log, CameraLogger: camLog,
@@ -148,6 +148,11 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// stream is the benchmark stream the flags give.
+func (sf streamFlags) stream() bench.Stream {
+	return bench.Stream{Width: *sf.width, Height: *sf.height, FPS: *sf.fps, GOP: *sf.gop, Bitrate: *sf.bitrate}
 }
 
 // streamFlags are the benchmarks' simulated camera stream.

@@ -47,7 +47,7 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 	cfg := bench.PipelineConfig{
 		Truth: *truth, AssetDir: assetDir,
 		Cameras: *cameras, Duration: *dur, Warmup: *warmup,
-		Width: *sf.width, Height: *sf.height, FPS: *sf.fps, GOP: *sf.gop, Bitrate: *sf.bitrate, Workers: *workers, BFrames: *bframes,
+		Stream: sf.stream(), Workers: *workers, BFrames: *bframes,
 		SpawnSim:     spawn,
 		Logger:       log,
 		WorkerLogger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -43,8 +43,8 @@ var clipObjects = []clipObject{
 // restingScores plays a clip at two pictures a second through the
 // detector, the tracker and See (analysis width 416, as the pipeline) and
 // returns the detector scores of each track while it is Still, with its
-// last box (normalized).
-func restingScores(t *testing.T, d *Detector, clip string) (map[uint64][]float64, map[uint64][4]float64) {
+// last box, and the analysed picture's size.
+func restingScores(t *testing.T, d *Detector, clip string) (map[uint64][]float64, map[uint64]image.Rectangle, image.Point) {
 	t.Helper()
 	vc, err := gocv.VideoCaptureFile(testdataPath(t, "video/"+clip))
 	if err != nil {
@@ -56,13 +56,15 @@ func restingScores(t *testing.T, d *Detector, clip string) (map[uint64][]float64
 	defer img.Close()
 	defer small.Close()
 	tr := detect.NewTracker(detect.TrackerConfig{})
-	scores, boxes := map[uint64][]float64{}, map[uint64][4]float64{}
+	scores, boxes := map[uint64][]float64{}, map[uint64]image.Rectangle{}
+	var size image.Point
 	for i := 0; vc.Read(&img); i++ {
 		if i%step != 0 {
 			continue
 		}
 		w := 416
 		h := w * img.Rows() / img.Cols()
+		size = image.Pt(w, h)
 		gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
 		dets, err := d.Detect(small)
 		if err != nil {
@@ -77,22 +79,17 @@ func restingScores(t *testing.T, d *Detector, clip string) (map[uint64][]float64
 		for _, x := range tr.See(&media.Image{Width: w, Height: h, BGR: append([]byte(nil), px...)}, now) {
 			if x.Still && x.LastSeen.Equal(now) {
 				scores[x.ID] = append(scores[x.ID], float64(x.Score))
-				fw, fh := float64(w), float64(h)
-				boxes[x.ID] = [4]float64{float64(x.Box.Min.X) / fw, float64(x.Box.Min.Y) / fh, float64(x.Box.Dx()) / fw, float64(x.Box.Dy()) / fh}
+				boxes[x.ID] = x.Box
 			}
 		}
 	}
-	return scores, boxes
+	return scores, boxes, size
 }
 
-func iouNorm(a, b [4]float64) float64 {
-	x1, y1 := max(a[0], b[0]), max(a[1], b[1])
-	x2, y2 := min(a[0]+a[2], b[0]+b[2]), min(a[1]+a[3], b[1]+b[3])
-	if x2 <= x1 || y2 <= y1 {
-		return 0
-	}
-	in := (x2 - x1) * (y2 - y1)
-	return in / (a[2]*a[3] + b[2]*b[3] - in)
+// pixels is a normalized [x, y, w, h] box in a picture of size.
+func pixels(b [4]float64, size image.Point) image.Rectangle {
+	w, h := float64(size.X), float64(size.Y)
+	return image.Rect(int(b[0]*w), int(b[1]*h), int((b[0]+b[2])*w), int((b[1]+b[3])*h))
 }
 
 // TestConfirmScoreOnRealClips measures what the confirmation scores cost
@@ -119,11 +116,12 @@ func TestConfirmScoreOnRealClips(t *testing.T) {
 		byClip[o.clip] = append(byClip[o.clip], i)
 	}
 	for clip, idx := range byClip {
-		scores, boxes := restingScores(t, d, clip)
+		scores, boxes, size := restingScores(t, d, clip)
 		for _, i := range idx {
 			best, n := 0.0, 0
+			want := pixels(clipObjects[i].box, size)
 			for id, b := range boxes {
-				if iou := iouNorm(b, clipObjects[i].box); iou >= 0.3 && len(scores[id]) > n {
+				if iou := detect.IoU(b, want); iou >= 0.3 && len(scores[id]) > n {
 					s := append([]float64(nil), scores[id]...)
 					sort.Float64s(s)
 					best, n = s[len(s)/2], len(s)

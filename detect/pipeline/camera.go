@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -138,8 +139,9 @@ type zoneRules struct {
 }
 
 type ruleRunner struct {
-	cfg  config.Rule
-	impl zoneRule
+	cfg    config.Rule
+	impl   zoneRule
+	labels map[string]bool // the track labels the rule fires on (ruleLabels)
 }
 
 func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
@@ -179,7 +181,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			if err != nil {
 				return nil, fmt.Errorf("zone %s rule %s: %w", zc.ID, rid, err)
 			}
-			zr.rules = append(zr.rules, ruleRunner{cfg: rc, impl: st})
+			zr.rules = append(zr.rules, ruleRunner{cfg: rc, impl: st, labels: ruleLabels(rc)})
 		}
 		w.zones = append(w.zones, zr)
 	}
@@ -296,12 +298,13 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 	})
 }
 
-// why is the case explanation of an event.
+// why is the case explanation of an event; its score statistic follows
+// from the rule kind.
 func why(ev detect.Event) *cases.Explanation {
 	e := ev.Why
-	stat := e.ScoreStat
-	if stat == "" {
-		stat = cases.StatUnknown
+	stat := cases.StatMedian
+	if ev.Kind == detect.KindGathering {
+		stat = cases.StatMax
 	}
 	return &cases.Explanation{DwellS: e.Dwell.Seconds(), Pictures: e.Pictures, ScoreStat: stat,
 		Score: round3(float64(e.Score)), LookMatch: round3(max(-1, min(1, e.LookMatch))), Gaps: e.Gaps,
@@ -318,7 +321,7 @@ func caseObject(o detect.EventObject, w, h int) cases.Object {
 	}
 }
 
-func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // cameraTLS builds the TLS configuration of an rtsps:// camera.
 func cameraTLS(cc config.Camera) (*tls.Config, error) {

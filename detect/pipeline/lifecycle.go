@@ -12,7 +12,6 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/detect"
-	"github.com/patrol-city/patrol/detect/static"
 )
 
 // openCase is a case between "opened" and "closed". Open cases are kept on
@@ -134,18 +133,19 @@ func (b *caseBook) find(ev detect.Event, inView map[uint64]bool) *openCase {
 
 // attach links each case whose own track is not in view (unattached
 // after a restart, or its track gone) to a track seen now at the case's
-// place: at rest (Still) over the case's last box by ownIoU, and not
-// another case's. The case then stays alive through a broken-up track;
-// a passing object, not at rest, never takes a case over.
-func (b *caseBook) attach(tracks []*detect.Track, inView map[uint64]bool) {
+// place: one its rule applies to (accepts), at rest (Still) over the
+// case's last box by ownIoU, and not another case's. The case then stays
+// alive through a broken-up track; a passing object, not at rest, and an
+// object of another kind (a person standing where a car was) never take
+// a case over.
+func (b *caseBook) attach(tracks []*detect.Track, inView map[uint64]bool, accepts func(c *openCase, t *detect.Track) bool) {
 	for _, c := range b.open {
 		if c.TrackID != 0 && inView[c.TrackID] {
 			continue
 		}
 		for _, t := range tracks {
-			restarted := c.TrackID == 0                                        // the book came from disk: any track at the place
-			sameKind := (c.Label == static.Label) == (t.Label == static.Label) // a static object never takes over a vehicle's case, nor the reverse
-			if inView[t.ID] && sameKind && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
+			restarted := c.TrackID == 0 // the book came from disk: any track at the place
+			if inView[t.ID] && accepts(c, t) && (restarted || t.Still) && detect.IoU(c.Box, t.Box) >= ownIoU && b.unused(t.ID) {
 				c.continueWith(t.ID)
 				b.dirty = true
 				break

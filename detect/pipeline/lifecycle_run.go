@@ -16,7 +16,7 @@ import (
 func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inView map[uint64]bool) {
 	lc := w.p.cfg.Cases
 	book := w.book
-	book.attach(tracks, inView)
+	book.attach(tracks, inView, w.accepts)
 	byID := map[uint64]*detect.Track{}
 	for _, t := range tracks {
 		byID[t.ID] = t
@@ -59,6 +59,13 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs, Why: c.Why,
 		Frame: pic, Boxes: boxes, Event: event, CaseID: c.CaseID, Seq: c.Seq, At: f.Recv, LastSeen: c.LastSeen,
 	})
+}
+
+// accepts reports whether the rule of case c applies to the label of t,
+// so that t may continue c.
+func (w *cameraWorker) accepts(c *openCase, t *detect.Track) bool {
+	_, rr := w.ruleOf(c.ZoneID, c.RuleID)
+	return rr != nil && rr.labels[t.Label]
 }
 
 func (w *cameraWorker) ruleOf(zoneID, ruleID string) (*zoneRules, *ruleRunner) {

@@ -50,7 +50,8 @@ func (r *recorder) opened() int {
 // of its track (the car unseen for 70 s, longer than the tracker keeps a
 // lost track, then seen again with a flipped label); a second car parked
 // beside it while the first is still tracked opens its own case; and once
-// the case closed, a car at the same place opens a new one.
+// the case closed, a car at the same place opens a new one; a person at
+// rest at the car's place does not keep its case open.
 func TestOpenCaseOwnsItsPlace(t *testing.T) {
 	carA := image.Rect(100, 200, 300, 330)
 	carB := image.Rect(340, 200, 540, 330)
@@ -75,6 +76,13 @@ func TestOpenCaseOwnsItsPlace(t *testing.T) {
 				d = append(d, detect.Detection{Class: 2, Label: "car", Score: 0.8, Box: carB})
 			}
 			return d
+		}, 2},
+		{"a person standing where the car was takes nothing over", 400, func(s time.Duration) []detect.Detection {
+			switch {
+			case s < 60*time.Second || s >= 330*time.Second:
+				return []detect.Detection{{Class: 2, Label: "car", Score: 0.8, Box: carA}}
+			}
+			return []detect.Detection{{Class: 0, Label: "person", Score: 0.8, Box: carA}} // the case closes after 2 m
 		}, 2},
 		{"same place after the case closed", 400, func(s time.Duration) []detect.Detection {
 			if s < 60*time.Second || s >= 250*time.Second {

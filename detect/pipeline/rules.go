@@ -58,6 +58,21 @@ func buildRule(rc config.Rule, z detect.Zone, loc *time.Location) (zoneRule, err
 	}
 }
 
+// ruleLabels are the track labels a configured rule fires on: its classes,
+// static.Label for a static_object rule (whose classes are what static
+// objects are not).
+func ruleLabels(rc config.Rule) map[string]bool {
+	classes := rc.Classes
+	if rc.Kind == config.KindStaticObject {
+		classes = []string{static.Label}
+	}
+	labels := map[string]bool{}
+	for _, c := range classes {
+		labels[c] = true
+	}
+	return labels
+}
+
 // staticFinder returns the camera's static-object finder, or nil when no
 // rule needs one: it watches the zones of its static_object rules and of
 // gathering rules that list static.Label among their stall classes.

@@ -20,7 +20,7 @@ func TestIngestSmall(t *testing.T) {
 	defer cancel()
 	res, err := Ingest(ctx, IngestConfig{
 		Cameras: 2, Duration: 3 * time.Second, Warmup: 500 * time.Millisecond,
-		Width: 320, Height: 180, FPS: 25, GOP: 25, Bitrate: 300_000, LoopSeconds: 2,
+		Stream:   Stream{Width: 320, Height: 180, FPS: 25, GOP: 25, Bitrate: 300_000, LoopSeconds: 2},
 		SpawnSim: InProcessSim(log), Logger: log,
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func TestPipelineSmall(t *testing.T) {
 	defer cancel()
 	r, err := Pipeline(ctx, PipelineConfig{
 		Cameras: 2, Duration: 5 * time.Second, Warmup: time.Second,
-		Width: 320, Height: 180, FPS: 25, GOP: 25, Bitrate: 300_000, LoopSeconds: 2,
+		Stream:   Stream{Width: 320, Height: 180, FPS: 25, GOP: 25, Bitrate: 300_000, LoopSeconds: 2},
 		SpawnSim: InProcessSim(log), Fetcher: runtimes.Fetcher(testenv.Mirror()), Logger: log,
 	})
 	if err != nil {

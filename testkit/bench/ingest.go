@@ -38,16 +38,9 @@ type IngestConfig struct {
 	// ConnectTimeout bounds the wait for every camera's first unit
 	// (default 30s).
 	ConnectTimeout time.Duration
-	// Width and Height of the simulated stream (default 1920x1080).
-	Width, Height int
-	// FPS is the simulated frame rate (default 25).
-	FPS int
-	// GOP is the simulated key-frame interval in frames (default 50).
-	GOP int
-	// Bitrate is the simulated encoder's target in bits/s (default 4_000_000).
-	Bitrate int
-	// LoopSeconds is the length of the encoded loop (default 10).
-	LoopSeconds int
+	// Stream is the simulated camera stream (default 1080p25, GOP 50,
+	// 4 Mbit/s).
+	Stream
 	// Interval is each camera's DetectInterval (default 1s).
 	Interval time.Duration
 	// Modes are the decode modes to measure, in order: "keyframes" and/or
@@ -67,12 +60,7 @@ func (c *IngestConfig) setDefaults() {
 	orDefault(&c.Duration, 60*time.Second)
 	orDefault(&c.Warmup, 3*time.Second)
 	orDefault(&c.ConnectTimeout, 30*time.Second)
-	orDefault(&c.Width, 1920)
-	orDefault(&c.Height, 1080)
-	orDefault(&c.FPS, 25)
-	orDefault(&c.GOP, 50)
-	orDefault(&c.Bitrate, 4_000_000)
-	orDefault(&c.LoopSeconds, 10)
+	c.Stream.setDefaults()
 	orDefault(&c.Interval, time.Second)
 	if len(c.Modes) == 0 {
 		c.Modes = []string{ModeKeyframes, ModeAll}
@@ -121,8 +109,7 @@ func Ingest(ctx context.Context, cfg IngestConfig) (IngestResult, error) {
 			return IngestResult{}, fmt.Errorf("bench: mode %q (keyframes or all)", m)
 		}
 	}
-	spec := SimSpec{Paths: cfg.Cameras, Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS,
-		GOP: cfg.GOP, Bitrate: cfg.Bitrate, Seconds: cfg.LoopSeconds}
+	spec := cfg.spec(cfg.Cameras)
 	cfg.Logger.Info("bench: starting simulator", "cameras", cfg.Cameras, "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height))
 	urls, stop, err := cfg.SpawnSim(ctx, spec)
 	if err != nil {

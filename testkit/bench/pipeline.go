@@ -29,13 +29,9 @@ type PipelineConfig struct {
 	Cameras  int           // default 48
 	Duration time.Duration // measured window, default 60s
 	Warmup   time.Duration // after every camera reached detection, default 10s
-	Width    int
-	Height   int
-	FPS      int
-	GOP      int
-	Bitrate  int
-	// LoopSeconds is the simulator's loop length (default 10).
-	LoopSeconds int
+	// Stream is the simulated camera stream (default 1080p25, GOP 50,
+	// 4 Mbit/s).
+	Stream
 	// Workers sets model.workers (default 0: the configuration's default).
 	Workers int
 	// SubWidth, SubHeight and SubBitrate give every camera a sub-stream
@@ -64,12 +60,7 @@ type PipelineConfig struct {
 
 func (c *PipelineConfig) setDefaults() {
 	orDefault(&c.Cameras, 48)
-	orDefault(&c.Width, 1920)
-	orDefault(&c.Height, 1080)
-	orDefault(&c.FPS, 25)
-	orDefault(&c.GOP, 50)
-	orDefault(&c.Bitrate, 4_000_000)
-	orDefault(&c.LoopSeconds, 10)
+	c.Stream.setDefaults()
 	orDefault(&c.Duration, 60*time.Second)
 	orDefault(&c.Warmup, 10*time.Second)
 	orDefault(&c.ReachTimeout, 2*time.Minute)
@@ -146,9 +137,8 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	if cfg.SpawnSim == nil {
 		return nil, errors.New("bench: PipelineConfig.SpawnSim is required")
 	}
-	spec := SimSpec{Paths: cfg.Cameras, Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS,
-		GOP: cfg.GOP, Bitrate: cfg.Bitrate, Seconds: cfg.LoopSeconds,
-		SubWidth: cfg.SubWidth, SubHeight: cfg.SubHeight, SubBitrate: cfg.SubBitrate, BFrames: cfg.BFrames}
+	spec := cfg.spec(cfg.Cameras)
+	spec.SubWidth, spec.SubHeight, spec.SubBitrate, spec.BFrames = cfg.SubWidth, cfg.SubHeight, cfg.SubBitrate, cfg.BFrames
 	cfg.Logger.Info("bench: starting simulator", "cameras", cfg.Cameras)
 	urls, stop, err := cfg.SpawnSim(ctx, spec)
 	if err != nil {

@@ -35,6 +35,36 @@ type SimSpec struct {
 	BFrames int
 }
 
+// Stream is the simulated camera stream of a benchmark. Zero fields take
+// the defaults of a common IP camera: 1920x1080, 25 fps, GOP 50 (2 s),
+// 4 Mbit/s, a 10 s loop.
+type Stream struct {
+	// Width and Height of the picture (default 1920x1080).
+	Width, Height int
+	// FPS is the frame rate (default 25).
+	FPS int
+	// GOP is the key-frame interval in frames (default 50).
+	GOP int
+	// Bitrate is the encoder's target in bits/s (default 4_000_000).
+	Bitrate int
+	// LoopSeconds is the length of the encoded loop (default 10).
+	LoopSeconds int
+}
+
+func (s *Stream) setDefaults() {
+	orDefault(&s.Width, 1920)
+	orDefault(&s.Height, 1080)
+	orDefault(&s.FPS, 25)
+	orDefault(&s.GOP, 50)
+	orDefault(&s.Bitrate, 4_000_000)
+	orDefault(&s.LoopSeconds, 10)
+}
+
+// spec is the simulator's specification of paths cameras of this stream.
+func (s Stream) spec(paths int) SimSpec {
+	return SimSpec{Paths: paths, Width: s.Width, Height: s.Height, FPS: s.FPS, GOP: s.GOP, Bitrate: s.Bitrate, Seconds: s.LoopSeconds}
+}
+
 // urlCount is the number of URLs the simulator announces: one per path,
 // twice that with a sub-stream (the sub-streams after the main ones).
 func (s SimSpec) urlCount() int {

@@ -72,6 +72,10 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 		res.Reported = len(got)
 		used := make([]bool, len(got))
 		start := starts[sc.Name]
+		var tr sim.Truth
+		if sc.Video == "" {
+			tr = sc.Truth()
+		}
 		for _, exp := range sc.Eval.Expect {
 			if exp.LoopArtefact {
 				continue
@@ -81,7 +85,7 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 			if sc.Video != "" {
 				i, e, ok = matchClip(exp, got, used, start)
 			} else {
-				i, e, ok = matchActor(sc, exp, got, used, start, pl.minDwell)
+				i, e, ok = matchActor(tr, exp, got, used, start, pl.minDwell)
 			}
 			if ok {
 				used[i] = true
@@ -152,11 +156,11 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 	return rep
 }
 
-// matchActor finds the case of a composited scene's expected actor: of
-// the rule, confirmed while the actor rested at least minDwell, over its
-// box. It returns the case index and the alarm error in seconds.
-func matchActor(sc *sim.Scene, exp sim.Expect, got []received, used []bool, start time.Time, minDwell time.Duration) (int, float64, bool) {
-	tr := sc.Truth()
+// matchActor finds, in the scene's truth tr, the case of a composited
+// scene's expected actor: of the rule, confirmed while the actor rested at
+// least minDwell, over its box. It returns the case index and the alarm
+// error in seconds.
+func matchActor(tr sim.Truth, exp sim.Expect, got []received, used []bool, start time.Time, minDwell time.Duration) (int, float64, bool) {
 	for _, a := range tr.Actors {
 		if a.ID != exp.Actors[0] {
 			continue

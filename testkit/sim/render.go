@@ -54,7 +54,7 @@ func NewRenderer(sc *Scene, assetDir string) (*Renderer, error) {
 			return nil, fmt.Errorf("scene %s: actor %s: sprite box %v outside %s (%dx%d)",
 				sc.Name, a.ID, b, a.Sprite.Image, src.Cols(), src.Rows())
 		}
-		box, _ := a.boxAt(a.Path[0].T, w, h)
+		box, _ := a.BoxAt(a.Path[0].T, w, h)
 		if box.Dx() < 2 || box.Dy() < 2 {
 			r.Close()
 			return nil, fmt.Errorf("scene %s: actor %s: drawn size %v too small", sc.Name, a.ID, box.Size())
@@ -130,7 +130,7 @@ func (r *Renderer) Frame(i int) *media.Image {
 	defer canvas.Close()
 	frame := image.Rect(0, 0, w, h)
 	for k := range sc.Actors {
-		box, ok := sc.Actors[k].boxAt(t, w, h)
+		box, ok := sc.Actors[k].BoxAt(t, w, h)
 		if !ok {
 			continue
 		}

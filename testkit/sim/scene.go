@@ -316,13 +316,9 @@ func (a *Actor) position(t time.Duration) (x, y float64, ok bool) {
 	return last.X, last.Y, true
 }
 
-// BoxAt returns the actor's drawn box in pixels at t in a w x h frame, and
-// whether it is shown.
-func (a *Actor) BoxAt(t time.Duration, w, h int) (image.Rectangle, bool) { return a.boxAt(t, w, h) }
-
-// boxAt returns the actor's drawn box in pixels at t (possibly partly
+// BoxAt returns the actor's drawn box in pixels at t (possibly partly
 // outside the frame), and whether it is shown.
-func (a *Actor) boxAt(t time.Duration, w, h int) (image.Rectangle, bool) {
+func (a *Actor) BoxAt(t time.Duration, w, h int) (image.Rectangle, bool) {
 	x, y, ok := a.position(t)
 	if !ok {
 		return image.Rectangle{}, false

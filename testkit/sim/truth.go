@@ -45,7 +45,7 @@ func (sc *Scene) Truth() Truth {
 		frame := image.Rect(0, 0, w, h)
 		step := time.Second / time.Duration(sc.FPS)
 		for t := time.Duration(0); t < sc.Duration; t += step {
-			b, ok := a.boxAt(t, w, h)
+			b, ok := a.BoxAt(t, w, h)
 			if ok && b.Overlaps(frame) {
 				if at.Appear < 0 {
 					at.Appear = t
@@ -56,7 +56,7 @@ func (sc *Scene) Truth() Truth {
 		for j := 1; j < len(a.Path); j++ {
 			p, q := a.Path[j-1], a.Path[j]
 			if p.X == q.X && p.Y == q.Y && q.T > p.T {
-				b, _ := a.boxAt(p.T, w, h)
+				b, _ := a.BoxAt(p.T, w, h)
 				if n := len(at.Rests); n > 0 && at.Rests[n-1].To == p.T && at.Rests[n-1].Anchor == [2]float64{p.X, p.Y} {
 					at.Rests[n-1].To = q.T
 					continue
