@@ -70,6 +70,9 @@ type Config struct {
 	Cases Lifecycle `yaml:"cases"`
 	// Outbox bounds the durable queue.
 	Outbox Outbox `yaml:"outbox"`
+	// Cluster shares the cameras of a registry among a fleet of workers
+	// (default off).
+	Cluster Cluster `yaml:"cluster"`
 }
 
 // Lifecycle configures case events after "opened".
@@ -301,6 +304,13 @@ type Kafka struct {
 	TLS TLS `yaml:"tls"`
 	// SASL authenticates to the brokers (default off).
 	SASL SASL `yaml:"sasl"`
+	// ReplicationFactor of the topics patrol creates (default 0: 3 when
+	// the cluster has three brokers or more, else 1).
+	ReplicationFactor int `yaml:"replication_factor"`
+	// MinInsyncReplicas of the topics patrol creates (default 0: 2 for a
+	// replication factor of 3 or more, else 1); the writer waits for
+	// these acks (acks all).
+	MinInsyncReplicas int `yaml:"min_insync_replicas"`
 }
 
 // TLS configures a TLS client.
@@ -471,6 +481,7 @@ func (c *Config) ApplyDefaults() {
 	if in.BufferBytes == 0 {
 		in.BufferBytes = DefaultBufferBytes
 	}
+	c.Cluster.applyDefaults()
 	if c.Kafka.CasesTopic == "" {
 		c.Kafka.CasesTopic = DefaultCasesTopic
 	}

@@ -25,8 +25,13 @@ func (f *fieldErrors) add(path, format string, args ...any) {
 // "cameras[2].zones[0].polygon: need at least 3 points".
 func (c *Config) Validate() error {
 	var fe fieldErrors
-	if len(c.Cameras) == 0 {
+	if len(c.Cameras) == 0 && !c.Cluster.Enabled {
 		fe.add("cameras", "need at least one camera")
+	}
+	c.Cluster.validate(&fe, len(c.Cameras))
+	if c.Kafka.ReplicationFactor < 0 || c.Kafka.MinInsyncReplicas < 0 ||
+		(c.Kafka.ReplicationFactor > 0 && c.Kafka.MinInsyncReplicas > c.Kafka.ReplicationFactor) {
+		fe.add("kafka.min_insync_replicas", "must be between 1 and replication_factor (0: default)")
 	}
 	ruleIDs := map[string]bool{}
 	for i, r := range c.Rules {

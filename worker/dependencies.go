@@ -45,7 +45,7 @@ func dependencyProbes(cfg *config.Config, sec broker.Security, kafkaOwned bool, 
 	var probes []depcheck.Probe
 	if kafkaOwned {
 		probes = append(probes, depcheck.Probe{Name: "kafka", Check: func(ctx context.Context) error {
-			return broker.EnsureTopicsSecure(ctx, sec, cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic)
+			return broker.CreateTopics(ctx, sec, cfg.Kafka.Brokers, Replication(cfg.Kafka), Topics(cfg)...)
 		}})
 	}
 	if s3 != nil {
@@ -70,4 +70,26 @@ func checkAtStart(ctx context.Context, w *depcheck.Watcher, probes []depcheck.Pr
 		w.Set(p.Name, err)
 	}
 	return nil
+}
+
+// Replication is how the worker creates its topics (kafka.replication_factor,
+// kafka.min_insync_replicas).
+func Replication(k config.Kafka) broker.Replication {
+	return broker.Replication{Factor: k.ReplicationFactor, MinInsync: k.MinInsyncReplicas}
+}
+
+// Topics are the topics the worker writes or follows: cases and health,
+// and in a fleet the camera registry and the open-case state (compacted,
+// cluster.partitions each).
+func Topics(cfg *config.Config) []broker.Topic {
+	ts := []broker.Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic}}
+	if cfg.Cluster.Enabled {
+		ts = append(ts, RegistryTopic(cfg), broker.Topic{Name: cfg.Cluster.CaseStateTopic, Partitions: cfg.Cluster.Partitions, Compacted: true})
+	}
+	return ts
+}
+
+// RegistryTopic is the camera registry (compacted, cluster.partitions).
+func RegistryTopic(cfg *config.Config) broker.Topic {
+	return broker.Topic{Name: cfg.Cluster.RegistryTopic, Partitions: cfg.Cluster.Partitions, Compacted: true}
 }

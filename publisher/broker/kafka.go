@@ -9,8 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -137,8 +135,8 @@ func rejected(err error) bool {
 // Close flushes and closes the writer.
 func (k *Writer) Close() error { return k.w.Close() }
 
-// EnsureTopics creates the topics (single partition, replication 1 on a
-// single broker, else 3) when they do not exist yet.
+// EnsureTopics creates the topics (one partition each, the replication
+// of DefaultReplication) when they do not exist yet.
 func EnsureTopics(ctx context.Context, brokers []string, topics ...string) error {
 	return EnsureTopicsSecure(ctx, Security{}, brokers, topics...)
 }
@@ -157,35 +155,9 @@ func (s Security) Dialer() *kafka.Dialer {
 
 // EnsureTopicsSecure is EnsureTopics over a secured connection.
 func EnsureTopicsSecure(ctx context.Context, sec Security, brokers []string, topics ...string) error {
-	d := sec.Dialer()
-	conn, err := d.DialContext(ctx, "tcp", brokers[0])
-	if err != nil {
-		return fmt.Errorf("kafka: dial %s: %w", brokers[0], err)
+	specs := make([]Topic, len(topics))
+	for i, t := range topics {
+		specs[i] = Topic{Name: t}
 	}
-	defer conn.Close()
-	ctrl, err := conn.Controller()
-	if err != nil {
-		return fmt.Errorf("kafka: controller: %w", err)
-	}
-	cc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
-	if err != nil {
-		return fmt.Errorf("kafka: dial controller: %w", err)
-	}
-	defer cc.Close()
-	brokersList, err := conn.Brokers()
-	if err != nil {
-		return fmt.Errorf("kafka: brokers: %w", err)
-	}
-	rf := 3
-	if len(brokersList) < 3 {
-		rf = 1
-	}
-	var cfgs []kafka.TopicConfig
-	for _, t := range topics {
-		cfgs = append(cfgs, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: rf})
-	}
-	if err := cc.CreateTopics(cfgs...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		return fmt.Errorf("kafka: create topics: %w", err)
-	}
-	return nil
+	return CreateTopics(ctx, sec, brokers, Replication{}, specs...)
 }
