@@ -110,11 +110,11 @@ type Monitoring struct {
 // Camera is one RTSP stream.
 type Camera struct {
 	// ID is a stable identifier, used as the Kafka key (required, unique).
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id,omitempty"`
 	// Name is a human-readable place name (default: the id).
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name,omitempty"`
 	// URL is the rtsp:// or rtsps:// address, credentials included (required).
-	URL string `yaml:"url"`
+	URL string `yaml:"url" json:"url,omitempty"`
 	// DetectURL is the camera's sub-stream (for example 640x360 beside a
 	// 1080p main stream; same field of view), optional. When set, pictures
 	// for detection come from it, while clips and full-resolution
@@ -122,30 +122,30 @@ type Camera struct {
 	// decoded (except for a snapshot). Zones are normalized, so they hold
 	// for both; the two aspect ratios must agree (checked when both
 	// stream).
-	DetectURL string `yaml:"detect_url"`
+	DetectURL string `yaml:"detect_url" json:"detect_url,omitempty"`
 	// Transport is "tcp" (default), "udp" or "auto".
-	Transport string `yaml:"transport"`
+	Transport string `yaml:"transport" json:"transport,omitempty"`
 	// TLSCAFile is a PEM file of CAs trusted for rtsps:// (default: system roots).
-	TLSCAFile string `yaml:"tls_ca_file"`
+	TLSCAFile string `yaml:"tls_ca_file" json:"tls_ca_file,omitempty"`
 	// TLSInsecureSkipVerify accepts any rtsps:// certificate (default false;
 	// only for cameras with self-signed certificates on a closed network).
-	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
+	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify" json:"tls_insecure_skip_verify,omitempty"`
 	// DetectInterval forces this camera's time between pictures sent to
 	// detection (default 0: ingest.detect_interval, else by need, see
 	// SampleInterval).
-	DetectInterval time.Duration `yaml:"detect_interval"`
+	DetectInterval time.Duration `yaml:"detect_interval" json:"detect_interval,omitempty"`
 	// Zones are the watched areas of the picture.
-	Zones []Zone `yaml:"zones"`
+	Zones []Zone `yaml:"zones" json:"zones,omitempty"`
 }
 
 // Zone is a polygon in normalized picture coordinates (0..1, origin top left).
 type Zone struct {
 	// ID identifies the zone within its camera (required).
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id,omitempty"`
 	// Polygon has at least 3 points [x, y].
-	Polygon [][]float64 `yaml:"polygon"`
+	Polygon [][]float64 `yaml:"polygon" json:"polygon,omitempty"`
 	// Rules lists the ids of the rules applied in this zone.
-	Rules []string `yaml:"rules"`
+	Rules []string `yaml:"rules" json:"rules,omitempty"`
 }
 
 // Rule is a zone rule: "stationary" (one object at rest, e.g. illegal
@@ -407,13 +407,7 @@ func (c *Config) ApplyDefaults() {
 		c.Worker, _ = os.Hostname()
 	}
 	for i := range c.Cameras {
-		cam := &c.Cameras[i]
-		if cam.Name == "" {
-			cam.Name = cam.ID
-		}
-		if cam.Transport == "" {
-			cam.Transport = DefaultTransport
-		}
+		ApplyCameraDefaults(&c.Cameras[i])
 	}
 	if c.DataDir == "" {
 		c.DataDir = "patrol-data"

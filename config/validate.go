@@ -102,50 +102,7 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < time.Second {
 		fe.add("shutdown_timeout", "%v is below 1s", c.ShutdownTimeout)
 	}
-	camIDs := map[string]bool{}
-	for i, cam := range c.Cameras {
-		p := fmt.Sprintf("cameras[%d]", i)
-		switch err := CheckID(cam.ID); {
-		case err != nil:
-			fe.add(p+".id", "%v", err)
-		case camIDs[cam.ID]:
-			fe.add(p+".id", "duplicate camera id %q", cam.ID)
-		}
-		camIDs[cam.ID] = true
-		validateURL(&fe, p+".url", cam.URL)
-		if cam.DetectURL != "" {
-			validateURL(&fe, p+".detect_url", cam.DetectURL)
-		}
-		if cam.DetectInterval < 0 {
-			fe.add(p+".detect_interval", "must be positive (or 0: ingest.detect_interval, else by need)")
-		}
-		switch cam.Transport {
-		case "tcp", "udp", "auto":
-		default:
-			fe.add(p+".transport", "unknown transport %q (tcp, udp or auto)", cam.Transport)
-		}
-		if cam.TLSCAFile != "" {
-			if _, err := os.Stat(cam.TLSCAFile); err != nil {
-				fe.add(p+".tls_ca_file", "cannot read %s", cam.TLSCAFile)
-			}
-		}
-		zoneIDs := map[string]bool{}
-		for j, z := range cam.Zones {
-			zp := fmt.Sprintf("%s.zones[%d]", p, j)
-			if err := CheckID(z.ID); err != nil {
-				fe.add(zp+".id", "%v", err)
-			} else if zoneIDs[z.ID] {
-				fe.add(zp+".id", "duplicate zone id %q", z.ID)
-			}
-			zoneIDs[z.ID] = true
-			validatePolygon(&fe, zp+".polygon", z.Polygon)
-			for k, rid := range z.Rules {
-				if !ruleIDs[rid] {
-					fe.add(fmt.Sprintf("%s.rules[%d]", zp, k), "unknown rule %q", rid)
-				}
-			}
-		}
-	}
+	validateCameras(&fe, c.Cameras, ruleIDs)
 	in := c.Ingest
 	if in.DetectInterval < 0 {
 		fe.add("ingest.detect_interval", "must be positive (or 0: by need)")
@@ -295,4 +252,53 @@ func Redact(raw string) string {
 		}
 	}
 	return u.String()
+}
+
+// validateCameras checks cameras against the rule ids, with the paths of
+// a cameras: list.
+func validateCameras(fe *fieldErrors, cameras []Camera, ruleIDs map[string]bool) {
+	camIDs := map[string]bool{}
+	for i, cam := range cameras {
+		p := fmt.Sprintf("cameras[%d]", i)
+		switch err := CheckID(cam.ID); {
+		case err != nil:
+			fe.add(p+".id", "%v", err)
+		case camIDs[cam.ID]:
+			fe.add(p+".id", "duplicate camera id %q", cam.ID)
+		}
+		camIDs[cam.ID] = true
+		validateURL(fe, p+".url", cam.URL)
+		if cam.DetectURL != "" {
+			validateURL(fe, p+".detect_url", cam.DetectURL)
+		}
+		if cam.DetectInterval < 0 {
+			fe.add(p+".detect_interval", "must be positive (or 0: ingest.detect_interval, else by need)")
+		}
+		switch cam.Transport {
+		case "tcp", "udp", "auto":
+		default:
+			fe.add(p+".transport", "unknown transport %q (tcp, udp or auto)", cam.Transport)
+		}
+		if cam.TLSCAFile != "" {
+			if _, err := os.Stat(cam.TLSCAFile); err != nil {
+				fe.add(p+".tls_ca_file", "cannot read %s", cam.TLSCAFile)
+			}
+		}
+		zoneIDs := map[string]bool{}
+		for j, z := range cam.Zones {
+			zp := fmt.Sprintf("%s.zones[%d]", p, j)
+			if err := CheckID(z.ID); err != nil {
+				fe.add(zp+".id", "%v", err)
+			} else if zoneIDs[z.ID] {
+				fe.add(zp+".id", "duplicate zone id %q", z.ID)
+			}
+			zoneIDs[z.ID] = true
+			validatePolygon(fe, zp+".polygon", z.Polygon)
+			for k, rid := range z.Rules {
+				if !ruleIDs[rid] {
+					fe.add(fmt.Sprintf("%s.rules[%d]", zp, k), "unknown rule %q", rid)
+				}
+			}
+		}
+	}
 }

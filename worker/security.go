@@ -29,16 +29,11 @@ func KafkaSecurity(k config.Kafka) (broker.Security, error) {
 	if k.SASL.Mechanism == "" {
 		return sec, nil
 	}
-	pass := k.SASL.Password
-	if k.SASL.PasswordFile != "" {
-		b, err := os.ReadFile(k.SASL.PasswordFile)
-		if err != nil {
-			return sec, fmt.Errorf("kafka.sasl.password_file: %w", err)
-		}
-		pass = strings.TrimRight(string(b), "\r\n")
+	pass, err := saslPassword(k.SASL)
+	if err != nil {
+		return sec, err
 	}
 	var mech sasl.Mechanism
-	var err error
 	switch k.SASL.Mechanism {
 	case "PLAIN":
 		mech = plain.Mechanism{Username: k.SASL.Username, Password: pass}
@@ -54,6 +49,18 @@ func KafkaSecurity(k config.Kafka) (broker.Security, error) {
 	}
 	sec.SASL = mech
 	return sec, nil
+}
+
+// saslPassword is the SASL password, from the file when one is named.
+func saslPassword(s config.SASL) (string, error) {
+	if s.PasswordFile == "" {
+		return s.Password, nil
+	}
+	b, err := os.ReadFile(s.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("kafka.sasl.password_file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // tlsConfig loads a CA bundle and an optional client certificate.

@@ -5,6 +5,7 @@
 //	patrol demo   [-duration 3m] [-data DIR]   everything on one machine
 //	patrol sim    [-listen ADDR] -scene NAME|FILE ... -file VIDEO ...   test camera
 //	patrol models pull|list              fetch and verify detection models
+//	patrol cameras apply|list|get -config worker.yaml   the fleet's camera registry
 package main
 
 import (
@@ -25,6 +26,7 @@ commands:
   demo     run the whole pipeline on a simulated camera with embedded Kafka
   sim      serve simulated cameras over RTSP
   models   pull or list detection models
+  cameras  apply, list or get the cameras of the fleet's registry (Kafka)
   eval     measure precision, recall and alarm error on the scripted scene suite
   bench    measure patrol's CPU and memory (bench ingest, bench detect)
 
@@ -49,6 +51,8 @@ func main() {
 		err = cmdSim(ctx, args)
 	case "models":
 		err = cmdModels(ctx, args)
+	case "cameras":
+		err = cmdCameras(ctx, args)
 	case "bench":
 		err = cmdBench(ctx, args)
 	case "eval":

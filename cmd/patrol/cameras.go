@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/publisher/broker"
+	"github.com/patrol-city/patrol/worker"
+	"github.com/patrol-city/patrol/worker/registry"
+)
+
+const camerasUsage = `usage: patrol cameras <apply|list|get> -config worker.yaml [flags]
+
+  apply -f cameras.yaml [-prune]   make the registry hold the file's cameras
+  list                              the cameras of the registry
+  get ID                            one camera's record (JSON)
+`
+
+// registryTimeout bounds reading the registry to its end.
+const registryTimeout = 30 * time.Second
+
+func cmdCameras(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, camerasUsage)
+		return flag.ErrHelp
+	}
+	fs := flag.NewFlagSet("cameras "+args[0], flag.ContinueOnError)
+	cfgPath := fs.String("config", "patrol.yaml", "worker configuration (kafka, rules, cluster)")
+	file := fs.String("f", "", "apply: file with a cameras: list in the worker-configuration format")
+	prune := fs.Bool("prune", false, "apply: delete the registry's cameras that the file does not list")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger("warn")
+	reg, err := worker.OpenTable(ctx, cfg, worker.RegistryTopic(cfg), registryTimeout, log, nil)
+	if err != nil {
+		return fmt.Errorf("registry %s: %w", cfg.Cluster.RegistryTopic, err)
+	}
+	defer reg.Close()
+	switch args[0] {
+	case "apply":
+		return camerasApply(ctx, cfg, reg, *file, *prune)
+	case "list":
+		return camerasList(reg)
+	case "get":
+		if fs.NArg() != 1 {
+			return errors.New("get: need one camera id")
+		}
+		e, ok := reg.Get(fs.Arg(0))
+		if !ok {
+			return fmt.Errorf("camera %q is not in the registry", fs.Arg(0))
+		}
+		cam, err := registry.Decode(e.Key, e.Value)
+		if err != nil {
+			return err
+		}
+		out, _ := json.MarshalIndent(cam, "", "  ")
+		fmt.Println(string(out))
+		return nil
+	}
+	fmt.Fprint(os.Stderr, camerasUsage)
+	return fmt.Errorf("unknown cameras command %q", args[0])
+}
+
+func camerasApply(ctx context.Context, cfg *config.Config, reg *worker.Table, file string, prune bool) error {
+	if file == "" {
+		return errors.New("apply: -f cameras.yaml required")
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	cams, err := config.ParseCameras(raw, os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err := cfg.ValidateCameras(cams); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	sec, err := worker.KafkaSecurity(cfg.Kafka)
+	if err != nil {
+		return err
+	}
+	w, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Cluster.RegistryTopic, sec)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	wctx, cancel := context.WithTimeout(ctx, registryTimeout)
+	defer cancel()
+	ch, err := registry.Apply(wctx, reg, w, cams, prune)
+	for _, l := range []struct {
+		what string
+		ids  []string
+	}{{"created", ch.Created}, {"updated", ch.Updated}, {"unchanged", ch.Unchanged}, {"deleted", ch.Deleted}} {
+		if len(l.ids) > 0 {
+			fmt.Printf("%-9s %d: %s\n", l.what, len(l.ids), strings.Join(l.ids, ", "))
+		}
+	}
+	return err
+}
+
+func camerasList(reg *worker.Table) error {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tZONES\tPARTITION\tURL")
+	for _, e := range reg.All() {
+		cam, err := registry.Decode(e.Key, e.Value)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t(bad record: %v)\t\t%d\t\n", e.Key, err, e.Partition)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", cam.ID, cam.Name, len(cam.Zones), e.Partition, config.Redact(cam.URL))
+	}
+	return tw.Flush()
+}
