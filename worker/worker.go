@@ -54,6 +54,7 @@ type Worker struct {
 	rep     *health.Reporter
 	pipe    *pipeline.Pipeline
 	metrics *metrics.Server
+	fleet   *fleet // nil unless cluster.enabled
 	closers []func() error
 	// shutdownTimeout bounds Run after its context ends (cfg.ShutdownTimeout).
 	shutdownTimeout time.Duration
@@ -170,18 +171,31 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		return nil, err
 	}
 	w.pub = pub
-	pipe, err := pipeline.New(cfg, pipeline.Deps{
+	pdeps := pipeline.Deps{
 		Detectors: dets,
 		Publisher: pub,
 		Logger:    deps.Logger,
 		Health:    rep,
-	})
+	}
+	srcs := metrics.Sources{Dependencies: w.deps}
+	if cfg.Cluster.Enabled {
+		f, err := newFleet(ctx, cfg, deps.Logger)
+		if err != nil {
+			return nil, err
+		}
+		w.closers = append(w.closers, func() error { f.close(); return nil })
+		w.fleet, pdeps.CaseState, srcs.Cluster = f, f, f
+	}
+	pipe, err := pipeline.New(cfg, pdeps)
 	if err != nil {
 		return nil, err
 	}
-	w.pipe = pipe
+	w.pipe, srcs.Cameras = pipe, pipe
+	if w.fleet != nil {
+		w.fleet.pipe = pipe
+	}
 	if addr := cfg.Monitoring.MetricsAddress; addr != "off" {
-		ms, err := metrics.New(metrics.Config{Address: addr, Worker: cfg.Worker}, metrics.Sources{Cameras: pipe, Dependencies: w.deps}, deps.Logger)
+		ms, err := metrics.New(metrics.Config{Address: addr, Worker: cfg.Worker}, srcs, deps.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +265,11 @@ func (w *Worker) run(ctx context.Context) error {
 	go func() { _ = w.rep.Run(context.Background()) }()
 	// Cases are delivered until closeAll, which drains and waits.
 	go func() { _ = w.pub.Run(context.Background()) }()
+	leave := w.joinFleet(ctx)
 	err := w.pipe.Run(ctx)
+	// The cameras have stopped and their open cases are on the case-state
+	// topic: hand them over before draining the outbox.
+	leave()
 	stopDeps()
 	<-depsDone
 	w.closeAll() // publishes what is in flight first, then closes the writers
@@ -259,6 +277,30 @@ func (w *Worker) run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// joinFleet starts the fleet's membership and camera reconciliation (a
+// no-op outside a fleet); the returned function waits for the
+// reconciliation to end with ctx, then leaves the group.
+func (w *Worker) joinFleet(ctx context.Context) (leave func()) {
+	if w.fleet == nil {
+		return func() {}
+	}
+	reconciled := make(chan struct{})
+	go func() { defer close(reconciled); w.fleet.run(ctx) }()
+	mctx, stop := context.WithCancel(context.Background())
+	left := make(chan struct{})
+	go func() {
+		defer close(left)
+		if err := w.fleet.member.Run(mctx); err != nil {
+			w.log.Error("fleet membership ended", "err", err)
+		}
+	}()
+	return func() {
+		<-reconciled
+		stop()
+		<-left
+	}
 }
 
 func (w *Worker) closeAll() {

@@ -25,6 +25,9 @@ type bookStore struct {
 	pending map[string][]byte
 	order   []string // paths in arrival order
 	closed  bool
+	writing string     // the path being written
+	stopped bool       // run returned
+	idle    *sync.Cond // signalled after each write
 	wake    chan struct{}
 	done    chan struct{}
 
@@ -44,8 +47,24 @@ func newBookStore(write func(string, []byte) error, log *slog.Logger) *bookStore
 	if write == nil {
 		write = writeAtomic
 	}
-	return &bookStore{write: write, log: log, pending: map[string][]byte{},
+	s := &bookStore{write: write, log: log, pending: map[string][]byte{},
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.idle = sync.NewCond(&s.mu)
+	return s
+}
+
+// flush waits until the snapshot queued for path (if any) is written or
+// failed. run must be running.
+func (s *bookStore) flush(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		_, queued := s.pending[path]
+		if (!queued && s.writing != path) || s.stopped {
+			return
+		}
+		s.idle.Wait()
+	}
 }
 
 // put queues the latest snapshot of the book at path; it never blocks on
@@ -68,6 +87,12 @@ func (s *bookStore) put(path string, data []byte) {
 // run writes queued snapshots until close, then the rest.
 func (s *bookStore) run() {
 	defer close(s.done)
+	defer func() {
+		s.mu.Lock()
+		s.stopped = true
+		s.idle.Broadcast()
+		s.mu.Unlock()
+	}()
 	for {
 		s.mu.Lock()
 		if len(s.order) == 0 {
@@ -83,9 +108,15 @@ func (s *bookStore) run() {
 		s.order = s.order[1:]
 		data := s.pending[path]
 		delete(s.pending, path)
+		s.writing = path
 		s.mu.Unlock()
-		if err := s.write(path, data); err != nil {
-			s.log.Error("open cases not saved", "file", path, "err", err)
+		err := s.write(path, data)
+		s.mu.Lock()
+		s.writing = ""
+		s.idle.Broadcast()
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Error("open cases not saved", "to", path, "err", err)
 			continue
 		}
 		s.writes.Add(1)

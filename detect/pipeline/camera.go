@@ -55,6 +55,7 @@ type cameraWorker struct {
 	gated       atomic.Uint64  // inferences skipped by the motion gate
 	latency     latencyWindow  // frame receipt to rule evaluation
 	interval    time.Duration  // sampling interval (config.SampleInterval)
+	run         runner         // the streams' goroutines
 }
 
 // report sends a health event when a sink is configured; stream names the
@@ -149,7 +150,6 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		p:       p,
 		cfg:     cc,
 		log:     p.log.With("camera", cc.ID),
-		idx:     len(p.cameras),
 		tracker: detect.NewTracker(detect.TrackerConfig{}),
 		picture: picture.New(picture.Config{
 			FrozenAfter: p.cfg.Monitoring.FrozenAfter, CoveredAfter: p.cfg.Monitoring.CoveredAfter,
@@ -161,9 +161,10 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		return nil, err
 	}
 	var err error
-	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID); err != nil {
+	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID, p.deps.CaseState, p.deps.Now()); err != nil {
 		return nil, err
 	}
+	w.book.shareEvery = p.cfg.Cases.CloseAfter / 4
 	for _, zc := range cc.Zones {
 		z := detect.Zone{ID: zc.ID}
 		var poly [][2]float64
@@ -197,6 +198,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			return nil, err
 		}
 	}
+	w.idx = p.pool.add(w.interval)
 	return w, nil
 }
 
@@ -280,7 +282,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
 		Seq: 1, Objects: caseObjs, Why: why(ev),
 	})
-	w.book.dirty = true
+	w.book.dirty, w.book.lifecycle = true, true
 	pic, boxes := w.evidencePicture(f, boxes)
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule:        w.caseRule(rr.cfg),

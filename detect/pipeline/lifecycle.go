@@ -33,6 +33,18 @@ type openCase struct {
 	// Why is the explanation sent with every event of the case (nil in a
 	// book written before explanations).
 	Why *cases.Explanation `json:"why,omitempty"`
+	// resumed is when this worker loaded the case from a book (a restart,
+	// or a camera taken over in a fleet): its object has close_after from
+	// then to be seen again before the case closes.
+	resumed time.Time
+}
+
+// unseenSince is when the case's object was last known to be there.
+func (c *openCase) unseenSince() time.Time {
+	if c.resumed.After(c.LastSeen) {
+		return c.resumed
+	}
+	return c.LastSeen
 }
 
 // continueWith hands the case to another track of the same object (its
@@ -44,47 +56,77 @@ func (c *openCase) continueWith(track uint64) {
 	c.TrackID = track
 }
 
-// caseBook holds a camera's open cases and persists them.
+// caseBook holds a camera's open cases and persists them: on the local
+// disk whenever they change (dirty), and in the shared case state (a
+// fleet's topic) on lifecycle changes (opened, updated, closed) and at
+// most every shareEvery while cases are open, so that their last sighting
+// stays recent there.
 type caseBook struct {
-	path  string
-	open  []*openCase
-	dirty bool
+	camera string
+	path   string
+	open   []*openCase
+	dirty  bool
+	// lifecycle is set when a case opened, advanced or closed.
+	lifecycle  bool
+	sharedAt   time.Time
+	shareEvery time.Duration
 }
 
-func loadCaseBook(dir, camera string) (*caseBook, error) {
+// loadCaseBook reads a camera's open cases: from the shared state when it
+// knows the camera (another worker may have advanced them), else from dir.
+func loadCaseBook(dir, camera string, shared CaseState, now time.Time) (*caseBook, error) {
 	path, err := safepath.Join(filepath.Join(dir, "cases"), camera+".json")
 	if err != nil {
 		return nil, fmt.Errorf("open cases: %w", err)
 	}
-	b := &caseBook{path: path}
-	raw, err := os.ReadFile(b.path)
-	if os.IsNotExist(err) {
-		return b, nil
+	b := &caseBook{camera: camera, path: path}
+	var raw []byte
+	from := b.path
+	if shared != nil {
+		if v, ok := shared.Load(camera); ok {
+			raw, from = v, "the shared case state"
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("open cases: %w", err)
+	if raw == nil {
+		raw, err = os.ReadFile(b.path)
+		if os.IsNotExist(err) {
+			return b, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open cases: %w", err)
+		}
 	}
 	if err := json.Unmarshal(raw, &b.open); err != nil {
-		return nil, fmt.Errorf("open cases %s: %w", b.path, err)
+		return nil, fmt.Errorf("open cases from %s: %w", from, err)
 	}
 	for _, c := range b.open {
 		c.TrackID = 0 // track ids do not survive a restart
+		c.resumed = now
 	}
 	return b, nil
 }
 
 // save hands a snapshot of the open cases to the pipeline's book store,
-// which writes it off the detector's goroutine.
-func (b *caseBook) save(store *bookStore) error {
-	if !b.dirty {
+// which writes it off the detector's goroutine, and, on a lifecycle
+// change or when the last share is older than shareEvery, to the shared
+// store (nil: none). now is the picture's time.
+func (b *caseBook) save(store, shared *bookStore, now time.Time) error {
+	share := shared != nil && (b.lifecycle || (len(b.open) > 0 && now.Sub(b.sharedAt) >= b.shareEvery))
+	if !b.dirty && !share {
 		return nil
 	}
 	raw, err := json.Marshal(b.open)
 	if err != nil {
 		return err
 	}
-	store.put(b.path, raw)
-	b.dirty = false
+	if b.dirty {
+		store.put(b.path, raw)
+		b.dirty = false
+	}
+	if share {
+		shared.put(b.camera, raw)
+		b.lifecycle, b.sharedAt = false, now
+	}
 	return nil
 }
 
@@ -167,7 +209,7 @@ func (b *caseBook) remove(c *openCase) {
 	for i, x := range b.open {
 		if x == c {
 			b.open = append(b.open[:i], b.open[i+1:]...)
-			b.dirty = true
+			b.dirty, b.lifecycle = true, true
 			return
 		}
 	}

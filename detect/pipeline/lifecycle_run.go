@@ -26,17 +26,17 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 			c.LastSeen, c.Box, book.dirty = f.Recv, t.Box, true
 		}
 		switch {
-		case f.Recv.Sub(c.LastSeen) >= lc.CloseAfter:
+		case f.Recv.Sub(c.unseenSince()) >= lc.CloseAfter:
 			c.Seq++
 			w.sendLater(f, c, cases.EventClosed, nil)
 			book.remove(c)
 		case f.Recv.Sub(c.LastEvent) >= lc.UpdateInterval && c.LastSeen.Equal(f.Recv):
 			c.Seq++
-			c.LastEvent, book.dirty = f.Recv, true
+			c.LastEvent, book.dirty, book.lifecycle = f.Recv, true, true
 			w.sendLater(f, c, cases.EventUpdated, []image.Rectangle{c.Box})
 		}
 	}
-	if err := book.save(w.p.books); err != nil {
+	if err := book.save(w.p.books, w.p.shared, f.Recv); err != nil {
 		w.log.Error("open cases not saved", "err", err)
 	}
 }

@@ -42,6 +42,9 @@ type Deps struct {
 	Now func() time.Time
 	// Health receives camera health events (optional).
 	Health HealthSink
+	// CaseState keeps the open cases of every camera beyond this worker
+	// (a fleet); nil: data_dir only.
+	CaseState CaseState
 	// WriteFile writes a case book atomically (default: temporary file,
 	// fsync, rename); tests inject a slow disk.
 	WriteFile func(path string, data []byte) error
@@ -64,13 +67,19 @@ type Submitter interface {
 
 // Pipeline runs every camera of a configuration.
 type Pipeline struct {
-	cfg     *config.Config
-	deps    Deps
-	log     *slog.Logger
+	cfg   *config.Config
+	deps  Deps
+	log   *slog.Logger
+	pool  *pool
+	loc   *time.Location
+	books *bookStore // case books, written off the detector goroutine
+	// shared writes case books to Deps.CaseState (nil without one).
+	shared *bookStore
+
+	mu sync.Mutex
+	// cameras by pool index; nil: a removed camera's free index.
 	cameras []*cameraWorker
-	pool    *pool
-	loc     *time.Location
-	books   *bookStore // case books, written off the detector goroutine
+	runCtx  context.Context // set while Run runs; cameras start under it
 }
 
 // New validates the configuration and builds every camera's stages. Nothing
@@ -96,44 +105,65 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 		return nil, fmt.Errorf("pipeline: timezone: %w", err)
 	}
 	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Logger, loc: loc, books: newBookStore(deps.WriteFile, deps.Logger)}
-	var intervals []time.Duration
+	if deps.CaseState != nil {
+		p.shared = newBookStore(func(camera string, data []byte) error { return deps.CaseState.Store(camera, data) }, deps.Logger)
+	}
+	p.pool = newPool(nil, cfg.Ingest.MaxInferInterval, func(worker, cam int, f media.Frame) {
+		if w := p.cameraAt(cam); w != nil {
+			w.process(f, p.deps.Detectors[worker])
+		}
+	})
 	for i, cc := range cfg.Cameras {
 		w, err := p.newCameraWorker(cc)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: cameras[%d] (%s): %w", i, cc.ID, err)
 		}
 		p.cameras = append(p.cameras, w)
-		intervals = append(intervals, w.interval)
 	}
-	p.pool = newPool(intervals, cfg.Ingest.MaxInferInterval, func(worker, cam int, f media.Frame) {
-		p.cameras[cam].process(f, p.deps.Detectors[worker])
-	})
 	return p, nil
 }
 
 // Run pulls and analyses every camera until ctx ends. A camera that fails
 // never stops the others: each one reconnects on its own.
 func (p *Pipeline) Run(ctx context.Context) error {
-	var cams, det, workers sync.WaitGroup
+	var det, workers sync.WaitGroup
 	det.Add(2)
 	go func() {
 		defer det.Done()
 		p.books.run()
 	}()
+	if p.shared != nil {
+		det.Add(1)
+		go func() { defer det.Done(); p.shared.run() }()
+	}
 	for i := range p.deps.Detectors {
 		workers.Go(func() { p.pool.run(i) })
 	}
 	go func() {
 		defer det.Done()
 		workers.Wait()
-		p.books.close() // after the last analysed picture: write the rest
+		// After the last analysed picture: write the rest.
+		p.books.close()
+		if p.shared != nil {
+			p.shared.close()
+		}
 	}()
+	p.mu.Lock()
+	p.runCtx = ctx
 	for _, w := range p.cameras {
-		for _, c := range w.streams() {
-			cams.Go(func() { _ = c.Run(ctx) })
+		w.start(ctx)
+	}
+	p.mu.Unlock()
+	<-ctx.Done()
+	p.mu.Lock()
+	p.runCtx = nil
+	running := slices.Clone(p.cameras)
+	p.mu.Unlock()
+	for _, w := range running {
+		if w != nil {
+			w.wait()
 		}
 	}
-	cams.Wait()
 	p.pool.close()
 	det.Wait()
 	return ctx.Err()
@@ -142,10 +172,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // Camera returns the ingest camera (its main stream) with the given id, or
 // nil.
 func (p *Pipeline) Camera(id string) *ingest.Camera {
-	for _, w := range p.cameras {
-		if w.cfg.ID == id {
-			return w.cam
-		}
+	if w := p.cameraByID(id); w != nil {
+		return w.cam
 	}
 	return nil
 }
@@ -181,12 +209,14 @@ type CameraStats struct {
 	// State is the connection state; Picture the picture state (ok, frozen,
 	// covered).
 	State, Reason, Picture string
+	// Zones are the ids of the camera's zones in force.
+	Zones []string
 }
 
 // Stats returns the counters of every camera, by id.
 func (p *Pipeline) Stats() map[string]CameraStats {
 	out := map[string]CameraStats{}
-	for _, w := range p.cameras {
+	for _, w := range p.list() {
 		st, reason := w.cam.State()
 		replaced, tooSoon := p.pool.dropped(w.idx)
 		wait, _ := p.pool.wait(w.idx)
@@ -219,9 +249,18 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			State:          string(st),
 			Reason:         reason,
 			Picture:        w.pictureState(),
+			Zones:          w.zoneIDs(),
 		}
 	}
 	return out
+}
+
+func (w *cameraWorker) zoneIDs() []string {
+	ids := make([]string, len(w.cfg.Zones))
+	for i, z := range w.cfg.Zones {
+		ids[i] = z.ID
+	}
+	return ids
 }
 
 // Backlog returns how many cameras have a picture waiting for the shared

@@ -22,7 +22,7 @@ import (
 type pool struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
-	slots   []slot
+	slots   []*slot // by camera index; nil: a removed camera's free index
 	next    int
 	closed  bool
 	maxWait time.Duration // a waiting picture older than this is served first
@@ -46,19 +46,60 @@ type slot struct {
 // newPool returns a pool for one camera per interval (its sampling
 // interval); a picture that waited maxWait is served first (0: never).
 func newPool(intervals []time.Duration, maxWait time.Duration, process func(worker, cam int, f media.Frame)) *pool {
-	p := &pool{slots: make([]slot, len(intervals)), maxWait: maxWait, process: process}
-	for i, iv := range intervals {
-		p.slots[i].minGap = iv * 9 / 10
+	p := &pool{maxWait: maxWait, process: process}
+	for _, iv := range intervals {
+		p.slots = append(p.slots, &slot{minGap: iv * 9 / 10})
 	}
 	p.cond = sync.NewCond(&p.mu)
 	return p
+}
+
+// add makes room for one more camera with the given sampling interval and
+// returns its index (a removed camera's index is reused).
+func (p *pool) add(interval time.Duration) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := &slot{minGap: interval * 9 / 10}
+	for i, old := range p.slots {
+		if old == nil {
+			p.slots[i] = s
+			return i
+		}
+	}
+	p.slots = append(p.slots, s)
+	return len(p.slots) - 1
+}
+
+// remove waits until camera cam's picture in analysis (if any) is done,
+// drops its waiting picture and frees its index. The camera must no
+// longer offer pictures.
+func (p *pool) remove(cam int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.slots[cam] != nil && p.slots[cam].busy {
+		p.cond.Wait()
+	}
+	p.slots[cam] = nil
+}
+
+// slot returns camera cam's slot (nil when removed).
+func (p *pool) slot(cam int) *slot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cam < 0 || cam >= len(p.slots) {
+		return nil
+	}
+	return p.slots[cam]
 }
 
 // offer hands camera cam's newest picture to the pool; it never blocks.
 func (p *pool) offer(cam int, f media.Frame) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := &p.slots[cam]
+	s := p.slots[cam]
+	if s == nil {
+		return
+	}
 	if !s.lastTake.IsZero() && f.Recv.Sub(s.lastTake) < s.minGap {
 		s.tooSoon.Add(1)
 		return
@@ -89,7 +130,7 @@ func (p *pool) take() (int, media.Frame, bool) {
 			return 0, media.Frame{}, false
 		}
 		if cam := p.pick(); cam >= 0 {
-			s := &p.slots[cam]
+			s := p.slots[cam]
 			f := *s.pending
 			s.waitNanos.Add(int64(time.Since(s.pendingAt)))
 			s.taken.Add(1)
@@ -108,8 +149,8 @@ func (p *pool) pick() int {
 	oldest, urgent, other := -1, -1, -1
 	for i := 0; i < n; i++ {
 		cam := (p.next + i) % n
-		s := &p.slots[cam]
-		if s.pending == nil || s.busy {
+		s := p.slots[cam]
+		if s == nil || s.pending == nil || s.busy {
 			continue
 		}
 		if p.maxWait > 0 && now.Sub(s.waitingSince) >= p.maxWait &&
@@ -135,13 +176,17 @@ func (p *pool) pick() int {
 // setUrgent marks camera cam as one whose pictures go first.
 func (p *pool) setUrgent(cam int, urgent bool) {
 	p.mu.Lock()
-	p.slots[cam].urgent = urgent
+	if s := p.slots[cam]; s != nil {
+		s.urgent = urgent
+	}
 	p.mu.Unlock()
 }
 
 func (p *pool) done(cam int) {
 	p.mu.Lock()
-	p.slots[cam].busy = false
+	if s := p.slots[cam]; s != nil {
+		s.busy = false
+	}
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }
@@ -169,13 +214,21 @@ func (p *pool) close() {
 // dropped returns the pictures of camera cam dropped by the pool: replaced
 // while waiting, and arrived sooner than the detection interval.
 func (p *pool) dropped(cam int) (replaced, tooSoon uint64) {
-	return p.slots[cam].replaced.Load(), p.slots[cam].tooSoon.Load()
+	s := p.slot(cam)
+	if s == nil {
+		return 0, 0
+	}
+	return s.replaced.Load(), s.tooSoon.Load()
 }
 
 // wait returns how long camera cam's pictures waited in the pool in total,
 // and how many were taken.
 func (p *pool) wait(cam int) (time.Duration, uint64) {
-	return time.Duration(p.slots[cam].waitNanos.Load()), p.slots[cam].taken.Load()
+	s := p.slot(cam)
+	if s == nil {
+		return 0, 0
+	}
+	return time.Duration(s.waitNanos.Load()), s.taken.Load()
 }
 
 // backlog returns how many cameras have a picture waiting.
@@ -183,8 +236,8 @@ func (p *pool) backlog() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
-	for i := range p.slots {
-		if p.slots[i].pending != nil {
+	for _, s := range p.slots {
+		if s != nil && s.pending != nil {
 			n++
 		}
 	}

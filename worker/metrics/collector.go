@@ -56,9 +56,10 @@ var states = []string{"connecting", "streaming", "stalled", "offline"}
 var pictures = []string{"ok", "frozen", "covered"}
 
 type collector struct {
-	src    Source
-	deps   DependencySource
-	worker string
+	src     Source
+	deps    DependencySource
+	cluster ClusterSource // nil outside a fleet
+	worker  string
 }
 
 // dDepUp is not per camera: patrol_dependency_up{worker,dependency}.
@@ -76,6 +77,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- dDepUp
 	ch <- dDepFailures
 	ch <- dBacklog
+	ch <- dFleetPartitions
+	ch <- dFleetAssignments
+	ch <- dFleetCameras
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -88,7 +92,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if b, ok := c.src.(backlogSource); ok {
 		ch <- prometheus.MustNewConstMetric(dBacklog, prometheus.GaugeValue, float64(b.Backlog()), c.worker)
 	}
-	for id, st := range c.src.Stats() {
+	stats := c.src.Stats()
+	c.collectCluster(ch, len(stats))
+	for id, st := range stats {
 		in := st.Ingest
 		lv := []string{c.worker, id}
 		counter := func(d *prometheus.Desc, v uint64) {

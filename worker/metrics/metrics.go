@@ -41,6 +41,8 @@ type Sources struct {
 	Cameras Source
 	// Dependencies is optional (nil: none reported).
 	Dependencies DependencySource
+	// Cluster is optional (nil: not in a fleet).
+	Cluster ClusterSource
 }
 
 // Config configures the server.
@@ -56,9 +58,11 @@ type Server struct {
 	cfg  Config
 	src  Source
 	deps DependencySource
-	log  *slog.Logger
-	ln   net.Listener
-	srv  *http.Server
+	// cluster is nil outside a fleet.
+	cluster ClusterSource
+	log     *slog.Logger
+	ln      net.Listener
+	srv     *http.Server
 }
 
 // New validates the configuration and listens; Run serves.
@@ -75,12 +79,12 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, worker: cfg.Worker})
+		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, worker: cfg.Worker})
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen %s: %w", cfg.Address, err)
 	}
-	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, log: log, ln: ln}
+	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, log: log, ln: ln}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
@@ -115,6 +119,8 @@ type cameraHealth struct {
 	Picture string `json:"picture"`
 	Decoder string `json:"decoder"`
 	Frames  uint64 `json:"frames_to_detection"`
+	// Zones are the ids of the zones in force.
+	Zones []string `json:"zones"`
 }
 
 // healthz answers 200 with every camera's state and every dependency's;
@@ -127,7 +133,12 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		Worker       string           `json:"worker"`
 		Cameras      []cameraHealth   `json:"cameras"`
 		Dependencies []depcheck.State `json:"dependencies,omitempty"`
-	}{Status: "ok", Worker: s.cfg.Worker}
+		Cluster      *ClusterStatus   `json:"cluster,omitempty"`
+	}{Status: "ok", Worker: s.cfg.Worker, Cameras: []cameraHealth{}}
+	if s.cluster != nil {
+		cs := s.cluster.ClusterStatus()
+		out.Cluster = &cs
+	}
 	if s.deps != nil {
 		out.Dependencies = s.deps.States()
 		for _, d := range out.Dependencies {
@@ -138,7 +149,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 	for id, st := range stats {
 		out.Cameras = append(out.Cameras, cameraHealth{ID: id, State: st.State, Reason: st.Reason, Picture: st.Picture,
-			Decoder: string(st.Ingest.Decoder), Frames: st.Ingest.FramesSent})
+			Decoder: string(st.Ingest.Decoder), Frames: st.Ingest.FramesSent, Zones: st.Zones})
 		if st.State != "streaming" || st.Picture != "ok" || st.Ingest.Decoder != ingest.DecoderOK {
 			out.Status = "degraded"
 		}

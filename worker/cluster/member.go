@@ -1,0 +1,204 @@
+// Package cluster makes a worker a member of the fleet's Kafka consumer
+// group on the camera registry topic: the group's coordinator tracks which
+// workers live (heartbeats, session timeout) and its leader shares the
+// registry's partitions among them with a sticky, capacity-aware
+// balancer (assign). The partitions a worker holds are its cameras. It
+// uses kafka-go's ConsumerGroup for the membership only: the worker reads
+// the registry itself (worker/ktable). It builds with CGO_ENABLED=0.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Config is the membership of one worker.
+type Config struct {
+	// Brokers are host:port addresses (required).
+	Brokers []string
+	// Group is the consumer group id (required).
+	Group string
+	// Topic is the registry topic whose partitions are shared (required).
+	Topic string
+	// Worker names this worker to the others (required).
+	Worker string
+	// MaxCameras is this worker's capacity (0: no limit).
+	MaxCameras int
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout are the
+	// group's timings (defaults 10s, 1s, 10s).
+	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
+	// Dialer carries TLS and SASL (default: plaintext).
+	Dialer *kafka.Dialer
+}
+
+// Assignment is what the group gave this worker.
+type Assignment struct {
+	Generation int32
+	Partitions []int
+}
+
+// Deps are the member's collaborators.
+type Deps struct {
+	// Logger defaults to a discarding logger.
+	Logger *slog.Logger
+	// Weight returns the cameras of a registry partition, as this worker
+	// knows them; the group's leader balances by it (required).
+	Weight func(partition int) int
+	// OnAssign is told about every new assignment, from Run's goroutine
+	// (required).
+	OnAssign func(Assignment)
+}
+
+// Member is a worker's membership in the fleet's group.
+type Member struct {
+	cfg  Config
+	deps Deps
+
+	mu    sync.Mutex
+	owned []int
+
+	generations atomic.Int64
+	unassigned  atomic.Int64
+	generation  atomic.Int32
+}
+
+// ErrConfig is wrapped by New's errors.
+var ErrConfig = errors.New("cluster: invalid configuration")
+
+// New checks the configuration; it does not connect (Run does).
+func New(cfg Config, deps Deps) (*Member, error) {
+	if len(cfg.Brokers) == 0 || cfg.Group == "" || cfg.Topic == "" || cfg.Worker == "" {
+		return nil, fmt.Errorf("%w: brokers, group, topic and worker required", ErrConfig)
+	}
+	if deps.Weight == nil || deps.OnAssign == nil {
+		return nil, fmt.Errorf("%w: Weight and OnAssign required", ErrConfig)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
+	if cfg.HeartbeatInterval == 0 {
+		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.RebalanceTimeout == 0 {
+		cfg.RebalanceTimeout = 10 * time.Second
+	}
+	return &Member{cfg: cfg, deps: deps}, nil
+}
+
+// Run joins the group and reports each assignment until ctx ends, then
+// leaves the group (the others take the partitions over at once).
+func (m *Member) Run(ctx context.Context) error {
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                m.cfg.Group,
+		Brokers:           m.cfg.Brokers,
+		Dialer:            m.cfg.Dialer,
+		Topics:            []string{m.cfg.Topic},
+		GroupBalancers:    []kafka.GroupBalancer{balancer{m}},
+		HeartbeatInterval: m.cfg.HeartbeatInterval,
+		SessionTimeout:    m.cfg.SessionTimeout,
+		RebalanceTimeout:  m.cfg.RebalanceTimeout,
+		JoinGroupBackoff:  time.Second,
+		// A partition added to the registry topic rebalances the group.
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: 10 * time.Second,
+		Timeout:                5 * time.Second,
+		ErrorLogger:            kafka.LoggerFunc(func(msg string, args ...any) { m.deps.Logger.Debug("group: " + fmt.Sprintf(msg, args...)) }),
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	defer cg.Close() // leaves the group
+	for {
+		gen, err := cg.Next(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			// The group retries on its own (JoinGroupBackoff); cameras
+			// keep running meanwhile.
+			m.deps.Logger.Warn("fleet group", "group", m.cfg.Group, "err", err)
+			continue
+		}
+		var parts []int
+		for _, pa := range gen.Assignments[m.cfg.Topic] {
+			parts = append(parts, pa.ID)
+		}
+		slices.Sort(parts)
+		m.mu.Lock()
+		m.owned = parts
+		m.mu.Unlock()
+		m.generations.Add(1)
+		m.generation.Store(gen.ID)
+		m.deps.Logger.Info("fleet assignment", "generation", gen.ID, "partitions", len(parts))
+		m.deps.OnAssign(Assignment{Generation: gen.ID, Partitions: parts})
+	}
+}
+
+// Stats are the member's counters.
+type Stats struct {
+	// Generation is the group generation of the current assignment.
+	Generation int32
+	// Assignments counts the assignments received (rebalances).
+	Assignments int64
+	// Partitions are the partitions held.
+	Partitions []int
+	// Unassigned counts the partitions the last assignment led by this
+	// worker could not place (the fleet over capacity).
+	Unassigned int64
+}
+
+// Stats returns the member's counters.
+func (m *Member) Stats() Stats {
+	m.mu.Lock()
+	parts := slices.Clone(m.owned)
+	m.mu.Unlock()
+	return Stats{Generation: m.generation.Load(), Assignments: m.generations.Load(), Partitions: parts, Unassigned: m.unassigned.Load()}
+}
+
+// balancer is the group protocol "patrol-sticky": see assign.
+type balancer struct{ m *Member }
+
+func (balancer) ProtocolName() string { return "patrol-sticky" }
+
+func (b balancer) UserData() ([]byte, error) {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	return json.Marshal(memberData{Worker: b.m.cfg.Worker, MaxCameras: b.m.cfg.MaxCameras, Owned: b.m.owned})
+}
+
+func (b balancer) AssignGroups(members []kafka.GroupMember, partitions []kafka.Partition) kafka.GroupMemberAssignments {
+	ids := make([]string, 0, len(members))
+	data := map[string][]byte{}
+	for _, gm := range members {
+		ids = append(ids, gm.ID)
+		data[gm.ID] = gm.UserData
+	}
+	var parts []int
+	for _, p := range partitions {
+		if p.Topic == b.m.cfg.Topic {
+			parts = append(parts, p.ID)
+		}
+	}
+	got, unassigned := assign(ids, data, parts, b.m.deps.Weight)
+	b.m.unassigned.Store(int64(len(unassigned)))
+	if len(unassigned) > 0 {
+		b.m.deps.Logger.Warn("fleet over capacity: partitions without a worker", "partitions", unassigned)
+	}
+	out := kafka.GroupMemberAssignments{}
+	for id, ps := range got {
+		out[id] = map[string][]int{b.m.cfg.Topic: ps}
+	}
+	return out
+}
