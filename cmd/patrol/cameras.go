@@ -43,6 +43,13 @@ func cmdCameras(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var cams []config.Camera
+	if args[0] == "apply" {
+		// The file is checked before Kafka is asked anything.
+		if cams, err = readCameras(cfg, *file); err != nil {
+			return err
+		}
+	}
 	log := newLogger("warn")
 	reg, err := worker.OpenTable(ctx, cfg, worker.RegistryTopic(cfg), registryTimeout, log, nil)
 	if err != nil {
@@ -51,7 +58,7 @@ func cmdCameras(ctx context.Context, args []string) error {
 	defer reg.Close()
 	switch args[0] {
 	case "apply":
-		return camerasApply(ctx, cfg, reg, *file, *prune)
+		return camerasApply(ctx, cfg, reg, cams, *prune)
 	case "list":
 		return camerasList(reg)
 	case "get":
@@ -74,21 +81,30 @@ func cmdCameras(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown cameras command %q", args[0])
 }
 
-func camerasApply(ctx context.Context, cfg *config.Config, reg *worker.Table, file string, prune bool) error {
+// readCameras reads and validates the cameras file of apply against the
+// worker configuration's rules.
+func readCameras(cfg *config.Config, file string) ([]config.Camera, error) {
 	if file == "" {
-		return errors.New("apply: -f cameras.yaml required")
+		return nil, errors.New("apply: -f cameras.yaml required")
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cams, err := config.ParseCameras(raw, os.LookupEnv)
 	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(cams) == 0 {
+		return nil, fmt.Errorf("%s: cameras: need at least one camera (to delete them all, use the registry's tools)", file)
 	}
 	if err := cfg.ValidateCameras(cams); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	return cams, nil
+}
+
+func camerasApply(ctx context.Context, cfg *config.Config, reg *worker.Table, cams []config.Camera, prune bool) error {
 	sec, err := worker.KafkaSecurity(cfg.Kafka)
 	if err != nil {
 		return err

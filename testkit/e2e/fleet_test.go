@@ -218,14 +218,28 @@ func waitContinued(t *testing.T, addr, topic string, from int64, victims map[str
 		cont := map[string]fleetCase{}
 		opens := map[string]int{}
 		seqs := map[string][]int{}
+		lastByKilled := map[string]int{}
 		for _, c := range readCases(t, addr, topic, from) {
 			if c.Event == cases.EventOpened {
 				opens[c.Camera.ID]++
 			}
-			if victims[c.Camera.ID] == c.CaseID {
-				seqs[c.CaseID] = append(seqs[c.CaseID], c.Seq)
-				if c.Seq > 1 && c.Worker != killed {
-					cont[c.Camera.ID] = c
+			if victims[c.Camera.ID] != c.CaseID {
+				continue
+			}
+			seqs[c.CaseID] = append(seqs[c.CaseID], c.Seq)
+			if c.Worker == killed {
+				lastByKilled[c.CaseID] = max(lastByKilled[c.CaseID], c.Seq)
+			} else if _, ok := cont[c.Camera.ID]; !ok {
+				cont[c.Camera.ID] = c // the new owner's first event of the case
+			}
+		}
+		for id, c := range cont {
+			if want := lastByKilled[c.CaseID] + 1; c.Seq != want {
+				t.Fatalf("case %s of %s: the new owner's first event has seq %d, want %d (seqs %v)", c.CaseID, id, c.Seq, want, seqs[c.CaseID])
+			}
+			for i, q := range seqs[c.CaseID] {
+				if q != i+1 {
+					t.Fatalf("case %s: seqs %v, want 1, 2, 3, ... each once", c.CaseID, seqs[c.CaseID])
 				}
 			}
 		}
@@ -236,7 +250,8 @@ func waitContinued(t *testing.T, addr, topic string, from int64, victims map[str
 		}
 		if len(cont) == len(victims) {
 			for id, c := range cont {
-				t.Logf("case %s of %s continued by %s: %s seq %d (seqs %v)", c.CaseID, id, c.Worker, c.Event, c.Seq, seqs[c.CaseID])
+				t.Logf("case %s of %s continued by %s: %s seq %d after seq %d by %s (seqs so far %v)", c.CaseID, id, c.Worker, c.Event, c.Seq,
+					lastByKilled[c.CaseID], killed, seqs[c.CaseID])
 			}
 			return
 		}

@@ -120,6 +120,8 @@ func (m *Member) Run(ctx context.Context) error {
 		return fmt.Errorf("cluster: %w", err)
 	}
 	defer cg.Close() // leaves the group
+	var lostSince time.Time
+	released := false
 	for {
 		gen, err := cg.Next(ctx)
 		if ctx.Err() != nil {
@@ -127,10 +129,25 @@ func (m *Member) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			// The group retries on its own (JoinGroupBackoff); cameras
-			// keep running meanwhile.
+			// keep running meanwhile, until the others may have taken
+			// them over: a worker that cannot rejoin for a session
+			// timeout releases its cameras, so that no camera is pulled
+			// twice for much longer than that.
 			m.deps.Logger.Warn("fleet group", "group", m.cfg.Group, "err", err)
+			if lostSince.IsZero() {
+				lostSince = time.Now()
+			}
+			if !released && time.Since(lostSince) >= m.cfg.SessionTimeout {
+				released = true
+				m.mu.Lock()
+				m.owned = nil
+				m.mu.Unlock()
+				m.deps.Logger.Error("fleet group lost: cameras released until the worker rejoins", "group", m.cfg.Group, "for", time.Since(lostSince).Round(time.Second))
+				m.deps.OnAssign(Assignment{Generation: -1})
+			}
 			continue
 		}
+		lostSince, released = time.Time{}, false
 		var parts []int
 		for _, pa := range gen.Assignments[m.cfg.Topic] {
 			parts = append(parts, pa.ID)
