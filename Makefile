@@ -10,7 +10,7 @@ export PATROL_ASSET_MIRROR
 GOFLAGS ?= -buildvcs=false
 export GOFLAGS
 
-.PHONY: all deps build assets demo test test-go fuzz services-up services-down vet fmt clean
+.PHONY: all deps build assets demo test test-go fuzz services-up services-down cluster-up cluster-down vet fmt clean
 
 all: build
 
@@ -39,6 +39,12 @@ services-up:
 	deploy/testenv/services.sh start
 services-down:
 	deploy/testenv/services.sh stop
+
+## cluster-up / cluster-down: the three-broker Kafka cluster of the replication tests, on loopback
+cluster-up:
+	deploy/testenv/cluster.sh start
+cluster-down:
+	deploy/testenv/cluster.sh stop
 
 vet:
 	$(GO) vet ./...

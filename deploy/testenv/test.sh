@@ -1,22 +1,46 @@
 #!/usr/bin/env bash
 # test.sh: run every test against real services. Starts a local Kafka and
 # MinIO (deploy/testenv/services.sh) unless PATROL_TEST_KAFKA and
-# PATROL_TEST_S3 already point at running ones; stops what it started.
+# PATROL_TEST_S3 already point at running ones, and, at the same time, a
+# three-broker Kafka cluster for the replication tests
+# (deploy/testenv/cluster.sh; publisher/broker/cluster_test.go kills and
+# restarts one of its brokers) unless PATROL_TEST_KAFKA_CLUSTER already
+# points at one; stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=deploy/testenv
 started=0
+cluster_started=0
+cluster_pid=
 cleanup() {
+  if [ -n "$cluster_pid" ]; then wait "$cluster_pid" 2>/dev/null || true; fi
+  if [ "$cluster_started" = 1 ]; then "$here/cluster.sh" stop || true; fi
   if [ "$started" = 1 ]; then "$here/services.sh" stop || true; fi
 }
 trap cleanup EXIT
 
-if [ -z "${PATROL_TEST_KAFKA:-}" ] || [ -z "${PATROL_TEST_S3:-}" ]; then
+need_services=0
+if [ -z "${PATROL_TEST_KAFKA:-}" ] || [ -z "${PATROL_TEST_S3:-}" ]; then need_services=1; fi
+if [ "$need_services" = 1 ] || [ -z "${PATROL_TEST_KAFKA_CLUSTER:-}" ]; then
+  # Once, before both start: they share the cached Kafka jars.
+  "$here/services.sh" setup
+fi
+if [ -z "${PATROL_TEST_KAFKA_CLUSTER:-}" ]; then
+  cluster_started=1
+  "$here/cluster.sh" start &
+  cluster_pid=$!
+fi
+if [ "$need_services" = 1 ]; then
   "$here/services.sh" start
   started=1
   eval "$("$here/services.sh" env | sed 's/^/export /')"
 fi
-export PATROL_TEST_KAFKA PATROL_TEST_S3
+if [ -n "$cluster_pid" ]; then
+  wait "$cluster_pid"
+  cluster_pid=
+  eval "$("$here/cluster.sh" env | sed 's/^/export /')"
+fi
+export PATROL_TEST_KAFKA PATROL_TEST_S3 PATROL_TEST_KAFKA_CLUSTER
 
 echo "test: go vet" >&2
 go vet ./...
@@ -27,14 +51,14 @@ if [ -n "$bad" ]; then echo "gofmt needed: $bad" >&2; exit 1; fi
 # Kafka and the other pure parts build with CGO_ENABLED=0 (docs/architecture.md).
 pure=(./config/... ./cases/... ./backoff/... ./detect ./detect/motion ./detect/static ./ingest/media
   ./publisher/broker ./publisher/clip ./publisher/evidence ./publisher/outbox ./publisher/health
-  ./models/... ./worker/depcheck)
+  ./models/... ./worker/depcheck ./worker/ktable ./worker/registry ./worker/cluster)
 echo "test: CGO_ENABLED=0 go build ${pure[*]}" >&2
 CGO_ENABLED=0 go build "${pure[@]}"
 
 # Every package runs under the race detector: the suite is dominated by
 # real-time streams and by C code (libavcodec, OpenCV), which -race does not
 # slow down, so one -race run costs little more than a plain one.
-echo "test: go test -race ./... (kafka $PATROL_TEST_KAFKA)" >&2
+echo "test: go test -race ./... (kafka $PATROL_TEST_KAFKA, cluster $PATROL_TEST_KAFKA_CLUSTER)" >&2
 go test -race -count=1 -p 1 -timeout 60m ./...
 
 # Fuzz targets run for a bounded time each; a crasher fails the run and is
