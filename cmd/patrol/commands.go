@@ -36,7 +36,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("worker running", "worker", cfg.Worker, "cameras", len(cfg.Cameras))
+	if cfg.Cluster.Enabled {
+		log.Info("fleet worker running; cameras come from the registry", "worker", cfg.Worker, "group", cfg.Cluster.Group, "registry", cfg.Cluster.RegistryTopic)
+	} else {
+		log.Info("worker running", "worker", cfg.Worker, "cameras", len(cfg.Cameras))
+	}
 	return w.Run(ctx)
 }
 
