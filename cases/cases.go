@@ -50,6 +50,9 @@ type Case struct {
 	// after a restart: it was killed during the post-roll, so the clip
 	// comes from the history on disk and may be shorter or missing.
 	Recovered bool `json:"recovered,omitempty"`
+	// Severity is the rule's severity level reached by the dwell at this
+	// event (empty: no steps, or none reached).
+	Severity string `json:"severity,omitempty"`
 	// Explanation says why the rule fired, for the dispatcher who
 	// verifies the case; every event carries the opening's explanation.
 	Explanation *Explanation `json:"explanation"`
@@ -109,10 +112,16 @@ type Rule struct {
 	Subcategory  string `json:"subcategory,omitempty"`
 }
 
-// Camera identifies the camera.
+// Camera identifies the camera and, when configured, its place.
 type Camera struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Address, Grid (单元网格 code), Latitude and Longitude (WGS 84) are
+	// the camera's place as configured (optional).
+	Address   string   `json:"address,omitempty"`
+	Grid      string   `json:"grid,omitempty"`
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
 }
 
 // Object is a detected object behind the case.

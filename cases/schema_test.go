@@ -310,6 +310,10 @@ func TestBadValuesFail(t *testing.T) {
 		{"explanation look above 1", "explanation.look_match", 1.5, "explanation.look_match"},
 		{"explanation pictures negative", "explanation.pictures", -1, "explanation.pictures"},
 		{"explanation extra field", "explanation.why", "because", "explanation"},
+		{"latitude out of range", "camera.latitude", 91, "camera.latitude"},
+		{"grid with a slash", "camera.grid", "31/01", "camera.grid"},
+		{"severity empty", "severity", "", "severity"},
+		{"evidence role unknown", "evidence.0.role", "after", "evidence[0].role"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := caseDoc(t)
@@ -323,6 +327,26 @@ func TestBadValuesFail(t *testing.T) {
 				t.Fatalf("error does not name %s: %v", tc.field, err)
 			}
 		})
+	}
+}
+
+// TestPlaceAndSeverityValidate: a case with the camera's place, a severity
+// and a recheck snapshot is valid; a latitude without longitude is not.
+func TestPlaceAndSeverityValidate(t *testing.T) {
+	doc := caseDoc(t)
+	set(t, doc, "camera.address", "人民路 1 号")
+	set(t, doc, "camera.grid", "310101001001001")
+	set(t, doc, "camera.latitude", 31.2304)
+	set(t, doc, "camera.longitude", 121.4737)
+	set(t, doc, "severity", "严重")
+	set(t, doc, "evidence.0.role", "recheck")
+	if err := cases.ValidateCaseJSON(marshal(t, doc)); err != nil {
+		t.Fatal(err)
+	}
+	doc = caseDoc(t)
+	set(t, doc, "camera.latitude", 31.2304)
+	if err := cases.ValidateCaseJSON(marshal(t, doc)); err == nil {
+		t.Fatal("latitude without longitude accepted")
 	}
 }
 

@@ -136,6 +136,16 @@ type Camera struct {
 	DetectInterval time.Duration `yaml:"detect_interval" json:"detect_interval,omitempty"`
 	// Zones are the watched areas of the picture.
 	Zones []Zone `yaml:"zones" json:"zones,omitempty"`
+	// Address is the camera's street address, carried in its cases
+	// (optional, at most 200 bytes).
+	Address string `yaml:"address" json:"address,omitempty"`
+	// Grid is the 单元网格 (grid cell) code of the camera's place, carried
+	// in its cases (optional; letters, digits and "-", at most 32).
+	Grid string `yaml:"grid" json:"grid,omitempty"`
+	// Latitude and Longitude are the camera's place (WGS 84 degrees),
+	// carried in its cases (optional; both or neither).
+	Latitude  *float64 `yaml:"latitude" json:"latitude,omitempty"`
+	Longitude *float64 `yaml:"longitude" json:"longitude,omitempty"`
 }
 
 // Zone is a polygon in normalized picture coordinates (0..1, origin top left).
@@ -216,6 +226,30 @@ type Rule struct {
 	// MinArea is the smallest static object, as a fraction of the picture
 	// area (static_object; default 0.002).
 	MinArea float64 `yaml:"min_area"`
+	// Severity are the rule's severity steps by dwell, e.g. 违停 一般
+	// after 15m and 严重 after 60m (default none). Cases carry the level
+	// reached, and a new level is sent as an "updated" event at once.
+	Severity []SeverityStep `yaml:"severity"`
+}
+
+// SeverityStep is a severity level reached after a dwell.
+type SeverityStep struct {
+	// After is the dwell (from first_seen) from which the level holds.
+	After time.Duration `yaml:"after"`
+	// Level names the level, e.g. "一般" or "严重" (1 to 32 bytes).
+	Level string `yaml:"level"`
+}
+
+// SeverityAt returns the level of the highest step the dwell has reached
+// ("" when none).
+func (r Rule) SeverityAt(dwell time.Duration) string {
+	level := ""
+	for _, s := range r.Severity {
+		if dwell >= s.After {
+			level = s.Level
+		}
+	}
+	return level
 }
 
 // Rule kinds.

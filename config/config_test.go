@@ -119,6 +119,11 @@ func TestParseErrors(t *testing.T) {
 		{"unknown kind", "classes: [car]", "classes: [car]\n    kind: parked", `rules[0].kind: unknown kind "parked" (stationary, gathering or static_object)`, nil},
 		{"confirm score above 1", "classes: [car]", "classes: [car]\n    confirm_score: 1.5", "rules[0].confirm_score: must be at most 1", nil},
 		{"presence above 1", "classes: [car]", "classes: [car]\n    min_presence: 2", "rules[0].min_presence: must be at most 1", nil},
+		{"severity steps fall", "classes: [car]", "classes: [car]\n    severity: [{after: 60m, level: 严重}, {after: 15m, level: 一般}]", "rules[0].severity[1].after: steps must rise in dwell", nil},
+		{"severity without level", "classes: [car]", "classes: [car]\n    severity: [{after: 15m}]", "rules[0].severity[0].level: required", nil},
+		{"latitude alone", "id: cam-1", "id: cam-1\n    latitude: 31.2", "cameras[0].latitude: latitude and longitude go together", nil},
+		{"longitude out of range", "id: cam-1", "id: cam-1\n    latitude: 31.2\n    longitude: 221.4", "cameras[0].longitude: must be between -180 and 180", nil},
+		{"grid code", "id: cam-1", "id: cam-1\n    grid: \"31/01\"", "cameras[0].grid: must be 1 to 32 letters, digits or -", nil},
 		{"min area whole picture", "classes: [car]", "classes: [car]\n    min_area: 1", "rules[0].min_area: must be between 0 and 1", nil},
 		{"missing env", "", "", "environment variable CAM_PASS, MINIO_SECRET_KEY not set", env(nil)},
 	} {

@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -58,6 +60,7 @@ func (c *Config) Validate() error {
 		if r.MinPresence > 1 {
 			fe.add(p+".min_presence", "must be at most 1 (negative: no check)")
 		}
+		validateSeverity(&fe, p+".severity", r.Severity)
 		if r.MinArea < 0 || r.MinArea >= 1 {
 			fe.add(p+".min_area", "must be between 0 and 1 (fraction of the picture)")
 		}
@@ -268,6 +271,7 @@ func validateCameras(fe *fieldErrors, cameras []Camera, ruleIDs map[string]bool)
 		}
 		camIDs[cam.ID] = true
 		validateURL(fe, p+".url", cam.URL)
+		validatePlace(fe, p, cam)
 		if cam.DetectURL != "" {
 			validateURL(fe, p+".detect_url", cam.DetectURL)
 		}
@@ -299,6 +303,43 @@ func validateCameras(fe *fieldErrors, cameras []Camera, ruleIDs map[string]bool)
 					fe.add(fmt.Sprintf("%s.rules[%d]", zp, k), "unknown rule %q", rid)
 				}
 			}
+		}
+	}
+}
+
+var gridCode = regexp.MustCompile(`^[0-9A-Za-z-]{1,32}$`)
+
+// validatePlace checks a camera's optional location fields.
+func validatePlace(fe *fieldErrors, p string, cam Camera) {
+	if len(cam.Address) > 200 {
+		fe.add(p+".address", "longer than 200 bytes")
+	}
+	if cam.Grid != "" && !gridCode.MatchString(cam.Grid) {
+		fe.add(p+".grid", "must be 1 to 32 letters, digits or -")
+	}
+	if (cam.Latitude == nil) != (cam.Longitude == nil) {
+		fe.add(p+".latitude", "latitude and longitude go together")
+	}
+	if cam.Latitude != nil && (*cam.Latitude < -90 || *cam.Latitude > 90 || math.IsNaN(*cam.Latitude)) {
+		fe.add(p+".latitude", "must be between -90 and 90")
+	}
+	if cam.Longitude != nil && (*cam.Longitude < -180 || *cam.Longitude > 180 || math.IsNaN(*cam.Longitude)) {
+		fe.add(p+".longitude", "must be between -180 and 180")
+	}
+}
+
+// validateSeverity checks that steps rise strictly in dwell and are named.
+func validateSeverity(fe *fieldErrors, p string, steps []SeverityStep) {
+	for i, s := range steps {
+		sp := fmt.Sprintf("%s[%d]", p, i)
+		if s.Level == "" || len(s.Level) > 32 {
+			fe.add(sp+".level", "required, at most 32 bytes")
+		}
+		if s.After < 0 {
+			fe.add(sp+".after", "must not be negative")
+		}
+		if i > 0 && s.After <= steps[i-1].After {
+			fe.add(sp+".after", "steps must rise in dwell (%v after %v)", s.After, steps[i-1].After)
 		}
 	}
 }

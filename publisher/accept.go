@@ -61,6 +61,7 @@ func (p *Publisher) accept(c Candidate) error {
 		Rule:          c.Rule,
 		Camera:        c.Camera,
 		ZoneID:        c.ZoneID,
+		Severity:      c.Severity,
 		FirstSeen:     c.FirstSeen.UTC(),
 		ConfirmedAt:   c.ConfirmedAt.UTC(),
 		DwellS:        c.ConfirmedAt.Sub(c.FirstSeen).Seconds(),
@@ -119,7 +120,7 @@ func (p *Publisher) acceptLater(c Candidate) error {
 		FirstSeen: c.FirstSeen.UTC(), ConfirmedAt: c.ConfirmedAt.UTC(),
 		DwellS:  c.LastSeen.Sub(c.FirstSeen).Seconds(),
 		Objects: c.Objects, Model: p.cfg.Model, EventTime: c.At.UTC(), LastSeen: &lastSeen,
-		Explanation: explain(c),
+		Explanation: explain(c), Severity: c.Severity,
 	}
 	var boxes []snapshot.Box
 	if c.Event == cases.EventUpdated {
@@ -135,7 +136,11 @@ func (p *Publisher) acceptLater(c Candidate) error {
 	name := fmt.Sprintf("snapshot-%d-%s.jpg", c.Seq, c.Event)
 	key := fmt.Sprintf("%s/%s/%s/%s", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID, name)
 	sum := sha256.Sum256(snap)
-	cs.Evidence = []cases.Evidence{{Kind: "snapshot", Bucket: p.deps.Store.Bucket(), Key: key,
+	role := ""
+	if c.Event == cases.EventClosed {
+		role = "recheck" // the spot after the object has gone (核查)
+	}
+	cs.Evidence = []cases.Evidence{{Kind: "snapshot", Role: role, Bucket: p.deps.Store.Bucket(), Key: key,
 		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(snap)), ContentType: "image/jpeg"}}
 	cs.PublishedAt = p.deps.Now().UTC()
 	raw, err := json.Marshal(&wireCase{Case: cs, Seq: c.Seq})

@@ -101,6 +101,8 @@ type Candidate struct {
 	// Why explains the case (nil: an explanation with score_stat
 	// "unknown" and the dwell is sent).
 	Why *cases.Explanation
+	// Severity is the rule's level reached at this event ("" none).
+	Severity string
 	// Frame is the picture at confirmation; Boxes are drawn on its snapshot.
 	Frame media.Image
 	Boxes []image.Rectangle

@@ -280,7 +280,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
 		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
 		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
-		Seq: 1, Objects: caseObjs, Why: why(ev),
+		Seq: 1, Objects: caseObjs, Why: why(ev), Severity: rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
 	})
 	w.book.dirty, w.book.lifecycle = true, true
 	pic, boxes := w.evidencePicture(f, boxes)
@@ -294,6 +294,7 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		ConfirmedAt: ev.ConfirmedAt,
 		Objects:     caseObjs,
 		Why:         why(ev),
+		Severity:    rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
 		Frame:       pic,
 		Boxes:       boxes,
 		Clips:       w.cam.Clips(),

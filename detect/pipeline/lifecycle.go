@@ -33,6 +33,8 @@ type openCase struct {
 	// Why is the explanation sent with every event of the case (nil in a
 	// book written before explanations).
 	Why *cases.Explanation `json:"why,omitempty"`
+	// Severity is the rule's level last sent ("" none).
+	Severity string `json:"severity,omitempty"`
 	// resumed is when this worker loaded the case from a book (a restart,
 	// or a camera taken over in a fleet): its object has close_after from
 	// then to be seen again before the case closes.

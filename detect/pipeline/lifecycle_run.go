@@ -25,11 +25,17 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 		if t := byID[c.TrackID]; c.TrackID != 0 && t != nil && inView[t.ID] {
 			c.LastSeen, c.Box, book.dirty = f.Recv, t.Box, true
 		}
+		level := w.severityAt(c, f.Recv)
 		switch {
 		case f.Recv.Sub(c.unseenSince()) >= lc.CloseAfter:
 			c.Seq++
 			w.sendLater(f, c, cases.EventClosed, nil)
 			book.remove(c)
+		case level != c.Severity && c.LastSeen.Equal(f.Recv):
+			// A new severity level is news: sent at once.
+			c.Seq++
+			c.Severity, c.LastEvent, book.dirty, book.lifecycle = level, f.Recv, true, true
+			w.sendLater(f, c, cases.EventUpdated, []image.Rectangle{c.Box})
 		case f.Recv.Sub(c.LastEvent) >= lc.UpdateInterval && c.LastSeen.Equal(f.Recv):
 			c.Seq++
 			c.LastEvent, book.dirty, book.lifecycle = f.Recv, true, true
@@ -56,9 +62,19 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 	pic, boxes := w.evidencePicture(f, boxes)
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule: w.caseRule(rr.cfg), Camera: caseCamera(w.cfg), ZoneID: c.ZoneID, Zone: zr.poly,
-		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs, Why: c.Why,
+		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs, Why: c.Why, Severity: c.Severity,
 		Frame: pic, Boxes: boxes, Event: event, CaseID: c.CaseID, Seq: c.Seq, At: f.Recv, LastSeen: c.LastSeen,
 	})
+}
+
+// severityAt is the level of case c's rule for its dwell at now ("" when
+// the rule has none).
+func (w *cameraWorker) severityAt(c *openCase, now time.Time) string {
+	_, rr := w.ruleOf(c.ZoneID, c.RuleID)
+	if rr == nil {
+		return c.Severity
+	}
+	return rr.cfg.SeverityAt(now.Sub(c.FirstSeen))
 }
 
 // accepts reports whether the rule of case c applies to the label of t,

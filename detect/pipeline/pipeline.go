@@ -288,4 +288,6 @@ func (p *Pipeline) thresholds(dets []detect.Detection) []detect.Detection {
 }
 
 // caseCamera returns the case's camera identity.
-func caseCamera(c config.Camera) cases.Camera { return cases.Camera{ID: c.ID, Name: c.Name} }
+func caseCamera(c config.Camera) cases.Camera {
+	return cases.Camera{ID: c.ID, Name: c.Name, Address: c.Address, Grid: c.Grid, Latitude: c.Latitude, Longitude: c.Longitude}
+}
