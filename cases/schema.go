@@ -32,8 +32,10 @@ const (
 
 // schemaFiles maps a topic to its schema file in schemaFS.
 var schemaFiles = map[string]string{
-	CasesTopicV1:  "schema/patrol.cases.v1.json",
-	HealthTopicV1: "schema/patrol.health.v1.json",
+	CasesTopicV1:        "schema/patrol.cases.v1.json",
+	HealthTopicV1:       "schema/patrol.health.v1.json",
+	VerdictsTopicV1:     "schema/patrol.verdicts.v1.json",
+	SuppressionsTopicV1: "schema/patrol.suppressions.v1.json",
 }
 
 // SchemaFor returns the JSON Schema document of the messages on topic (a copy
