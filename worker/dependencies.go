@@ -78,11 +78,11 @@ func Replication(k config.Kafka) broker.Replication {
 	return broker.Replication{Factor: k.ReplicationFactor, MinInsync: k.MinInsyncReplicas}
 }
 
-// Topics are the topics the worker writes or follows: cases and health,
-// and in a fleet the camera registry and the open-case state (compacted,
+// Topics are the topics the worker writes or follows: cases, health and
+// the console's suppressions, and in a fleet the camera registry and the open-case state (compacted,
 // cluster.partitions each).
 func Topics(cfg *config.Config) []broker.Topic {
-	ts := []broker.Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic}}
+	ts := []broker.Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic}, SuppressionsTopic(cfg)}
 	if cfg.Cluster.Enabled {
 		ts = append(ts, RegistryTopic(cfg), broker.Topic{Name: cfg.Cluster.CaseStateTopic, Partitions: cfg.Cluster.Partitions, Compacted: true})
 	}

@@ -178,6 +178,15 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 		Health:    rep,
 	}
 	srcs := metrics.Sources{Dependencies: w.deps}
+	if len(cfg.Kafka.Brokers) > 0 {
+		sp, err := newSuppressions(cfg, deps.Logger)
+		if err != nil {
+			return nil, err
+		}
+		sp.start()
+		w.closers = append(w.closers, func() error { sp.close(); return nil })
+		pdeps.Suppressions = sp
+	}
 	if cfg.Cluster.Enabled {
 		f, err := newFleet(ctx, cfg, deps.Logger)
 		if err != nil {

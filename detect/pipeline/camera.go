@@ -38,7 +38,7 @@ type cameraWorker struct {
 	tracker *detect.Tracker
 	zones   []zoneRules
 
-	inferences, fired atomic.Uint64
+	inferences, fired, suppressed atomic.Uint64
 
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
@@ -56,6 +56,7 @@ type cameraWorker struct {
 	latency     latencyWindow  // frame receipt to rule evaluation
 	interval    time.Duration  // sampling interval (config.SampleInterval)
 	run         runner         // the streams' goroutines
+	current     pictureCache   // Picture's last answer
 }
 
 // report sends a health event when a sink is configured; stream names the
@@ -273,6 +274,13 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 	for _, o := range objs {
 		caseObjs = append(caseObjs, caseObject(o, f.Width, f.Height))
 		boxes = append(boxes, o.Box.Intersect(frame))
+	}
+	if sp := w.p.deps.Suppressions; sp != nil && len(caseObjs) > 0 {
+		if id, ok := sp.Suppressed(w.cfg.ID, zr.zone.ID, caseObjs[0].Label, caseObjs[0].Box, f.Recv); ok {
+			w.suppressed.Add(1)
+			w.log.Info("case suppressed", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID, "suppression", id)
+			return
+		}
 	}
 	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
 		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))

@@ -42,6 +42,9 @@ type Deps struct {
 	Now func() time.Time
 	// Health receives camera health events (optional).
 	Health HealthSink
+	// Suppressions stops cases a dispatcher asked not to see again
+	// (optional).
+	Suppressions Suppressor
 	// CaseState keeps the open cases of every camera beyond this worker
 	// (a fleet); nil: data_dir only.
 	CaseState CaseState
@@ -58,6 +61,13 @@ type HealthSink interface {
 // ObjectDetector finds objects in a BGR picture; *model.Detector implements it.
 type ObjectDetector interface {
 	DetectImage(img *media.Image) ([]detect.Detection, error)
+}
+
+// Suppressor tells whether a new case is suppressed: an object of label
+// with box b ([x, y, w, h] normalized) in zone of camera at time at; it
+// returns the suppression's id.
+type Suppressor interface {
+	Suppressed(camera, zone, label string, b [4]float64, at time.Time) (id string, ok bool)
 }
 
 // Submitter takes fired rules; *publisher.Publisher implements it.
@@ -199,6 +209,9 @@ type CameraStats struct {
 	// the detector (the detector fell behind); part of Skipped.
 	Replaced uint64
 	Fired    uint64
+	// Suppressed counts cases not opened because a suppression covered
+	// them.
+	Suppressed uint64
 	// DetectWait is the total time pictures waited for the shared detector.
 	DetectWait time.Duration
 	// Interval is the camera's sampling interval (config.SampleInterval).
@@ -246,6 +259,7 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			Replaced:       replaced,
 			DetectWait:     wait,
 			Fired:          w.fired.Load(),
+			Suppressed:     w.suppressed.Load(),
 			State:          string(st),
 			Reason:         reason,
 			Picture:        w.pictureState(),

@@ -28,7 +28,8 @@ var (
 	dInfer      = desc("inferences_total", "Detector runs.")
 	dGated      = desc("gated_frames_total", "Frames not sent to the detector because the picture did not change in the zones (motion gate).")
 	dWait       = desc("detect_wait_seconds_total", "Time pictures waited for the shared detector.")
-	dFired      = desc("rules_fired_total", "Rules fired (candidate cases).")
+	dFired      = desc("rules_fired_total", "Rules fired (candidate cases), suppressed ones included.")
+	dSuppressed = desc("cases_suppressed_total", "Candidate cases not opened because a dispatcher's suppression covered them.")
 	dRingBytes  = desc("ring_bytes", "Bytes held in the compressed ring buffer.")
 	dRingSecs   = desc("ring_seconds", "Seconds of stream held in the compressed ring buffer.")
 	dDrift      = desc("clock_drift_seconds", "Server receive time minus camera time (RTCP sender reports) of the latest picture.")
@@ -116,6 +117,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(dGated, st.Gated)
 		ch <- prometheus.MustNewConstMetric(dWait, prometheus.CounterValue, st.DetectWait.Seconds(), lv...)
 		counter(dFired, st.Fired)
+		counter(dSuppressed, st.Suppressed)
 		gauge(dRingBytes, float64(in.Ring.Bytes))
 		gauge(dRingSecs, in.Ring.Span.Seconds())
 		if in.HasDrift {

@@ -60,9 +60,11 @@ type Server struct {
 	deps DependencySource
 	// cluster is nil outside a fleet.
 	cluster ClusterSource
-	log     *slog.Logger
-	ln      net.Listener
-	srv     *http.Server
+	// pictures is nil when the source has no pictures.
+	pictures PictureSource
+	log      *slog.Logger
+	ln       net.Listener
+	srv      *http.Server
 }
 
 // New validates the configuration and listens; Run serves.
@@ -88,6 +90,10 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
+	if ps, ok := src.(PictureSource); ok {
+		s.pictures = ps
+		mux.HandleFunc("GET /cameras/{id}/picture.jpg", s.picture)
+	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }
