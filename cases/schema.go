@@ -36,7 +36,12 @@ var schemaFiles = map[string]string{
 	HealthTopicV1:       "schema/patrol.health.v1.json",
 	VerdictsTopicV1:     "schema/patrol.verdicts.v1.json",
 	SuppressionsTopicV1: "schema/patrol.suppressions.v1.json",
+	CamerasTopicV1:      "schema/patrol.cameras.v1.json",
+	CaseStateTopicV1:    "schema/patrol.casestate.v1.json",
 }
+
+// Topics returns the topics patrol has a schema for, sorted.
+func Topics() []string { return slices.Sorted(maps.Keys(schemaFiles)) }
 
 // SchemaFor returns the JSON Schema document of the messages on topic (a copy
 // the caller may keep), or an error for a topic patrol has no schema for.

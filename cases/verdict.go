@@ -13,6 +13,12 @@ const (
 	// SuppressionsTopicV1 is compacted: the suppressions in force (key =
 	// suppression id; a tombstone removes one). Workers follow it.
 	SuppressionsTopicV1 = "patrol.suppressions.v1"
+	// CamerasTopicV1 is the fleet's camera registry (compacted, key =
+	// camera id; worker/registry).
+	CamerasTopicV1 = "patrol.cameras.v1"
+	// CaseStateTopicV1 holds each camera's open cases (compacted, key =
+	// camera id; detect/pipeline).
+	CaseStateTopicV1 = "patrol.casestate.v1"
 )
 
 // Verdicts a dispatcher gives.
@@ -77,6 +83,12 @@ type Suppression struct {
 
 // ValidateVerdictJSON checks a verdict message against its schema.
 func ValidateVerdictJSON(msg []byte) error { return validate(VerdictsTopicV1, msg) }
+
+// ValidateCameraJSON checks a camera registry record against its schema.
+func ValidateCameraJSON(msg []byte) error { return validate(CamerasTopicV1, msg) }
+
+// ValidateCaseStateJSON checks a camera's open-case state against its schema.
+func ValidateCaseStateJSON(msg []byte) error { return validate(CaseStateTopicV1, msg) }
 
 // ValidateSuppressionJSON checks a suppression message against its schema.
 func ValidateSuppressionJSON(msg []byte) error { return validate(SuppressionsTopicV1, msg) }

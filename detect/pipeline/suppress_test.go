@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"image"
 	"testing"
 	"time"
@@ -56,5 +57,13 @@ func TestSuppressedCase(t *testing.T) {
 	}
 	if n := p.Stats()["c"].Suppressed; n != 1 {
 		t.Errorf("suppressed %d, want 1", n)
+	}
+	// The open case as the case-state topic would carry it.
+	raw, err := json.Marshal(p.cameras[0].book.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cases.ValidateCaseStateJSON(raw); err != nil {
+		t.Errorf("case state %s: %v", raw, err)
 	}
 }

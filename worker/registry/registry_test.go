@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/worker/ktable"
 )
@@ -15,6 +16,9 @@ func TestDecode(t *testing.T) {
 	v, err := Encode(cam)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := cases.ValidateCameraJSON(v); err != nil {
+		t.Errorf("record %s: %v", v, err)
 	}
 	got, err := Decode("c1", v)
 	if err != nil {
