@@ -34,7 +34,8 @@ func TestDashboardMetricsExist(t *testing.T) {
 	for name := range descs {
 		known["patrol_camera_"+name] = true
 	}
-	for _, d := range []string{dDepUp.String(), dDepFailures.String(), dBacklog.String()} {
+	for _, d := range []string{dDepUp.String(), dDepFailures.String(), dBacklog.String(),
+		dFleetPartitions.String(), dFleetAssignments.String(), dFleetCameras.String()} {
 		if m := regexp.MustCompile(`fqName: "([a-z_]+)"`).FindStringSubmatch(d); m != nil {
 			known[m[1]] = true
 		}
