@@ -58,7 +58,25 @@ CGO_ENABLED=0 go build "${pure[@]}"
 # Every package runs under the race detector: the suite is dominated by
 # real-time streams and by C code (libavcodec, OpenCV), which -race does not
 # slow down, so one -race run costs little more than a plain one.
-echo "test: go test -race ./... (kafka $PATROL_TEST_KAFKA, cluster $PATROL_TEST_KAFKA_CLUSTER)" >&2
+# The three-broker cluster serves only the replication tests: they run
+# first, then a cluster this script started is stopped, so that its three
+# JVMs do not take CPU and memory from the rest of the suite (where those
+# tests then skip).
+cluster_tests='^(TestTopicsReplicatedOnThreeBrokers|TestBrokerKilledDuringBurst)$'
+echo "test: go test -race -run '$cluster_tests' ./publisher/broker (cluster $PATROL_TEST_KAFKA_CLUSTER)" >&2
+clog=$(mktemp)
+rc=0
+go test -race -count=1 -run "$cluster_tests" -v ./publisher/broker >"$clog" 2>&1 || rc=$?
+grep -E '^(--- |ok|FAIL)|cluster_test' "$clog" >&2 || true
+if [ "$rc" != 0 ]; then cat "$clog" >&2; exit "$rc"; fi
+rm -f "$clog"
+if [ "$cluster_started" = 1 ]; then
+  "$here/cluster.sh" stop || true
+  cluster_started=0
+  unset PATROL_TEST_KAFKA_CLUSTER
+fi
+
+echo "test: go test -race ./... (kafka $PATROL_TEST_KAFKA)" >&2
 go test -race -count=1 -p 1 -timeout 60m ./...
 
 # Fuzz targets run for a bounded time each; a crasher fails the run and is
