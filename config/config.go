@@ -73,6 +73,8 @@ type Config struct {
 	// Cluster shares the cameras of a registry among a fleet of workers
 	// (default off).
 	Cluster Cluster `yaml:"cluster"`
+	// Console configures patrol console (ignored by workers).
+	Console Console `yaml:"console"`
 }
 
 // Lifecycle configures case events after "opened".
@@ -510,6 +512,7 @@ func (c *Config) ApplyDefaults() {
 		in.BufferBytes = DefaultBufferBytes
 	}
 	c.Cluster.applyDefaults()
+	c.Console.applyDefaults()
 	if c.Kafka.CasesTopic == "" {
 		c.Kafka.CasesTopic = DefaultCasesTopic
 	}

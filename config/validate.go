@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 		fe.add("cameras", "need at least one camera")
 	}
 	c.Cluster.validate(&fe, len(c.Cameras))
+	c.Console.validate(&fe)
 	if c.Kafka.ReplicationFactor < 0 || c.Kafka.MinInsyncReplicas < 0 ||
 		(c.Kafka.ReplicationFactor > 0 && c.Kafka.MinInsyncReplicas > c.Kafka.ReplicationFactor) {
 		fe.add("kafka.min_insync_replicas", "must be between 1 and replication_factor (0: default)")

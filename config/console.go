@@ -1,0 +1,93 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Console roles.
+const (
+	RoleDispatcher = "dispatcher" // reviews cases, gives verdicts, suppresses repeats
+	RoleOperator   = "operator"   // cameras, health, zones
+	RoleAdmin      = "admin"      // both
+)
+
+// Console configures `patrol console` (docs/console.md). It reads the
+// shared configuration's kafka, evidence and cluster sections too.
+type Console struct {
+	// Listen is the console's address (default "127.0.0.1:8080").
+	Listen string `yaml:"listen"`
+	// UsersFile is an htpasswd-style file of "user:bcrypt-hash" lines
+	// (required to run the console).
+	UsersFile string `yaml:"users_file"`
+	// Roles gives each user its roles: dispatcher, operator, admin (a user
+	// without roles can only log in).
+	Roles map[string][]string `yaml:"roles"`
+	// TLSCert and TLSKey make the console serve HTTPS itself (PEM files;
+	// both or neither). Cookies are then Secure.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// SessionTTL ends a session this long after login (default 12h).
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// VerdictsTopic defaults to "patrol.verdicts.v1".
+	VerdictsTopic string `yaml:"verdicts_topic"`
+	// SuppressionsTopic defaults to "patrol.suppressions.v1"; workers
+	// follow it too.
+	SuppressionsTopic string `yaml:"suppressions_topic"`
+	// SuppressFor is how long a suppression lasts unless the dispatcher
+	// picks another length (default 24h).
+	SuppressFor time.Duration `yaml:"suppress_for"`
+	// WorkerURL finds the worker that owns a camera, for its current
+	// picture: "{worker}" is replaced by the worker name of the camera's
+	// health events (default "http://{worker}:9108", the worker's
+	// monitoring.metrics_address).
+	WorkerURL string `yaml:"worker_url"`
+}
+
+func (c *Console) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	setDur(&c.SessionTTL, 12*time.Hour)
+	if c.VerdictsTopic == "" {
+		c.VerdictsTopic = "patrol.verdicts.v1"
+	}
+	if c.SuppressionsTopic == "" {
+		c.SuppressionsTopic = "patrol.suppressions.v1"
+	}
+	setDur(&c.SuppressFor, 24*time.Hour)
+	if c.WorkerURL == "" {
+		c.WorkerURL = "http://{worker}:9108"
+	}
+}
+
+func (c *Console) validate(fe *fieldErrors) {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		fe.add("console.listen", "not host:port")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		fe.add("console.tls_cert", "tls_cert and tls_key go together")
+	}
+	for user, roles := range c.Roles {
+		for i, r := range roles {
+			if r != RoleDispatcher && r != RoleOperator && r != RoleAdmin {
+				fe.add(fmt.Sprintf("console.roles.%s[%d]", user, i), "unknown role %q (dispatcher, operator or admin)", r)
+			}
+		}
+	}
+	if !strings.HasPrefix(c.WorkerURL, "http://") && !strings.HasPrefix(c.WorkerURL, "https://") {
+		fe.add("console.worker_url", "must start with http:// or https://")
+	}
+}
+
+// HasRole reports whether user has role (admin has every role).
+func (c *Console) HasRole(user, role string) bool {
+	for _, r := range c.Roles[user] {
+		if r == role || r == RoleAdmin {
+			return true
+		}
+	}
+	return false
+}
