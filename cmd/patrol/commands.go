@@ -49,13 +49,14 @@ func cmdDemo(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 0, "stop after this long (default: run until Ctrl-C)")
 	data := fs.String("data", filepath.Join(os.TempDir(), "patrol-demo"), "directory for evidence/ and cases.jsonl")
 	dwell := fs.Duration("min-dwell", 20*time.Second, "min_dwell of the demo's illegal-parking rule")
+	consoleAddr := fs.String("console", "127.0.0.1:8080", "address of the demo's console (patrol console)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := newLogger(*level)
 	fmt.Printf("patrol demo: evidence and cases.jsonl go to %s; Ctrl-C stops.\n", *data)
-	return demo.Run(ctx, demo.Config{DataDir: *data, Duration: *dur, MinDwell: *dwell}, log)
+	return demo.Run(ctx, demo.Config{DataDir: *data, Duration: *dur, MinDwell: *dwell, ConsoleListen: *consoleAddr}, log)
 }
 
 type listFlag []string

@@ -27,6 +27,7 @@ commands:
   sim      serve simulated cameras over RTSP
   models   pull or list detection models
   cameras  apply, list or get the cameras of the fleet's registry (Kafka)
+  console  serve the web console for dispatchers and operators
   eval     measure precision, recall and alarm error on the scripted scene suite
   bench    measure patrol's CPU and memory (bench ingest, bench detect)
 
@@ -53,6 +54,8 @@ func main() {
 		err = cmdModels(ctx, args)
 	case "cameras":
 		err = cmdCameras(ctx, args)
+	case "console":
+		err = cmdConsole(ctx, args)
 	case "bench":
 		err = cmdBench(ctx, args)
 	case "eval":

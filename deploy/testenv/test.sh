@@ -51,7 +51,7 @@ if [ -n "$bad" ]; then echo "gofmt needed: $bad" >&2; exit 1; fi
 # Kafka and the other pure parts build with CGO_ENABLED=0 (docs/architecture.md).
 pure=(./config/... ./cases/... ./backoff/... ./detect ./detect/motion ./detect/static ./ingest/media
   ./publisher/broker ./publisher/clip ./publisher/evidence ./publisher/outbox ./publisher/health
-  ./models/... ./worker/depcheck ./worker/ktable ./worker/registry ./worker/cluster)
+  ./models/... ./worker/depcheck ./worker/ktable ./worker/registry ./worker/cluster ./console/...)
 echo "test: CGO_ENABLED=0 go build ${pure[*]}" >&2
 CGO_ENABLED=0 go build "${pure[@]}"
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
 	"github.com/patrol-city/patrol/ingest/media"
 	"github.com/patrol-city/patrol/models/assets"
@@ -39,6 +40,9 @@ type Config struct {
 	// MinDwell of the demo's illegal-parking rule (default 20s, so a case
 	// appears within the first minute).
 	MinDwell time.Duration
+	// ConsoleListen is the console's address (default 127.0.0.1:8080;
+	// "127.0.0.1:0" picks a free port).
+	ConsoleListen string
 	// Out receives one line per case (default os.Stdout).
 	Out io.Writer
 }
@@ -56,6 +60,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	if cfg.Out == nil {
 		cfg.Out = os.Stdout
+	}
+	if cfg.ConsoleListen == "" {
+		cfg.ConsoleListen = "127.0.0.1:8080"
 	}
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
@@ -89,7 +96,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, config.DefaultCasesTopic, config.DefaultHealthTopic))
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, config.DefaultCasesTopic, config.DefaultHealthTopic,
+		cases.VerdictsTopicV1))
 	if err != nil {
 		return fmt.Errorf("demo: embedded kafka: %w", err)
 	}
@@ -106,12 +114,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer kw.Close()
 
-	wcfg := demoConfig(srv.URL("demo-cam-1"), cfg, brokers)
+	wcfg, cam := demoConfig(srv.URL("demo-cam-1"), cfg, brokers)
+	if err := register(ctx, wcfg, cam); err != nil {
+		return err
+	}
 	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: log, Store: store, Cases: kw, Fetcher: fetcher})
 	if err != nil {
 		return err
 	}
-	log.Info("demo running", "camera", "demo-cam-1", "min_dwell", cfg.MinDwell, "data", cfg.DataDir)
+	con, pass, err := startConsole(wcfg, cfg.ConsoleListen, w.MetricsAddr(), store, log)
+	if err != nil {
+		return err
+	}
+	defer con.Close()
+	conDone := make(chan error, 1)
+	go func() { conDone <- con.Run(ctx) }()
+	defer func() { <-conDone }()
+	fmt.Fprintf(cfg.Out, "patrol demo: console %s — user %s, password %s\n", con.URL(), demoUser, pass)
+	log.Info("demo running", "camera", "demo-cam-1", "min_dwell", cfg.MinDwell, "data", cfg.DataDir, "console", con.URL())
 
 	// The printer reads cases back from Kafka exactly as published.
 	printCtx, stopPrint := context.WithCancel(context.Background())
@@ -136,17 +156,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-func demoConfig(url string, cfg Config, brokers []string) *config.Config {
-	c := &config.Config{
-		Worker: "demo",
-		Cameras: []config.Camera{{
-			ID: "demo-cam-1", Name: "演示摄像头 · 人行道 (simulated)", URL: url,
-			Zones: []config.Zone{{
-				ID:      "pavement",
-				Polygon: [][]float64{{0.02, 0.55}, {0.98, 0.55}, {0.98, 0.99}, {0.02, 0.99}},
-				Rules:   []string{"illegal-parking"},
-			}},
+// demoConfig is the demo worker's configuration: one worker of a fleet
+// (its camera comes from the registry, so that the console's zone editor
+// can change it) and the demo camera it registers.
+func demoConfig(url string, cfg Config, brokers []string) (*config.Config, config.Camera) {
+	lat, lon := 31.2304, 121.4737
+	cam := config.Camera{
+		ID: "demo-cam-1", Name: "演示摄像头 · 人行道 (simulated)", URL: url,
+		Address: "人民路 1 号 (demo)", Grid: "310101001001001", Latitude: &lat, Longitude: &lon,
+		Zones: []config.Zone{{
+			ID:      "pavement",
+			Polygon: [][]float64{{0.02, 0.55}, {0.98, 0.55}, {0.98, 0.99}, {0.02, 0.99}},
+			Rules:   []string{"illegal-parking"},
 		}},
+	}
+	config.ApplyCameraDefaults(&cam)
+	c := &config.Config{
+		Worker:  "demo",
+		Cluster: config.Cluster{Enabled: true, HandoverDelay: time.Millisecond},
 		Rules: []config.Rule{{
 			ID: "illegal-parking", Code: "0505", Name: "机动车乱停放",
 			Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: cfg.MinDwell,
@@ -157,5 +184,5 @@ func demoConfig(url string, cfg Config, brokers []string) *config.Config {
 		DataDir:    cfg.DataDir,
 	}
 	c.ApplyDefaults()
-	return c
+	return c, cam
 }

@@ -30,7 +30,7 @@ func TestDemoLeavesCases(t *testing.T) {
 	data := t.TempDir()
 	var out bytes.Buffer
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	err := Run(context.Background(), Config{DataDir: data, Duration: 40 * time.Second, MinDwell: 10 * time.Second, Out: &out}, log)
+	err := Run(context.Background(), Config{DataDir: data, Duration: 40 * time.Second, MinDwell: 10 * time.Second, Out: &out, ConsoleListen: "127.0.0.1:0"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +57,12 @@ func TestDemoLeavesCases(t *testing.T) {
 	c := got[0]
 	if c.Rule.Code != "0505" || c.Camera.ID != "demo-cam-1" {
 		t.Errorf("unexpected case %s", c.Summary())
+	}
+	if !strings.Contains(out.String(), "console http://127.0.0.1:") || !strings.Contains(out.String(), "user demo, password ") {
+		t.Errorf("the console and its demo user are not printed:\n%s", out.String())
+	}
+	if c.Camera.Address == "" || c.Camera.Grid == "" || c.Camera.Latitude == nil {
+		t.Errorf("the demo case has no place: %+v", c.Camera)
 	}
 	if !strings.Contains(out.String(), c.CaseID) || !strings.Contains(out.String(), "clip=") {
 		t.Errorf("no readable line for the case; printed:\n%s", out.String())

@@ -1,0 +1,17 @@
+// Package console is patrol's web console (`patrol console`): an HTTP
+// server for dispatchers, who verify candidate cases (queue, case page
+// with clip and snapshots, keyboard-first verdicts, suppression of
+// repeats), and for operators (cameras, health history, the zone editor
+// over the camera's current picture). docs/console.md describes it.
+//
+// Kafka is its only store: the cases, health and verdicts topics are read
+// from their start (follow.go), the camera registry and the suppressions
+// are followed as tables (worker/ktable); verdicts, suppressions and
+// edited camera records are written back to Kafka, so the console can be
+// restarted, or run twice, without losing anything. Evidence is streamed
+// from the object store with the console's own credentials; the browser
+// never sees a bucket key or a presigned URL. Sessions live in memory: a
+// restart logs everyone out.
+//
+// The package builds with CGO_ENABLED=0.
+package console

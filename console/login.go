@@ -1,0 +1,103 @@
+package console
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// loginTTL bounds how long a login form stays usable.
+const loginTTL = 15 * time.Minute
+
+// loginData fills the login page.
+type loginData struct {
+	Style template.CSS
+	Token string
+	Next  string
+	User  string
+	Error string
+}
+
+// loginCSP allows the login page's one inline style block, by hash: the
+// page is served without a session, so it cannot load /static/.
+var loginCSP = func() string {
+	h := sha256.Sum256([]byte(loginStyle))
+	return csp + "; style-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(h[:]) + "'"
+}()
+
+// safeNext keeps a post-login destination on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	return next
+}
+
+// loginPage serves GET /login with a fresh form token (also set as the
+// patrol_login cookie: the POST must carry both).
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if s.sessions.get(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, http.StatusOK, loginData{Next: next})
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, status int, d loginData) {
+	d.Style = template.CSS(loginStyle)
+	d.Token = token()
+	http.SetCookie(w, s.cookie(loginCookie, d.Token, loginTTL))
+	w.Header().Set("Content-Security-Policy", loginCSP)
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, status, "login", d)
+}
+
+// login handles POST /login: the form token must match the cookie; more
+// than loginMaxFailures failures within loginWindow for the user name or
+// the client address answer 429 (the password is not even checked); a
+// wrong user or password answers 401; success starts a session (cookie
+// patrol_session) and redirects to next.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	c, err := r.Cookie(loginCookie)
+	form := r.PostFormValue(csrfField)
+	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
+		s.renderLogin(w, http.StatusForbidden, loginData{Next: next, User: user, Error: "The login form expired: try again."})
+		return
+	}
+	keys := []string{"user:" + user, "ip:" + clientIP(r)}
+	if s.limiter.blocked(keys...) {
+		s.log.Warn("console: login refused, too many failures", "user", user, "client", clientIP(r))
+		w.Header().Set("Retry-After", "60")
+		s.renderLogin(w, http.StatusTooManyRequests, loginData{Next: next, User: user, Error: "Too many failed logins: wait a minute."})
+		return
+	}
+	if err := s.users.reload(); err != nil {
+		s.log.Error("console: users file not reloaded, keeping the accounts read before", "err", err)
+	}
+	if !s.users.check(user, pass) {
+		s.limiter.fail(keys...)
+		s.log.Warn("console: login failed", "user", user, "client", clientIP(r))
+		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, User: user, Error: "Wrong user name or password."})
+		return
+	}
+	ss := s.sessions.create(user)
+	http.SetCookie(w, s.cookie(sessionCookie, ss.id, s.cfg.Console.SessionTTL))
+	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	s.log.Info("console: login", "user", user, "client", clientIP(r))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logout handles POST /logout.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.sessions.end(ss.id)
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

@@ -1,0 +1,165 @@
+// patrol console: keyboard-first queue and case pages, suppressions.
+// No framework: the pages are rendered by the server; this script adds
+// the keys, the verdict requests (with the session's CSRF token) and the
+// queue's check for new cases.
+(() => {
+  'use strict';
+  const csrf = document.body.dataset.csrf;
+  const status = document.getElementById('status');
+
+  function say(msg, err) {
+    status.textContent = msg;
+    status.classList.toggle('error', !!err);
+    if (!err) setTimeout(() => { if (status.textContent === msg) status.textContent = ''; }, 4000);
+  }
+
+  async function send(method, url, body) {
+    const r = await fetch(url, {
+      method, credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    if (!r.ok) throw new Error(data.error || (r.status + ' ' + r.statusText));
+    return data;
+  }
+  window.patrol = {send, say};
+
+  // typing reports whether a key goes to a text field.
+  function typing(e) {
+    const t = e.target;
+    if (!t || !t.tagName) return false;
+    if (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable) return true;
+    return t.tagName === 'INPUT' && t.type !== 'checkbox' && t.type !== 'radio';
+  }
+  const modified = e => e.ctrlKey || e.metaKey || e.altKey;
+
+  function queue() {
+    const table = document.getElementById('queue');
+    const rows = [...document.querySelectorAll('tr.row')];
+    const memo = 'patrol.queue.sel';
+    let sel = Math.max(0, rows.findIndex(r => r.dataset.case === sessionStorage.getItem(memo)));
+    const mark = () => {
+      rows.forEach((r, i) => r.classList.toggle('sel', i === sel));
+      if (rows[sel]) {
+        rows[sel].scrollIntoView({block: 'nearest'});
+        sessionStorage.setItem(memo, rows[sel].dataset.case);
+      }
+    };
+    const open = () => { if (rows[sel]) location.href = rows[sel].dataset.href; };
+    mark();
+    rows.forEach((r, i) => r.addEventListener('click', e => {
+      if (e.target.tagName === 'A') return;
+      sel = i; mark(); open();
+    }));
+    document.getElementById('filters').addEventListener('change', e => e.currentTarget.submit());
+    document.addEventListener('keydown', e => {
+      if (typing(e) || modified(e)) return;
+      switch (e.key) {
+        case 'j': case 'ArrowDown': sel = Math.min(rows.length - 1, sel + 1); mark(); e.preventDefault(); break;
+        case 'k': case 'ArrowUp': sel = Math.max(0, sel - 1); mark(); e.preventDefault(); break;
+        case 'Enter': e.preventDefault(); open(); break;
+        case 'u': location.reload(); break;
+      }
+    });
+    // New cases: an empty queue refreshes itself, a list being worked
+    // through shows a banner instead of moving under the dispatcher.
+    const q = table.dataset.query;
+    setInterval(async () => {
+      try {
+        const r = await fetch('/api/queue' + (q ? '?' + q : ''), {credentials: 'same-origin'});
+        if (!r.ok) return;
+        const d = await r.json();
+        const top = d.items.length ? d.items[0].case_id : '';
+        if (d.total === +table.dataset.total && top === table.dataset.top) return;
+        if (rows.length === 0) location.reload();
+        else document.getElementById('fresh').hidden = false;
+      } catch (e) { /* offline: try again later */ }
+    }, 4000);
+  }
+
+  function casePage() {
+    const root = document.getElementById('case');
+    const id = root.dataset.case, seq = +root.dataset.seq, next = root.dataset.next, query = root.dataset.query;
+    const form = document.getElementById('reject-form');
+    if (!form) {
+      document.addEventListener('keydown', e => {
+        if (!typing(e) && !modified(e) && (e.key === 'n' || e.key === 'Escape')) location.href = next;
+      });
+      return;
+    }
+    const note = document.getElementById('note');
+    const suppress = document.getElementById('suppress');
+    let busy = false;
+    async function verdict(body) {
+      if (busy) return;
+      busy = true;
+      body.seq = seq;
+      body.filter = query;
+      try {
+        const d = await send('POST', '/api/cases/' + encodeURIComponent(id) + '/verdict', body);
+        say(body.verdict === 'confirmed' ? 'Confirmed.' : 'Rejected' + (d.suppression ? ', repeats suppressed.' : '.'));
+        location.href = d.next;
+      } catch (err) {
+        say('Not saved: ' + err.message, true);
+        busy = false;
+      }
+    }
+    const highlight = () => form.querySelectorAll('input[name=reason]').forEach(r => r.parentElement.classList.toggle('picked', r.checked));
+    const openReject = () => { form.hidden = false; form.querySelector('input[name=reason]').focus(); };
+    const closeReject = () => { form.hidden = true; if (document.activeElement) document.activeElement.blur(); };
+    function pick(n) {
+      const r = form.querySelector('input[name=reason][data-key="' + n + '"]');
+      if (!r) return;
+      r.checked = true;
+      r.focus();
+      highlight();
+      if (r.value === 'other') note.focus();
+    }
+    function submitReject() {
+      const r = form.querySelector('input[name=reason]:checked');
+      if (!r) { say('Pick a reason first: 1-5.', true); return; }
+      if (r.value === 'other' && !note.value.trim()) { say('Reason "other" needs a note.', true); note.focus(); return; }
+      verdict({verdict: 'rejected', reason: r.value, note: note.value.trim(), suppress: suppress.checked});
+    }
+    document.getElementById('confirm').addEventListener('click', () => verdict({verdict: 'confirmed'}));
+    document.getElementById('reject').addEventListener('click', openReject);
+    form.addEventListener('submit', e => { e.preventDefault(); submitReject(); });
+    form.addEventListener('change', highlight);
+    document.addEventListener('keydown', e => {
+      if (modified(e)) return;
+      if (e.target === note) {
+        if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); submitReject(); }
+        if (e.key === 'Escape') { e.preventDefault(); note.blur(); }
+        return;
+      }
+      if (typing(e)) return;
+      if (!form.hidden) {
+        if (e.key >= '1' && e.key <= '5') { e.preventDefault(); pick(e.key); return; }
+        if (e.key === 's') { e.preventDefault(); suppress.checked = !suppress.checked; return; }
+        if (e.key === 'Enter') { e.preventDefault(); submitReject(); return; }
+        if (e.key === 'Escape') { e.preventDefault(); closeReject(); return; }
+        if (e.key !== 'n') return;
+      }
+      switch (e.key) {
+        case 'c': e.preventDefault(); verdict({verdict: 'confirmed'}); break;
+        case 'r': e.preventDefault(); openReject(); break;
+        case 'n': case 'Escape': e.preventDefault(); location.href = next; break;
+      }
+    });
+  }
+
+  function suppressions() {
+    document.querySelectorAll('button.remove').forEach(b => b.addEventListener('click', async () => {
+      if (!b.dataset.armed) { b.dataset.armed = '1'; b.textContent = 'Really remove?'; return; }
+      try {
+        await send('DELETE', '/api/suppressions/' + encodeURIComponent(b.dataset.id));
+        location.reload();
+      } catch (err) { say('Not removed: ' + err.message, true); }
+    }));
+  }
+
+  ({queue, case: casePage, suppressions}[document.body.dataset.page] || (() => {}))();
+  document.body.dataset.ready = 'true'; // the keys work from now on
+})();
