@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # deps.sh: install the Debian packages patrol needs (OpenCV 4.6, FFmpeg's
-# libavcodec/libswscale with libx264/libx265, pkg-config) and Debian's
-# chromium (the console's browser test, testkit/e2e/console_*_test.go),
-# only when missing.
+# libavcodec/libswscale with libx264/libx265, pkg-config), only when
+# missing. `deps.sh test` (test.sh) adds what only the tests need: Debian's
+# chromium with a CJK font (the console's browser test,
+# testkit/e2e/console_*_test.go).
 set -euo pipefail
 pkgs=()
 if ! pkg-config --exists opencv4 libavcodec libavutil libswscale 2>/dev/null; then
   pkgs+=(libopencv-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev pkg-config)
 fi
-if [ ! -x /usr/bin/chromium ]; then
-  pkgs+=(chromium)
+if [ "${1:-}" = test ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    pkgs+=(chromium)
+  fi
+  # A CJK font, so that the console's screenshots show the Chinese names
+  # (7.5 MB).
+  if ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; then
+    pkgs+=(fonts-wqy-zenhei)
+  fi
 fi
 if [ "${#pkgs[@]}" = 0 ]; then
   exit 0

@@ -19,6 +19,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# What only the tests need (chromium for the console's browser test).
+"$here/deps.sh" test
+
 need_services=0
 if [ -z "${PATROL_TEST_KAFKA:-}" ] || [ -z "${PATROL_TEST_S3:-}" ]; then need_services=1; fi
 if [ "$need_services" = 1 ] || [ -z "${PATROL_TEST_KAFKA_CLUSTER:-}" ]; then
