@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/patrol-city/patrol/publisher/broker"
+	"github.com/patrol-city/patrol/worker/ktable"
 )
 
 // follower reads topics that are not compacted (cases, health, verdicts)
@@ -82,14 +82,14 @@ func (f *follower) run(ctx context.Context) {
 // sync waits until every message written to the topics before the call
 // has been handled, or ctx ends; run must be running.
 func (f *follower) sync(ctx context.Context) error {
-	ends, err := endOffsets(ctx, f.client, f.topics)
+	ends, err := ktable.EndOffsets(ctx, f.client, f.topics...)
 	for err != nil {
 		select {
 		case <-ctx.Done():
 			return err
 		case <-time.After(500 * time.Millisecond):
 		}
-		ends, err = endOffsets(ctx, f.client, f.topics)
+		ends, err = ktable.EndOffsets(ctx, f.client, f.topics...)
 	}
 	stop := context.AfterFunc(ctx, func() {
 		f.mu.Lock()
@@ -118,50 +118,3 @@ func (f *follower) sync(ctx context.Context) error {
 
 // close releases the client; call it after run returned.
 func (f *follower) close() { f.client.Close() }
-
-// endOffsets returns the high watermark of every partition of topics.
-func endOffsets(ctx context.Context, cl *kgo.Client, topics []string) (map[string]map[int32]int64, error) {
-	meta := kmsg.NewPtrMetadataRequest()
-	for _, t := range topics {
-		mt := kmsg.NewMetadataRequestTopic()
-		mt.Topic = kmsg.StringPtr(t)
-		meta.Topics = append(meta.Topics, mt)
-	}
-	resp, err := meta.RequestWith(ctx, cl)
-	if err != nil {
-		return nil, fmt.Errorf("console: kafka metadata: %w", err)
-	}
-	lo := kmsg.NewPtrListOffsetsRequest()
-	for _, t := range resp.Topics {
-		if t.Topic == nil {
-			return nil, errors.New("console: kafka metadata without a topic name")
-		}
-		if t.ErrorCode != 0 {
-			return nil, fmt.Errorf("console: kafka topic %s: error code %d", *t.Topic, t.ErrorCode)
-		}
-		lt := kmsg.NewListOffsetsRequestTopic()
-		lt.Topic = *t.Topic
-		for _, p := range t.Partitions {
-			lp := kmsg.NewListOffsetsRequestTopicPartition()
-			lp.Partition = p.Partition
-			lp.Timestamp = -1 // the end
-			lt.Partitions = append(lt.Partitions, lp)
-		}
-		lo.Topics = append(lo.Topics, lt)
-	}
-	lr, err := lo.RequestWith(ctx, cl)
-	if err != nil {
-		return nil, fmt.Errorf("console: kafka end offsets: %w", err)
-	}
-	ends := map[string]map[int32]int64{}
-	for _, tr := range lr.Topics {
-		ends[tr.Topic] = map[int32]int64{}
-		for _, p := range tr.Partitions {
-			if p.ErrorCode != 0 {
-				return nil, fmt.Errorf("console: kafka end offset of %s/%d: error code %d", tr.Topic, p.Partition, p.ErrorCode)
-			}
-			ends[tr.Topic][p.Partition] = p.Offset
-		}
-	}
-	return ends, nil
-}

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 )
 
@@ -172,43 +171,13 @@ func (t *Table) Sync(ctx context.Context) error {
 	}
 }
 
-// endOffsets returns the high watermark of every partition.
+// endOffsets returns the high watermark of every partition of the topic.
 func (t *Table) endOffsets(ctx context.Context) (map[int32]int64, error) {
-	meta := kmsg.NewPtrMetadataRequest()
-	mt := kmsg.NewMetadataRequestTopic()
-	mt.Topic = kmsg.StringPtr(t.cfg.Topic)
-	meta.Topics = append(meta.Topics, mt)
-	resp, err := meta.RequestWith(ctx, t.client)
+	ends, err := EndOffsets(ctx, t.client, t.cfg.Topic)
 	if err != nil {
-		return nil, fmt.Errorf("ktable %s: metadata: %w", t.cfg.Topic, err)
+		return nil, fmt.Errorf("ktable %s: %w", t.cfg.Topic, err)
 	}
-	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
-		return nil, fmt.Errorf("ktable %s: topic not found", t.cfg.Topic)
-	}
-	lo := kmsg.NewPtrListOffsetsRequest()
-	lt := kmsg.NewListOffsetsRequestTopic()
-	lt.Topic = t.cfg.Topic
-	for _, p := range resp.Topics[0].Partitions {
-		lp := kmsg.NewListOffsetsRequestTopicPartition()
-		lp.Partition = p.Partition
-		lp.Timestamp = -1 // the end
-		lt.Partitions = append(lt.Partitions, lp)
-	}
-	lo.Topics = append(lo.Topics, lt)
-	lr, err := lo.RequestWith(ctx, t.client)
-	if err != nil {
-		return nil, fmt.Errorf("ktable %s: end offsets: %w", t.cfg.Topic, err)
-	}
-	ends := map[int32]int64{}
-	for _, tr := range lr.Topics {
-		for _, p := range tr.Partitions {
-			if p.ErrorCode != 0 {
-				return nil, fmt.Errorf("ktable %s: end offset of partition %d: error code %d", t.cfg.Topic, p.Partition, p.ErrorCode)
-			}
-			ends[p.Partition] = p.Offset
-		}
-	}
-	return ends, nil
+	return ends[t.cfg.Topic], nil
 }
 
 // Get returns the newest value of key.
