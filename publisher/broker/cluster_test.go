@@ -216,7 +216,13 @@ func TestTopicsReplicatedOnThreeBrokers(t *testing.T) {
 		}
 	}
 
+	// A broker may not know a topic the controller just created yet:
+	// ask again until it does (bounded by ctx).
 	cfgs, err := topicConfigs(ctx, brokers, plain, compact, explicit)
+	for err != nil && errors.Is(err, kafka.UnknownTopicOrPartition) && ctx.Err() == nil {
+		time.Sleep(200 * time.Millisecond)
+		cfgs, err = topicConfigs(ctx, brokers, plain, compact, explicit)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
