@@ -46,9 +46,13 @@ func assign(ids []string, userData map[string][]byte, partitions []int, weight f
 		byID[id] = m
 	}
 	sort.Slice(members, func(i, j int) bool { return members[i].id < members[j].id })
+	// Each partition's weight once: the caller's weight may count a
+	// whole registry, and the sorts below compare often.
+	weights := make(map[int]int, len(partitions))
 	total := 0
 	for _, p := range partitions {
-		total += weight(p)
+		weights[p] = weight(p)
+		total += weights[p]
 	}
 	fair := (total + len(members) - 1) / len(members)
 	fairCount := (len(partitions) + len(members) - 1) / len(members)
@@ -66,7 +70,7 @@ func assign(ids []string, userData map[string][]byte, partitions []int, weight f
 	// partitions up to its fair share of the partition count.
 	sorted := append([]int(nil), partitions...)
 	sort.Slice(sorted, func(i, j int) bool {
-		wi, wj := weight(sorted[i]), weight(sorted[j])
+		wi, wj := weights[sorted[i]], weights[sorted[j]]
 		if wi != wj {
 			return wi < wj
 		}
@@ -74,7 +78,7 @@ func assign(ids []string, userData map[string][]byte, partitions []int, weight f
 	})
 	for _, p := range sorted {
 		m := owner[p]
-		w := weight(p)
+		w := weights[p]
 		if m == nil || !m.room(w) || (w > 0 && m.load+w > fair) || (w == 0 && len(m.got) >= fairCount) {
 			continue
 		}
@@ -89,7 +93,7 @@ func assign(ids []string, userData map[string][]byte, partitions []int, weight f
 		if taken[p] {
 			continue
 		}
-		w := weight(p)
+		w := weights[p]
 		var best *member
 		for _, m := range members {
 			if !m.room(w) {
