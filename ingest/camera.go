@@ -93,6 +93,9 @@ type Config struct {
 	// Scaler; FullPicture decodes a full-resolution picture when one is
 	// needed. Default 0: native size.
 	AnalysisSize int
+	// SourceLead bounds how far a camera with a Source is read ahead of
+	// its decoder, in stream time (default DefaultSourceLead).
+	SourceLead time.Duration
 	// DecodeTimeout is the watchdog's bound on one decode call (default
 	// 5s; a 4K picture decodes in well under 100 ms): a call that takes
 	// longer marks the camera's decoder stuck and replaces it.
@@ -115,6 +118,7 @@ func (c *Config) setDefaults() {
 	def(&c.ReadTimeout, 10*time.Second)
 	def(&c.StallTimeout, 10*time.Second)
 	def(&c.DecodeTimeout, 5*time.Second)
+	def(&c.SourceLead, DefaultSourceLead)
 	if c.BufferBytes == 0 {
 		c.BufferBytes = 32 << 20
 	}
@@ -152,6 +156,10 @@ type Deps struct {
 	OnDecoder func(DecoderState, string)
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Source, when set, replaces the RTSP session: the camera plays it
+	// once, losing nothing, and Run returns nil at its end (replay). URL
+	// and the session settings are then unused; DecodeQueue is 2.
+	Source Source
 }
 
 // Camera pulls one stream under a supervisor that reconnects with
@@ -171,6 +179,8 @@ type Camera struct {
 
 	histMu sync.Mutex
 	hist   *History // nil unless HistoryDir is set and Run is running
+
+	lead leadGate // a played Source's distance to the decoder
 }
 
 // New validates the configuration and returns a camera ready to Run.
@@ -179,8 +189,11 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 	if cfg.CameraID == "" {
 		return nil, errors.New("ingest: camera id required")
 	}
-	if cfg.URL == "" {
+	if cfg.URL == "" && deps.Source == nil {
 		return nil, fmt.Errorf("ingest: camera %s: url required", cfg.CameraID)
+	}
+	if deps.Source != nil {
+		cfg.DecodeQueue = sourceDecodeQueue
 	}
 	switch cfg.DecodeMode {
 	case "auto", "keyframes", "all", "none":
@@ -203,6 +216,7 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 		ring:  NewRing(cfg.BufferDuration, cfg.BufferBytes),
 		smp:   sampler{interval: cfg.DetectInterval, mode: cfg.DecodeMode},
 		state: StateConnecting,
+		lead:  leadGate{progress: make(chan struct{}, 1)},
 	}, nil
 }
 
@@ -210,7 +224,8 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 func (c *Camera) Ring() *Ring { return c.ring }
 
 // Run pulls the stream until ctx is cancelled, reconnecting on any error.
-// It returns ctx.Err().
+// It returns ctx.Err(). A camera with a Source plays it instead and
+// returns nil once every unit of it is decoded and handed to OnFrame.
 func (c *Camera) Run(ctx context.Context) error {
 	decoding := c.cfg.DecodeMode != "none"
 	units := make(chan queued, c.cfg.DecodeQueue)
@@ -229,6 +244,9 @@ func (c *Camera) Run(ctx context.Context) error {
 		} else {
 			defer stop()
 		}
+	}
+	if c.deps.Source != nil {
+		return c.play(ctx, units)
 	}
 
 	var ptsOffset, lastPTS time.Duration

@@ -22,6 +22,12 @@ func (c *Camera) startHistory() (stop func(), err error) {
 	}
 	queue := make(chan evicted, 64)
 	c.ring.OnEvict(func(p media.Params, u []media.AccessUnit) {
+		if c.deps.Source != nil {
+			// A played source loses nothing and can wait (the writer
+			// does not need the ring's lock).
+			queue <- evicted{p, u}
+			return
+		}
 		select {
 		case queue <- evicted{p, u}:
 		default:

@@ -118,22 +118,31 @@ func (s *sampler) noteKey(pts time.Duration) {
 }
 
 // offer queues au for the decoder without blocking; a full queue drops the
-// unit and makes the decoder wait for the next key unit. Key units get the
-// stream's parameter sets when they do not carry them.
+// unit and makes the decoder wait for the next key unit.
 func (c *Camera) offer(units chan<- queued, au media.AccessUnit, params media.Params) {
-	decode, sample := c.smp.admit(&au)
-	if !decode {
+	q, ok := c.admit(au, params)
+	if !ok {
 		return
 	}
-	if au.Key {
-		au.NALUs = params.Prepend(au.NALUs)
-	}
 	select {
-	case units <- queued{au: au, codec: params.Codec, sample: sample, intra: c.smp.keyOnly()}:
+	case units <- q:
 	default:
 		c.stats.dropped.Add(1)
 		c.smp.needKey = true
 	}
+}
+
+// admit asks the sampler whether au is decoded; key units get the
+// stream's parameter sets when they do not carry them.
+func (c *Camera) admit(au media.AccessUnit, params media.Params) (queued, bool) {
+	decode, sample := c.smp.admit(&au)
+	if !decode {
+		return queued{}, false
+	}
+	if au.Key {
+		au.NALUs = params.Prepend(au.NALUs)
+	}
+	return queued{au: au, codec: params.Codec, sample: sample, intra: c.smp.keyOnly()}, true
 }
 
 // queued is an access unit waiting for the decoder.
@@ -149,79 +158,93 @@ type queued struct {
 }
 
 func (c *Camera) decodeLoop(units <-chan queued) {
-	var dec *guardedDecoder
-	var codec media.Codec
+	var st decodeState
 	defer func() {
-		if dec != nil {
-			dec.close()
+		if st.dec != nil {
+			st.dec.close()
 			// A live decoder's goroutine ends at once; a stuck one was
 			// abandoned already.
-			dec.wait(time.Second)
+			st.dec.wait(time.Second)
 		}
 	}()
-	waitKey, stuck := false, false
-	var dh decodeHealth
 	for q := range units {
-		au, want := q.au, q.codec
-		if want != "" && (dec == nil || want != codec) {
-			if dec != nil {
-				dec.close()
-				dec = nil
-			}
-			d, err := c.deps.NewDecoder(want)
-			if err != nil {
-				c.stats.decodeErrors.Add(1)
-				c.log.Error("decoder", "err", err)
-				continue
-			}
-			c.scale(d)
-			dec, codec = newGuardedDecoder(d), want
+		c.decodeOne(&st, q)
+		if c.deps.Source != nil {
+			c.lead.done(q.au.Recv)
 		}
-		if dec == nil {
-			continue
+	}
+}
+
+// decodeState is the decode goroutine's decoder and its health.
+type decodeState struct {
+	dec            *guardedDecoder
+	codec          media.Codec
+	waitKey, stuck bool
+	dh             decodeHealth
+}
+
+// decodeOne decodes one queued unit and hands a sampled picture to
+// OnFrame.
+func (c *Camera) decodeOne(st *decodeState, q queued) {
+	au, want := q.au, q.codec
+	if want != "" && (st.dec == nil || want != st.codec) {
+		if st.dec != nil {
+			st.dec.close()
+			st.dec = nil
 		}
-		if waitKey && !au.Key {
-			continue // a fresh decoder starts at a key unit
-		}
-		waitKey = false
-		if err := checkSPS(want, au.NALUs, c.cfg.MaxPixels); err != nil {
-			c.stats.decodeErrors.Add(1)
-			c.decoderObserve(&dh, err, stuck)
-			continue
-		}
-		img, err := dec.decode(au.NALUs, q.intra, c.cfg.DecodeTimeout)
-		if errors.Is(err, errDecodeTimeout) {
-			c.stats.decoderStuck.Add(1)
-			c.setDecoderState(DecoderStuck, err.Error()+"; decoder replaced")
-			stuck = true
-			dec.close() // abandoned: its goroutine ends if the call ever returns
-			dec, waitKey = nil, true
-			codec = ""
-			if d, nerr := c.deps.NewDecoder(want); nerr == nil {
-				c.scale(d)
-				dec, codec = newGuardedDecoder(d), want
-			}
-			continue
-		}
-		c.decoderObserve(&dh, err, stuck)
+		d, err := c.deps.NewDecoder(want)
 		if err != nil {
 			c.stats.decodeErrors.Add(1)
-			continue
+			c.log.Error("decoder", "err", err)
+			return
 		}
-		if img == nil {
-			continue
-		}
-		if stuck {
-			stuck = false
-			c.setDecoderState(DecoderOK, "the new decoder decodes")
-		}
-		c.stats.decoded.Add(1)
-		if !q.sample {
-			continue
-		}
-		c.stats.sent.Add(1)
-		c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv, CameraTime: au.CameraTime})
+		c.scale(d)
+		st.dec, st.codec = newGuardedDecoder(d), want
 	}
+	if st.dec == nil {
+		return
+	}
+	if st.waitKey && !au.Key {
+		return // a fresh decoder starts at a key unit
+	}
+	st.waitKey = false
+	if err := checkSPS(want, au.NALUs, c.cfg.MaxPixels); err != nil {
+		c.stats.decodeErrors.Add(1)
+		c.decoderObserve(&st.dh, err, st.stuck)
+		return
+	}
+	img, err := st.dec.decode(au.NALUs, q.intra, c.cfg.DecodeTimeout)
+	if errors.Is(err, errDecodeTimeout) {
+		c.stats.decoderStuck.Add(1)
+		c.setDecoderState(DecoderStuck, err.Error()+"; decoder replaced")
+		st.stuck = true
+		st.dec.close() // abandoned: its goroutine ends if the call ever returns
+		st.dec, st.waitKey = nil, true
+		st.codec = ""
+		if d, nerr := c.deps.NewDecoder(want); nerr == nil {
+			c.scale(d)
+			st.dec, st.codec = newGuardedDecoder(d), want
+		}
+		return
+	}
+	c.decoderObserve(&st.dh, err, st.stuck)
+	if err != nil {
+		c.stats.decodeErrors.Add(1)
+		return
+	}
+	if img == nil {
+		return
+	}
+	if st.stuck {
+		st.stuck = false
+		c.setDecoderState(DecoderOK, "the new decoder decodes")
+	}
+	c.stats.decoded.Add(1)
+	if !q.sample {
+		return
+	}
+	c.stats.sent.Add(1)
+	c.deps.OnFrame(media.Frame{Image: *img, PTS: au.PTS, Recv: au.Recv, CameraTime: au.CameraTime})
 }
 
 // scale sets the analysis size on a decoder that can scale.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"time"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/publisher/outbox"
@@ -43,11 +42,9 @@ func (p *Publisher) accept(c Candidate) error {
 	}
 	wait := c.ConfirmedAt.Add(p.cfg.PostRoll).Sub(p.deps.Now())
 	if wait > 0 && !c.Recovered { // a recovered case's post-roll died with its ring
-		t := time.NewTimer(wait)
 		select {
-		case <-t.C:
+		case <-p.deps.After(wait):
 		case <-p.acceptCtx.Done():
-			t.Stop()
 		}
 	}
 	if c.Clips == nil && !c.Recovered {

@@ -75,8 +75,11 @@ type Deps struct {
 	Cases CaseWriter
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
-	// Now defaults to time.Now.
+	// Now defaults to time.Now. With After it is the clock of the
+	// post-roll: a replay passes the recording's clock (both or neither).
 	Now func() time.Time
+	// After defaults to time.After; it waits on Now's clock.
+	After func(time.Duration) <-chan time.Time
 	// OnPublished is told about every published case (optional).
 	OnPublished func(c *cases.Case)
 	// Hook, for fault tests, is called with a stage (HookStored,
@@ -207,6 +210,9 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.After == nil {
+		deps.After = time.After
 	}
 	p := &Publisher{cfg: cfg, deps: deps, log: deps.Logger, drain: make(chan struct{}), upDone: make(chan struct{}),
 		done: make(chan struct{}), uploaded: make(chan struct{}, 1), staged: map[string]bool{},

@@ -76,31 +76,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err err
 			w.closeAll()
 		}
 	}()
-	modelPath, sha, classes, err := resolveModel(ctx, cfg, deps)
+	dets, sha, closeDets, err := Detectors(ctx, cfg, deps.Fetcher)
 	if err != nil {
 		return nil, err
 	}
+	w.closers = append(w.closers, func() error { closeDets(); return nil })
 	w.ModelSHA = sha
-	lowest := cfg.Model.ScoreThreshold
-	for _, v := range cfg.Model.ClassThresholds {
-		lowest = min(lowest, v)
-	}
-	lib, err := resolveRuntime(ctx, cfg, deps)
-	if err != nil {
-		return nil, err
-	}
-	var dets []pipeline.ObjectDetector
-	for range cfg.Model.Workers {
-		det, err := model.NewDetector(model.Config{
-			ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
-			Backend: cfg.Model.Backend, RuntimeLibrary: lib, Threads: cfg.Model.Threads,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("model: %w", err)
-		}
-		w.closers = append(w.closers, det.Close)
-		dets = append(dets, pipeline.MatDetector{D: det})
-	}
 
 	store := deps.Store
 	var s3 *evidence.S3
@@ -324,7 +305,7 @@ func (w *Worker) closeAll() {
 	w.closers = nil
 }
 
-func resolveModel(ctx context.Context, cfg *config.Config, deps Deps) (path, sha string, classes []string, err error) {
+func resolveModel(ctx context.Context, cfg *config.Config, f *assets.Fetcher) (path, sha string, classes []string, err error) {
 	m, err := models.Get(cfg.Model.Name)
 	if err != nil {
 		return "", "", nil, err
@@ -336,7 +317,6 @@ func resolveModel(ctx context.Context, cfg *config.Config, deps Deps) (path, sha
 		}
 		return cfg.Model.Path, sha, m.Classes, nil
 	}
-	f := deps.Fetcher
 	if f == nil {
 		f = assets.DefaultFetcher()
 	}
@@ -349,14 +329,13 @@ func resolveModel(ctx context.Context, cfg *config.Config, deps Deps) (path, sha
 
 // resolveRuntime returns the ONNX Runtime library of the onnxruntime
 // backend ("" for opencv): the configured file, else the pulled one.
-func resolveRuntime(ctx context.Context, cfg *config.Config, deps Deps) (string, error) {
+func resolveRuntime(ctx context.Context, cfg *config.Config, f *assets.Fetcher) (string, error) {
 	if cfg.Model.Backend != model.BackendONNXRuntime {
 		return "", nil
 	}
 	if cfg.Model.RuntimeLibrary != "" {
 		return cfg.Model.RuntimeLibrary, nil
 	}
-	f := deps.Fetcher
 	if f == nil {
 		f = assets.DefaultFetcher()
 	}

@@ -2,6 +2,7 @@
 // cases for a city-management office.
 //
 //	patrol run    -config patrol.yaml    run a worker
+//	patrol replay -config patrol.yaml -camera ID -file clip.mp4   a recording through a camera's rules
 //	patrol demo   [-duration 3m] [-data DIR]   everything on one machine
 //	patrol sim    [-listen ADDR] -scene NAME|FILE ... -file VIDEO ...   test camera
 //	patrol models pull|list              fetch and verify detection models
@@ -23,6 +24,7 @@ const usage = `usage: patrol <command> [flags]
 
 commands:
   run      run a worker from a configuration file
+  replay   play a recorded file through a camera's zones and rules, as fast as the CPU allows
   demo     run the whole pipeline on a simulated camera with embedded Kafka
   sim      serve simulated cameras over RTSP
   models   pull or list detection models
@@ -46,6 +48,8 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		err = cmdRun(ctx, args)
+	case "replay":
+		err = cmdReplay(ctx, args)
 	case "demo":
 		err = cmdDemo(ctx, args)
 	case "sim":

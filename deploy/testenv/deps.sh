@@ -6,7 +6,7 @@
 # testkit/e2e/console_*_test.go).
 set -euo pipefail
 pkgs=()
-if ! pkg-config --exists opencv4 libavcodec libavutil libswscale 2>/dev/null; then
+if ! pkg-config --exists opencv4 libavcodec libavformat libavutil libswscale 2>/dev/null; then
   pkgs+=(libopencv-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev pkg-config)
 fi
 if [ "${1:-}" = test ]; then

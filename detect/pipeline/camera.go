@@ -57,6 +57,9 @@ type cameraWorker struct {
 	interval    time.Duration  // sampling interval (config.SampleInterval)
 	run         runner         // the streams' goroutines
 	current     pictureCache   // Picture's last answer
+	// played is closed once a recorded camera's source has ended and its
+	// last picture is analysed (nil for a live camera).
+	played chan struct{}
 }
 
 // report sends a health event when a sink is configured; stream names the
@@ -199,7 +202,10 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			return nil, err
 		}
 	}
-	w.idx = p.pool.add(w.interval)
+	if p.deps.Sources[cc.ID] != nil {
+		w.played = make(chan struct{})
+	}
+	w.idx = p.pool.add(w.interval, w.played != nil)
 	return w, nil
 }
 

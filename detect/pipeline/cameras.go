@@ -138,8 +138,30 @@ func (w *cameraWorker) start(ctx context.Context) {
 	cctx, cancel := context.WithCancel(ctx)
 	w.run.cancel = cancel
 	for _, c := range w.streams() {
-		w.run.wg.Go(func() { _ = c.Run(cctx) })
+		w.run.wg.Go(func() {
+			err := c.Run(cctx)
+			if w.played == nil {
+				return
+			}
+			if err != nil && cctx.Err() == nil {
+				w.log.Error("recording not played to its end", "err", err)
+			}
+			// Every picture of the recording is in the pool: wait until
+			// the last one is analysed.
+			w.p.pool.idle(w.idx)
+			close(w.played)
+		})
 	}
+}
+
+// Played returns a channel closed once camera id's recording (Deps.Sources)
+// has ended and its last picture is analysed; nil for a live or unknown
+// camera.
+func (p *Pipeline) Played(id string) <-chan struct{} {
+	if w := p.cameraByID(id); w != nil && w.played != nil {
+		return w.played
+	}
+	return nil
 }
 
 func (w *cameraWorker) stopStreams() {

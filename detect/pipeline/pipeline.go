@@ -51,6 +51,13 @@ type Deps struct {
 	// WriteFile writes a case book atomically (default: temporary file,
 	// fsync, rename); tests inject a slow disk.
 	WriteFile func(path string, data []byte) error
+	// Sources, by camera id, replace those cameras' RTSP streams with
+	// recorded ones (patrol replay): nothing is dropped on the way to the
+	// detector (the source waits instead), and Played tells when the
+	// last picture is analysed. Time then comes from the recording:
+	// frames carry its clock, and Now should be that clock too. Default
+	// nil: every camera is live.
+	Sources map[string]ingest.Source
 }
 
 // HealthSink takes health events; *health.Reporter implements it.

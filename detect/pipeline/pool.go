@@ -41,6 +41,9 @@ type slot struct {
 	lastTake     time.Time // receive time of the last accepted picture
 	replaced     atomic.Uint64
 	tooSoon      atomic.Uint64
+	// lossless: offer waits for the slot instead of replacing its
+	// picture (a recorded camera, whose source can wait).
+	lossless bool
 }
 
 // newPool returns a pool for one camera per interval (its sampling
@@ -55,11 +58,12 @@ func newPool(intervals []time.Duration, maxWait time.Duration, process func(work
 }
 
 // add makes room for one more camera with the given sampling interval and
-// returns its index (a removed camera's index is reused).
-func (p *pool) add(interval time.Duration) int {
+// returns its index (a removed camera's index is reused). A lossless
+// camera's offer waits while its slot holds a picture.
+func (p *pool) add(interval time.Duration, lossless bool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := &slot{minGap: interval * 9 / 10}
+	s := &slot{minGap: interval * 9 / 10, lossless: lossless}
 	for i, old := range p.slots {
 		if old == nil {
 			p.slots[i] = s
@@ -80,6 +84,7 @@ func (p *pool) remove(cam int) {
 		p.cond.Wait()
 	}
 	p.slots[cam] = nil
+	p.cond.Broadcast() // a lossless offer may wait on the slot
 }
 
 // slot returns camera cam's slot (nil when removed).
@@ -92,7 +97,8 @@ func (p *pool) slot(cam int) *slot {
 	return p.slots[cam]
 }
 
-// offer hands camera cam's newest picture to the pool; it never blocks.
+// offer hands camera cam's newest picture to the pool; it never blocks,
+// but for a lossless camera, whose offer waits until its slot is empty.
 func (p *pool) offer(cam int, f media.Frame) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -104,6 +110,12 @@ func (p *pool) offer(cam int, f media.Frame) {
 		s.tooSoon.Add(1)
 		return
 	}
+	for s.lossless && s.pending != nil && !p.closed && p.slots[cam] == s {
+		p.cond.Wait()
+	}
+	if p.closed || p.slots[cam] != s {
+		return
+	}
 	now := time.Now()
 	if s.pending != nil {
 		s.replaced.Add(1)
@@ -112,7 +124,23 @@ func (p *pool) offer(cam int, f media.Frame) {
 	}
 	s.lastTake = f.Recv
 	s.pending, s.pendingAt = &f, now
-	p.cond.Signal()
+	// Broadcast: a lossless offer may wait on the same condition as the
+	// workers.
+	p.cond.Broadcast()
+}
+
+// idle waits until camera cam has no picture waiting or in analysis (or
+// the pool is closed).
+func (p *pool) idle(cam int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		s := p.slots[cam]
+		if p.closed || s == nil || (s.pending == nil && !s.busy) {
+			return
+		}
+		p.cond.Wait()
+	}
 }
 
 // take waits for the next camera to analyse: first a camera whose picture
@@ -136,6 +164,9 @@ func (p *pool) take() (int, media.Frame, bool) {
 			s.taken.Add(1)
 			s.pending, s.busy = nil, true
 			p.next = (cam + 1) % len(p.slots)
+			if s.lossless {
+				p.cond.Broadcast() // its offer may be waiting
+			}
 			return cam, f, true
 		}
 		p.cond.Wait()

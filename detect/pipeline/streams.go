@@ -44,6 +44,10 @@ func (w *cameraWorker) openStreams() error {
 	deps := ingest.Deps{
 		Logger: p.log, NewDecoder: p.deps.NewDecoder, OnFrame: w.offer,
 		OnState: w.onState, OnDecoder: w.onDecoder, Now: p.deps.Now,
+		Source: p.deps.Sources[cc.ID],
+	}
+	if deps.Source != nil && cc.DetectURL != "" {
+		return fmt.Errorf("a recorded camera plays one stream: detect_url is not supported in replay")
 	}
 	if cc.DetectURL != "" {
 		main.DecodeMode = "none"

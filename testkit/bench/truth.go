@@ -64,7 +64,7 @@ func pipelineWithTruth(ctx context.Context, cfg *PipelineConfig, wcfg *config.Co
 		return nil, err
 	}
 	rep, err := eval.Run(ctx, eval.Config{AssetDir: cfg.AssetDir, Fetcher: cfg.Fetcher, Logger: cfg.WorkerLogger, Scenes: names,
-		ExtraCameras: load, ExtraRules: []config.Rule{rule}, OnWorker: onWorker,
+		ExtraCameras: load, ExtraRules: []config.Rule{rule}, OnWorker: onWorker, Live: true,
 		Configure: func(c *config.Config) { c.Model.Workers = wcfg.Model.Workers }})
 	cancel()
 	wg.Wait()

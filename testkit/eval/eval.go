@@ -1,9 +1,12 @@
 // Package eval measures how well patrol reports cases: it plays a suite of
-// scripted scenes through the full pipeline (simulator over RTSP, decoding,
-// detection, tracking, rules, publishing) side by side, and compares the
-// published cases with each scene's ground truth: precision, recall and the
-// alarm error (confirmation time against the moment the ground truth crossed
-// min_dwell).
+// scripted scenes and real clips through the full pipeline (decoding,
+// detection, tracking, rules, publishing) and compares the published
+// cases with each scene's ground truth: precision, recall and the alarm
+// error (confirmation time against the moment the ground truth crossed
+// min_dwell). By default each scene is replayed (package replay: the
+// pipeline of `patrol run` on the recording's clock, as fast as the CPU
+// allows, two scenes at a time); Config.Live plays them instead through
+// the simulator over RTSP in real time, side by side in one worker.
 package eval
 
 import (
@@ -58,6 +61,11 @@ type Config struct {
 	// Configure, when set, adjusts the worker's configuration before its
 	// defaults are applied.
 	Configure func(*config.Config)
+	// Live plays the scenes over RTSP in real time through one worker
+	// (default false: replay). ExtraCameras and OnWorker need it.
+	Live bool
+	// Parallel is how many scenes replay at a time (default 2).
+	Parallel int
 }
 
 // Suites of scenes.
@@ -134,7 +142,7 @@ type discard struct{}
 
 func (discard) WriteCase(context.Context, string, []byte) error { return nil }
 
-// Run plays the scenes side by side and returns the report.
+// Run plays the scenes and returns the report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.AssetDir == "" {
 		return nil, errors.New("eval: asset directory required")
@@ -147,6 +155,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Suite == "" {
 		cfg.Suite = SuiteComposited
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 2
+	}
+	if !cfg.Live && (len(cfg.ExtraCameras) > 0 || cfg.OnWorker != nil) {
+		return nil, errors.New("eval: extra cameras and OnWorker need Live")
 	}
 	if len(cfg.Scenes) == 0 {
 		var err error
@@ -165,42 +179,78 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, cfg.Logger)
+	began := time.Now()
+	var rep *Report
+	if cfg.Live {
+		rep, err = runLive(ctx, cfg, plans, rules)
+	} else {
+		rep, err = runReplay(ctx, cfg, plans, rules)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer srv.Close()
+	rep.Suite = cfg.Suite
+	rep.Mode = "replay"
+	if cfg.Live {
+		rep.Mode = "live"
+	}
+	rep.WallS = round1(time.Since(began).Seconds())
+	for _, pl := range plans {
+		rep.PlayedS += pl.length.Seconds()
+	}
+	rep.PlayedS = round1(rep.PlayedS)
+	return rep, nil
+}
 
+// workerConfig is the evaluation worker's configuration: one camera per
+// scene (at url(scene)), its zone running the scene's rules.
+func workerConfig(cfg Config, plans []plan, rules []config.Rule, dir string, url func(string) string) (*config.Config, error) {
 	wcfg := &config.Config{
 		Worker:     "eval",
-		Evidence:   config.Evidence{Kind: "dir", PreRoll: 3 * time.Second, PostRoll: 2 * time.Second},
+		Evidence:   config.Evidence{Kind: "dir", PreRoll: 3 * time.Second, PostRoll: 2 * time.Second, Dir: dir},
 		Monitoring: config.Monitoring{MetricsAddress: "off"},
 		// The small model scores umbrellas low (models/SOURCES.md).
-		Model: config.Model{ClassThresholds: map[string]float64{"umbrella": 0.15}},
+		Model:   config.Model{ClassThresholds: map[string]float64{"umbrella": 0.15}},
+		DataDir: dir,
+		Rules:   rules,
 	}
-	wcfg.Rules = rules
-	var longest time.Duration
 	for _, pl := range plans {
-		wcfg.Cameras = append(wcfg.Cameras, config.Camera{ID: pl.sc.Name, URL: srv.URL(pl.sc.Name),
+		wcfg.Cameras = append(wcfg.Cameras, config.Camera{ID: pl.sc.Name, URL: url(pl.sc.Name),
 			Zones: []config.Zone{{ID: "zone", Polygon: pl.sc.Eval.Zone, Rules: pl.rules}}})
-		longest = max(longest, pl.length)
 	}
 	wcfg.Cameras = append(wcfg.Cameras, cfg.ExtraCameras...)
-	tmp, err := os.MkdirTemp("", "patrol-eval-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
 	if cfg.MotionGate != nil {
 		wcfg.Ingest.MotionGate = cfg.MotionGate
 	}
-	wcfg.Evidence.Dir = tmp
-	wcfg.DataDir = tmp
 	if cfg.Configure != nil {
 		cfg.Configure(wcfg)
 	}
 	wcfg.ApplyDefaults()
 	if err := wcfg.Validate(); err != nil {
+		return nil, err
+	}
+	return wcfg, nil
+}
+
+// runLive plays the scenes side by side over RTSP in real time through one
+// worker.
+func runLive(ctx context.Context, cfg Config, plans []plan, rules []config.Rule) (*Report, error) {
+	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	var longest time.Duration
+	for _, pl := range plans {
+		longest = max(longest, pl.length)
+	}
+	tmp, err := os.MkdirTemp("", "patrol-eval-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	wcfg, err := workerConfig(cfg, plans, rules, tmp, srv.URL)
+	if err != nil {
 		return nil, err
 	}
 	store, err := evidence.NewDir(tmp, "")
@@ -235,7 +285,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, ctx.Err()
 	}
 	rep := score(plans, starts, col.cases)
-	rep.Suite = cfg.Suite
 	stats := w.Pipeline().Stats()
 	for _, pl := range plans {
 		rep.Inferences += stats[pl.sc.Name].Inferences

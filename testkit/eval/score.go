@@ -60,6 +60,13 @@ type Report struct {
 	// gate) over the whole run.
 	Inferences uint64 `json:"inferences"`
 	Gated      uint64 `json:"gated_frames"`
+	// Mode is how the scenes were played: "replay" (on their own clock,
+	// as fast as the CPU allows) or "live" (over RTSP in real time).
+	Mode string `json:"mode"`
+	// PlayedS is the footage played over all scenes (all loops), WallS
+	// the wall time the run took.
+	PlayedS float64 `json:"played_s"`
+	WallS   float64 `json:"wall_s"`
 }
 
 func score(plans []plan, starts map[string]time.Time, all []received) *Report {
