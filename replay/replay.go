@@ -261,4 +261,3 @@ func (r *Replay) progress(pipe *pipeline.Pipeline, src *source, col *collector, 
 	r.deps.OnProgress(Progress{Loop: loop, FileTime: ft, Played: src.clock.Now().Sub(r.cfg.Start),
 		Elapsed: time.Since(began), Pictures: st.Inferences + st.Gated, Events: col.count()})
 }
-

@@ -60,7 +60,7 @@ type source struct {
 	maxPTS   time.Duration // the loop's largest PTS so far
 	units    int           // units played in the current loop
 	gop      []media.AccessUnit
-	started  bool // the loop reached From
+	started  bool      // the loop reached From
 	pending  time.Time // the last unit's time: the clock moves there next
 	last     time.Time
 	wallZero time.Time
