@@ -21,7 +21,18 @@ import (
 // cmdReplay plays a recorded file through one camera's zones and rules
 // and prints every case event with its time in the file and why it fired.
 func cmdReplay(ctx context.Context, args []string) error {
+	tty := false
+	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		tty = true
+	}
+	return replayCommand(ctx, args, os.Stdout, os.Stderr, tty)
+}
+
+// replayCommand is cmdReplay writing to stdout and stderr, with a
+// progress line on stderr when tty is set.
+func replayCommand(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "patrol.yaml", "worker configuration file: the camera's zones and rules")
 	camera := fs.String("camera", "", "id of the camera whose zones and rules apply (default: the configuration's only camera)")
 	file := fs.String("file", "", "recorded video (MP4, MKV, AVI, TS, ...; H.264/H.265 played as recorded, other codecs re-encoded)")
@@ -35,27 +46,27 @@ func cmdReplay(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rcfg, in, err := replayFlags(*cfgPath, *camera, *file, *speed, *start, *loops, *from, *to)
+	rcfg, in, err := replayFlags(stderr, *cfgPath, *camera, *file, *speed, *start, *loops, *from, *to)
 	if err != nil {
 		return err
 	}
 	rcfg.Out = *out
 	deps := replay.Deps{Logger: newLogger(*level)}
-	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-		deps.OnProgress = func(p replay.Progress) { printProgress(os.Stderr, p) }
+	if tty {
+		deps.OnProgress = func(p replay.Progress) { printProgress(stderr, p) }
 	}
 	r, err := replay.New(rcfg, deps)
 	if err != nil {
 		return err
 	}
 	res, err := r.Run(ctx, in)
-	if deps.OnProgress != nil {
-		fmt.Fprint(os.Stderr, "\r\033[K")
+	if tty {
+		fmt.Fprint(stderr, "\r\033[K")
 	}
 	if err != nil {
 		return err
 	}
-	printEvents(os.Stdout, res)
+	printEvents(stdout, res)
 	if *out != "" {
 		if err := writeEvents(filepath.Join(*out, "cases.jsonl"), res.Events); err != nil {
 			return err
@@ -66,7 +77,7 @@ func cmdReplay(ctx context.Context, args []string) error {
 
 // replayFlags checks the flags and builds the replay's configuration and
 // input.
-func replayFlags(cfgPath, camera, file, speed, start string, loops int, from, to time.Duration) (replay.Config, replay.Input, error) {
+func replayFlags(stderr io.Writer, cfgPath, camera, file, speed, start string, loops int, from, to time.Duration) (replay.Config, replay.Input, error) {
 	var rc replay.Config
 	var in replay.Input
 	if file == "" {
@@ -112,7 +123,7 @@ func replayFlags(cfgPath, camera, file, speed, start string, loops int, from, to
 		return rc, in, err
 	}
 	if ok, codec := f.Transcoded(); ok {
-		fmt.Fprintf(os.Stderr, "replay: %s is %s video: re-encoded to H.264 as it is read (cameras send H.264 or H.265)\n", file, codec)
+		fmt.Fprintf(stderr, "replay: %s is %s video: re-encoded to H.264 as it is read (cameras send H.264 or H.265)\n", file, codec)
 	}
 	_ = f.Close()
 	in = replay.Input{Loops: loops, From: from, To: to, Open: func() (replay.Reader, error) {

@@ -127,13 +127,21 @@ func (f *Finder) tracks() []*detect.Track {
 	return out
 }
 
+// recentSlack widens Recent for a live camera's arrival jitter: a
+// picture sampled Recent after the last sighting (2 s: two pictures on a
+// 1 s grid) counts as recent whether it arrived a few milliseconds early
+// or late, as on a recording's exact clock (patrol replay). Without it
+// the same footage found a left object a picture earlier or later
+// depending on the machine's load.
+const recentSlack = 250 * time.Millisecond
+
 // excluded marks the cells under people and vehicles seen within Recent,
 // and learns afresh the cells that such an object covered for RevealAfter
 // and has just left.
 func (f *Finder) excluded(tracks []*detect.Track, now time.Time) []bool {
 	excl := make([]bool, len(f.g.inZone))
 	for _, t := range tracks {
-		if !f.exclude[t.Label] || now.Sub(t.LastSeen) > f.cfg.Recent {
+		if !f.exclude[t.Label] || now.Sub(t.LastSeen) > f.cfg.Recent+recentSlack {
 			continue
 		}
 		b := t.Box.Inset(-max(t.Box.Dx(), t.Box.Dy()) / 10)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/detect/pipeline"
 	"github.com/patrol-city/patrol/models/assets"
 	"github.com/patrol-city/patrol/publisher/evidence"
 	"github.com/patrol-city/patrol/testkit/scenes"
@@ -284,13 +285,19 @@ func runLive(ctx context.Context, cfg Config, plans []plan, rules []config.Rule)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	rep := score(plans, starts, col.cases)
-	stats := w.Pipeline().Stats()
-	for _, pl := range plans {
-		rep.Inferences += stats[pl.sc.Name].Inferences
-		rep.Gated += stats[pl.sc.Name].Gated
+	return withStats(score(plans, starts, col.cases), w.Pipeline().Stats()), nil
+}
+
+// withStats adds the scene cameras' counters to rep.
+func withStats(rep *Report, stats map[string]pipeline.CameraStats) *Report {
+	for i := range rep.Scenes {
+		st := stats[rep.Scenes[i].Scene]
+		rep.Scenes[i].IntervalS = st.Interval.Seconds()
+		rep.Scenes[i].Pictures = st.Inferences + st.Gated
+		rep.Inferences += st.Inferences
+		rep.Gated += st.Gated
 	}
-	return rep, nil
+	return rep
 }
 
 // sortedCases returns the cases opened on one camera by confirmation

@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"testing"
 
@@ -68,5 +69,49 @@ func TestRealSuite(t *testing.T) {
 	rep := runSuite(t, Config{Suite: SuiteReal})
 	if rep.Duplicates != 0 || rep.Recall != 1 || rep.Precision != 1 {
 		t.Fatalf("%d duplicate cases, precision %.3f, recall %.3f", rep.Duplicates, rep.Precision, rep.Recall)
+	}
+}
+
+// TestReplayMatchesLive plays one scene of each rule kind both ways,
+// over RTSP in real time (the live path) and replayed on the scene's own
+// clock, and holds that they give the same verdicts: the same cases
+// reported, matched and missed per scene, and each matched case's alarm
+// error within one sampling interval of the other.
+func TestReplayMatchesLive(t *testing.T) {
+	t.Parallel()
+	mirror := os.Getenv(assets.MirrorEnv)
+	if mirror == "" {
+		mirror = testenv.Mirror()
+	}
+	scenes := []string{"eval-parked-long", "eval-vendor", "real-sidewalk-left-object"}
+	run := func(live bool) *Report {
+		rep, err := Run(context.Background(), Config{Scenes: scenes, Live: live, AssetDir: mirror, Fetcher: runtimes.Fetcher(mirror)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := rep.Print(&out); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s:\n%s", rep.Mode, out.String())
+		return rep
+	}
+	replayed, live := run(false), run(true)
+	for i, r := range replayed.Scenes {
+		l := live.Scenes[i]
+		if r.Reported != l.Reported || r.TP != l.TP || r.FP != l.FP || r.FN != l.FN || len(r.AlarmErrorsS) != len(l.AlarmErrorsS) {
+			t.Errorf("%s: replay reported %d (TP %d FP %d FN %d), live %d (TP %d FP %d FN %d)",
+				r.Scene, r.Reported, r.TP, r.FP, r.FN, l.Reported, l.TP, l.FP, l.FN)
+			continue
+		}
+		for k := range r.AlarmErrorsS {
+			if d := math.Abs(r.AlarmErrorsS[k] - l.AlarmErrorsS[k]); d > r.IntervalS+0.05 {
+				t.Errorf("%s: case %d: alarm error %.1fs replayed, %.1fs live: more than one sampling interval (%.1fs) apart",
+					r.Scene, k+1, r.AlarmErrorsS[k], l.AlarmErrorsS[k], r.IntervalS)
+			}
+		}
+	}
+	if replayed.TP != 3 {
+		t.Errorf("replay matched %d of the 3 expected cases", replayed.TP)
 	}
 }

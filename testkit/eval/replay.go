@@ -81,12 +81,7 @@ func runReplay(ctx context.Context, cfg Config, plans []plan, rules []config.Rul
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep := score(plans, starts, all)
-	for _, pl := range plans {
-		rep.Inferences += stats[pl.sc.Name].Inferences
-		rep.Gated += stats[pl.sc.Name].Gated
-	}
-	return rep, nil
+	return withStats(score(plans, starts, all), stats), nil
 }
 
 // replayScene plays one scene's loops through its camera.

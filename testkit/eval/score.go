@@ -29,6 +29,10 @@ type SceneResult struct {
 	LoopArtefacts      int      `json:"loop_artefacts"`
 	FalseAlarmsPerHour float64  `json:"false_alarms_per_hour"`
 	Notes              []string `json:"notes,omitempty"`
+	// IntervalS is the scene camera's sampling interval, Pictures the
+	// pictures it analysed (inferences and gated).
+	IntervalS float64 `json:"interval_s"`
+	Pictures  uint64  `json:"pictures"`
 }
 
 // Report is the outcome of a run.
@@ -91,6 +95,7 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 			i, e, ok := -1, 0.0, false
 			if sc.Video != "" {
 				i, e, ok = matchClip(exp, got, used, start)
+
 			} else {
 				i, e, ok = matchActor(tr, exp, got, used, start, pl.minDwell)
 			}
