@@ -19,6 +19,7 @@ func cmdEval(ctx context.Context, args []string) error {
 	sc := fs.String("scenes", "", "comma-separated scene names (default: every scene of the suite)")
 	suite := fs.String("suite", eval.SuiteComposited, "composited (eval-* scenes) or real (real-*: real street clips)")
 	level := fs.String("log-level", "warn", "debug, info, warn or error")
+	live := fs.Bool("live", false, "play the scenes over RTSP in real time through one worker (default: replay each scene on its own clock, as fast as the CPU allows)")
 	noChecks := fs.Bool("no-evidence-checks", false, "run the rules with confirm_score, confirm_score_at_start, min_presence and look_match at -1 (off), to measure what the checks buy")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,7 +29,7 @@ func cmdEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := eval.Config{AssetDir: root, Fetcher: f, Logger: newLogger(*level), Suite: *suite}
+	cfg := eval.Config{AssetDir: root, Fetcher: f, Logger: newLogger(*level), Suite: *suite, Live: *live}
 	if *noChecks {
 		cfg.Rule = func(r *config.Rule) {
 			r.ConfirmScore, r.ConfirmScoreAtStart, r.MinPresence, r.LookMatch = -1, -1, -1, -1

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,7 +67,7 @@ func replayCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	printEvents(stdout, res)
+	printEvents(stdout, res, *out)
 	if *out != "" {
 		if err := writeEvents(filepath.Join(*out, "cases.jsonl"), res.Events); err != nil {
 			return err
@@ -141,8 +142,9 @@ func printProgress(w io.Writer, p replay.Progress) {
 	fmt.Fprintf(w, "\r\033[Kreplay: loop %d at %s, %.0fx real time, %d pictures, %d case events", p.Loop, clock(p.FileTime), x, p.Pictures, p.Events)
 }
 
-// printEvents prints one line per case event and a summary.
-func printEvents(w io.Writer, res *replay.Result) {
+// printEvents prints one line per case event (with its evidence files
+// under out, when set) and a summary.
+func printEvents(w io.Writer, res *replay.Result, out string) {
 	opened := 0
 	for _, ev := range res.Events {
 		loop, at := res.FileTime(ev.EventTime)
@@ -164,6 +166,14 @@ func printEvents(w io.Writer, res *replay.Result) {
 		fmt.Fprintf(w, "%s  %-7s %s seq %d  %s/%s zone %s  %s\n", pos, ev.Event, ev.CaseID, ev.Seq, ev.Rule.ID, ev.Rule.Code, ev.ZoneID, subj)
 		if e := ev.Explanation; e != nil {
 			fmt.Fprintf(w, "    why: %s\n", why(e.DwellS, e.Pictures, e.ScoreStat, e.Score, e.LookMatch, e.Presence, e.Gaps, e.PresentAtStart, e.Continued))
+		}
+		if out != "" && len(ev.Evidence) > 0 {
+			var names []string
+			for _, e := range ev.Evidence {
+				names = append(names, path.Base(e.Key))
+			}
+			dir := filepath.Join(out, ev.Evidence[0].Bucket, filepath.FromSlash(path.Dir(ev.Evidence[0].Key)))
+			fmt.Fprintf(w, "    evidence: %s/ (%s)\n", dir, strings.Join(names, ", "))
 		}
 	}
 	st := res.Stats

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/patrol-city/patrol/config"
@@ -69,17 +70,51 @@ func planScenes(cfg Config, rules []config.Rule) ([]plan, []config.Rule, error) 
 				return nil, nil, fmt.Errorf("eval: scene %s expects rule %q, not in the evaluation rule set", n, e.Rule)
 			}
 		}
-		if sc.Video != "" {
-			pl.stream, err = sim.FileStream(filepath.Join(cfg.AssetDir, filepath.FromSlash(sc.Video)), sim.FileOptions{})
-		} else {
-			pl.stream, err = sim.SceneStream(sc, cfg.AssetDir, media.H264)
-		}
+		st, err := streams.get(cfg.AssetDir, sc)
 		if err != nil {
 			return nil, nil, fmt.Errorf("eval: scene %s: %w", n, err)
 		}
+		cp := *st // the units are shared, read only
+		pl.stream = &cp
 		pl.stream.Loops = sc.Loops
 		pl.length = pl.stream.Period * time.Duration(sc.Loops)
 		plans = append(plans, pl)
 	}
 	return plans, rules, nil
+}
+
+// streamCache keeps each scene's encoded stream for the life of the
+// process: rendering and encoding a scene costs more than replaying it
+// (the ten-minute rush hour renders 6000 pictures), and the suites of a
+// test run share scenes.
+type streamCache struct {
+	mu sync.Mutex
+	m  map[string]*cachedStream
+}
+
+type cachedStream struct {
+	once sync.Once
+	st   *sim.Stream
+	err  error
+}
+
+var streams = &streamCache{m: map[string]*cachedStream{}}
+
+// get returns the stream of scene sc, made once per asset directory.
+func (c *streamCache) get(assetDir string, sc *sim.Scene) (*sim.Stream, error) {
+	c.mu.Lock()
+	e, ok := c.m[assetDir+"|"+sc.Name]
+	if !ok {
+		e = &cachedStream{}
+		c.m[assetDir+"|"+sc.Name] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		if sc.Video != "" {
+			e.st, e.err = sim.FileStream(filepath.Join(assetDir, filepath.FromSlash(sc.Video)), sim.FileOptions{})
+		} else {
+			e.st, e.err = sim.SceneStream(sc, assetDir, media.H264)
+		}
+	})
+	return e.st, e.err
 }

@@ -268,6 +268,9 @@ func (r *Report) Print(w io.Writer) error {
 			fmt.Fprintf(w, "    %s\n", n)
 		}
 	}
+	if r.WallS > 0 {
+		fmt.Fprintf(w, "%s: %.0f s of footage played in %.1f s of wall time (%.0fx)\n", r.Mode, r.PlayedS, r.WallS, r.PlayedS/r.WallS)
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
