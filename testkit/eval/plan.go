@@ -1,10 +1,13 @@
 package eval
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patrol-city/patrol/config"
@@ -70,17 +73,50 @@ func planScenes(cfg Config, rules []config.Rule) ([]plan, []config.Rule, error) 
 				return nil, nil, fmt.Errorf("eval: scene %s expects rule %q, not in the evaluation rule set", n, e.Rule)
 			}
 		}
-		st, err := streams.get(cfg.AssetDir, sc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("eval: scene %s: %w", n, err)
-		}
-		cp := *st // the units are shared, read only
-		pl.stream = &cp
-		pl.stream.Loops = sc.Loops
-		pl.length = pl.stream.Period * time.Duration(sc.Loops)
 		plans = append(plans, pl)
 	}
+	if err := makeStreams(cfg.AssetDir, plans); err != nil {
+		return nil, nil, err
+	}
 	return plans, rules, nil
+}
+
+// makeStreams gives each plan its scene's stream, two scenes at a time
+// (rendering is Go, encoding x264: each keeps one core busy), the longest
+// scenes first.
+func makeStreams(assetDir string, plans []plan) error {
+	order := make([]int, len(plans))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return plans[order[a]].sc.Duration > plans[order[b]].sc.Duration
+	})
+	errs := make([]error, len(plans))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return
+				}
+				pl := &plans[order[k]]
+				st, err := streams.get(assetDir, pl.sc)
+				if err != nil {
+					errs[order[k]] = fmt.Errorf("eval: scene %s: %w", pl.sc.Name, err)
+					continue
+				}
+				cp := *st // the units are shared, read only
+				pl.stream = &cp
+				pl.stream.Loops = pl.sc.Loops
+				pl.length = pl.stream.Period * time.Duration(pl.sc.Loops)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // streamCache keeps each scene's encoded stream for the life of the
