@@ -10,7 +10,7 @@ export PATROL_ASSET_MIRROR
 GOFLAGS ?= -buildvcs=false
 export GOFLAGS
 
-.PHONY: all deps build assets demo test test-go fuzz services-up services-down cluster-up cluster-down vet fmt clean
+.PHONY: all deps build assets demo test test-quick test-go fuzz services-up services-down cluster-up cluster-down vet fmt clean
 
 all: build
 
@@ -33,6 +33,14 @@ demo: assets
 ## test: set up, start Kafka and MinIO (unless PATROL_TEST_KAFKA/S3 are set), run every test
 test: deps
 	deploy/testenv/test.sh
+
+## test-quick: the edit loop's tier: vet, gofmt, and every package but the
+## end-to-end ones, without -race and with -short (the three-run replays of
+## the street clips and the live-against-replay comparison shrink to their
+## smallest case); start Kafka and MinIO first with `make services-up` and
+## the variables of `deploy/testenv/services.sh env`. `make test` runs all.
+test-quick: vet
+	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /testkit/e2e)
 
 ## services-up / services-down: the real Kafka and MinIO for tests, on loopback
 services-up:

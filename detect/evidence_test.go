@@ -86,6 +86,7 @@ func boxDet(label string, score float32, b image.Rectangle) Detection {
 }
 
 func TestStationaryEvidence(t *testing.T) {
+	t.Parallel()
 	bus := image.Rect(90, 60, 260, 175)
 	for _, tc := range []struct {
 		name     string
@@ -151,6 +152,7 @@ func TestStationaryEvidence(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			got := runEvidence(t, tc.minDwell, tc.n, tc.scene)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d events %+v, want at %v", len(got), got, tc.want)

@@ -95,6 +95,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestCameraFramesAndModes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		codec   media.Codec
@@ -111,6 +112,7 @@ func TestCameraFramesAndModes(t *testing.T) {
 		{"h264 b-frames gop 3s partial", media.H264, 30, false, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -164,6 +166,7 @@ func TestCameraFramesAndModes(t *testing.T) {
 // TestUnreachableCameraIsolated: a camera that cannot be reached is retried
 // and logged without its password, while another camera keeps streaming.
 func TestUnreachableCameraIsolated(t *testing.T) {
+	t.Parallel()
 	srv, err := sim.NewServer(sim.ServerConfig{Address: "127.0.0.1:0"}, nil)
 	if err != nil {
 		t.Fatal(err)

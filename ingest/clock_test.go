@@ -20,6 +20,7 @@ import (
 // time.Duration(ticks)*time.Second overflows), and a clip cut from the ring
 // after the jump must keep its 40 ms sample timing.
 func TestLongSessionClock(t *testing.T) {
+	t.Parallel()
 	const (
 		warpFrom = time.Second
 		steps    = 31

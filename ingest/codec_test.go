@@ -33,6 +33,7 @@ func (h *mjpegServer) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response,
 
 // TestUnsupportedCodec: an MJPEG camera is a clear per-camera error.
 func TestUnsupportedCodec(t *testing.T) {
+	t.Parallel()
 	h := &mjpegServer{}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -59,6 +59,7 @@ func TestHistoryBounds(t *testing.T) {
 // TestCameraClipsReachIntoHistory: with a 2 s ring, a clip of 5 s ending
 // now still starts 5 s back, at a key unit, read from the disk history.
 func TestCameraClipsReachIntoHistory(t *testing.T) {
+	t.Parallel()
 	url := serveStream(t, testStream(t, media.H264, 10, 10, 100))
 	dir := filepath.Join(t.TempDir(), "history")
 	cam, err := New(Config{CameraID: "c", URL: url, BufferDuration: 2 * time.Second, HistoryRoot: dir},

@@ -47,6 +47,7 @@ func silentServer(t *testing.T) string {
 // however long the read timeout (here 60 s): the handshake is cancelled by
 // closing its connection.
 func TestHungHandshakeCancels(t *testing.T) {
+	t.Parallel()
 	addr := silentServer(t)
 	cam, err := New(Config{CameraID: "hung", URL: "rtsp://" + addr + "/stream", ReadTimeout: time.Minute},
 		Deps{NewDecoder: newDecoder, OnFrame: func(media.Frame) {}})

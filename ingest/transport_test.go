@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,9 +42,28 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
 }
 
+// udpPairs guards the UDP ports freeUDPPair has handed out: tests that run
+// in parallel each get a pair of their own, never one another test's
+// server is about to bind.
+var udpPairs struct {
+	sync.Mutex
+	given map[int]bool
+}
+
 func freeUDPPair(t *testing.T) (string, string) {
 	t.Helper()
+	udpPairs.Lock()
+	defer udpPairs.Unlock()
+	if udpPairs.given == nil {
+		udpPairs.given = map[int]bool{}
+	}
 	for p := 20000 + int(time.Now().UnixNano()%20000)&^1; ; p += 2 {
+		if p+1 > 65535 {
+			p = 20000
+		}
+		if udpPairs.given[p] {
+			continue
+		}
 		a, err1 := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", itoa(p)))
 		b, err2 := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", itoa(p+1)))
 		if a != nil {
@@ -53,6 +73,7 @@ func freeUDPPair(t *testing.T) (string, string) {
 			b.Close()
 		}
 		if err1 == nil && err2 == nil {
+			udpPairs.given[p] = true
 			return net.JoinHostPort("127.0.0.1", itoa(p)), net.JoinHostPort("127.0.0.1", itoa(p+1))
 		}
 	}
@@ -64,22 +85,27 @@ func itoa(i int) string { return big.NewInt(int64(i)).String() }
 // rtsps:// (TLS) reaches detection; a TLS camera with an untrusted
 // certificate fails with an error.
 func TestTransports(t *testing.T) {
+	t.Parallel()
 	cert, pool := selfSigned(t)
-	rtp, rtcp := freeUDPPair(t)
 	for _, tc := range []struct {
 		name      string
 		srv       sim.ServerConfig
+		udp       bool // the server also offers UDP (on a pair of ports of its own)
 		transport string
 		tls       *tls.Config
 		wantOK    bool
 	}{
-		{"udp", sim.ServerConfig{UDPRTPAddress: rtp, UDPRTCPAddress: rtcp}, "udp", nil, true},
-		{"auto", sim.ServerConfig{UDPRTPAddress: rtp, UDPRTCPAddress: rtcp}, "auto", nil, true},
-		{"rtsps", sim.ServerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}, "tcp", &tls.Config{RootCAs: pool}, true},
-		{"rtsps untrusted", sim.ServerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}, "tcp", &tls.Config{}, false},
+		{"udp", sim.ServerConfig{}, true, "udp", nil, true},
+		{"auto", sim.ServerConfig{}, true, "auto", nil, true},
+		{"rtsps", sim.ServerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}, false, "tcp", &tls.Config{RootCAs: pool}, true},
+		{"rtsps untrusted", sim.ServerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}, false, "tcp", &tls.Config{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.srv.Address = "127.0.0.1:0"
+			if tc.udp {
+				tc.srv.UDPRTPAddress, tc.srv.UDPRTCPAddress = freeUDPPair(t)
+			}
 			srv, err := sim.NewServer(tc.srv, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -35,6 +35,7 @@ func (h *hangingDecoder) Decode(nalus [][]byte) (*media.Image, error) {
 // pictures flow again; a second camera on the same server is unaffected
 // throughout.
 func TestDecoderWatchdog(t *testing.T) {
+	t.Parallel()
 	url := serveStream(t, testStream(t, media.H264, 10, 10, 100))
 	release := make(chan struct{})
 	defer close(release)
@@ -138,6 +139,7 @@ func TestDecodeHealthWindows(t *testing.T) {
 // units) stays "streaming" and is reported decoder "degraded" with the
 // reason, within one window of units.
 func TestCorruptedStreamDegraded(t *testing.T) {
+	t.Parallel()
 	st := testStream(t, media.H264, 10, 10, 100)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range st.Units {

@@ -42,6 +42,10 @@ func TestReplayStreetClips(t *testing.T) {
 		{"pedestrian-street", "video/street/pedestrian_street_cctv.mp4", "4", 0},
 		{"sidewalk", "video/sidewalk_cctv_left_object.mp4", "1", -1},
 	}
+	runs := 3
+	if testing.Short() {
+		clips, runs = clips[len(clips)-1:], 2 // the left object, twice
+	}
 	for _, c := range clips {
 		t.Run(c.camera, func(t *testing.T) {
 			t.Parallel()
@@ -50,7 +54,7 @@ func TestReplayStreetClips(t *testing.T) {
 				t.Skipf("asset mirror: %v", err)
 			}
 			var first, firstEvidence string
-			for run := range 3 {
+			for run := range runs {
 				var out, errs bytes.Buffer
 				dir := t.TempDir()
 				err := replayCommand(context.Background(), []string{"-config", "testdata/replay-street.yaml",

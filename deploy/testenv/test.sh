@@ -80,7 +80,14 @@ if [ "$cluster_started" = 1 ]; then
 fi
 
 echo "test: go test -race ./... (kafka $PATROL_TEST_KAFKA)" >&2
-go test -race -count=1 -p 1 -timeout 60m ./...
+tlog=$(mktemp)
+rc=0
+go test -race -count=1 -p 1 -timeout 60m ./... 2>&1 | tee "$tlog" || rc=$?
+# The slowest packages, for the README's figures.
+echo "test: slowest packages:" >&2
+grep -E '^(ok|FAIL)[[:space:]]' "$tlog" | awk '{print $3, $2}' | sort -rn | head -8 | sed 's/^/test:   /' >&2 || true
+rm -f "$tlog"
+if [ "$rc" != 0 ]; then exit "$rc"; fi
 
 # Fuzz targets run for a bounded time each; a crasher fails the run and is
 # kept under the package's testdata/fuzz for regression. Minimizing a new
@@ -88,7 +95,8 @@ go test -race -count=1 -p 1 -timeout 60m ./...
 # a target with large seeds spends its whole budget minimizing and reports
 # a handful of executions. Each target's execution count is printed, and a
 # target that executes fewer than $PATROL_FUZZ_MIN_EXECS inputs fails.
-fuzztime=${PATROL_FUZZTIME:-20s}
+# 10 s each by default: every target runs 100k+ inputs in that time here.
+fuzztime=${PATROL_FUZZTIME:-10s}
 minexecs=${PATROL_FUZZ_MIN_EXECS:-1000}
 summary=()
 while read -r pkg name; do

@@ -53,6 +53,7 @@ func (r *recorder) opened() int {
 // the case closed, a car at the same place opens a new one; a person at
 // rest at the car's place does not keep its case open.
 func TestOpenCaseOwnsItsPlace(t *testing.T) {
+	t.Parallel()
 	carA := image.Rect(100, 200, 300, 330)
 	carB := image.Rect(340, 200, 540, 330)
 	tests := []struct {
@@ -93,6 +94,7 @@ func TestOpenCaseOwnsItsPlace(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := &config.Config{
 				Cameras: []config.Camera{{ID: "c", URL: "rtsp://127.0.0.1:1/x", DetectInterval: time.Second,
 					Zones: []config.Zone{{ID: "z", Rules: []string{"park"}, Polygon: [][]float64{{0, 0}, {1, 0}, {1, 1}, {0, 1}}}}}},

@@ -15,6 +15,7 @@ import (
 // past the first step), is updated at once when it reaches 严重, closes
 // with the level it had, and every event carries the camera's place.
 func TestSeverityAndPlace(t *testing.T) {
+	t.Parallel()
 	car := image.Rect(100, 200, 300, 330)
 	lat, lon := 31.2304, 121.4737
 	cfg := &config.Config{

@@ -22,6 +22,7 @@ func (o oneSuppression) Suppressed(camera, zone, label string, b [4]float64, at 
 // first car's place keeps its case from opening (counted), the second car
 // beside it still opens one.
 func TestSuppressedCase(t *testing.T) {
+	t.Parallel()
 	carA := image.Rect(100, 200, 300, 330) // in 640x360: x 0.16-0.47, y 0.56-0.92
 	carB := image.Rect(340, 200, 540, 330)
 	cfg := &config.Config{

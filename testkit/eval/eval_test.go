@@ -78,6 +78,9 @@ func TestRealSuite(t *testing.T) {
 // reported, matched and missed per scene, and each matched case's alarm
 // error within one sampling interval of the other.
 func TestReplayMatchesLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the live side plays 40 s in real time")
+	}
 	t.Parallel()
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
