@@ -22,7 +22,6 @@ package av
 import "C"
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -67,30 +66,6 @@ func cCodec(c media.Codec) (C.int, error) {
 		return C.PAV_H265, nil
 	}
 	return 0, fmt.Errorf("av: codec %q: %w", string(c), media.ErrUnsupportedCodec)
-}
-
-var startCode = []byte{0, 0, 1}
-
-// splitAnnexB splits an Annex-B byte stream into NAL units without start
-// codes. Bytes before the first start code are dropped, and so are trailing
-// zero bytes of each unit (the leading zero of a 4-byte start code or
-// trailing_zero_8bits; a NAL unit never ends in a zero byte).
-func splitAnnexB(b []byte) [][]byte {
-	var out [][]byte
-	i := bytes.Index(b, startCode)
-	for i >= 0 {
-		b = b[i+3:]
-		i = bytes.Index(b, startCode)
-		nalu := b
-		if i >= 0 {
-			nalu = b[:i]
-		}
-		nalu = bytes.TrimRight(nalu, "\x00")
-		if len(nalu) > 0 {
-			out = append(out, nalu)
-		}
-	}
-	return out
 }
 
 // cBytes views C memory of length n as a byte slice.

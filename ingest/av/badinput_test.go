@@ -203,7 +203,7 @@ func TestRecoverFromCorruptSPS(t *testing.T) {
 	// libavcodec with a reorder delay of ~11 pictures, which it never lowers
 	// again. The next self-contained keyframe carries a different SPS, so the
 	// decoder must restart and show that keyframe at once.
-	bad := splitAnnexB([]byte("\x00\x00\x01'000\xda2\xe9200000000\x1e21\x00\x00\x01(\xce\x00\x00\x01A712"))
+	bad := media.SplitAnnexB([]byte("\x00\x00\x01'000\xda2\xe9200000000\x1e21\x00\x00\x01(\xce\x00\x00\x01A712"))
 	aus, imgs := encodeN(t, media.H264, 64, 48, 3, 2)
 	dec, err := NewDecoder(media.H264)
 	if err != nil {

@@ -26,7 +26,7 @@ func readBFrames(t *testing.T, codec media.Codec) []encoded {
 			t.Fatal("truncated record")
 		}
 		n := int(binary.BigEndian.Uint32(b))
-		aus = append(aus, encoded{nalus: splitAnnexB(b[5 : 5+n]), key: b[4] != 0})
+		aus = append(aus, encoded{nalus: media.SplitAnnexB(b[5 : 5+n]), key: b[4] != 0})
 		b = b[5+n:]
 	}
 	if len(aus) != bfN {

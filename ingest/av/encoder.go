@@ -216,7 +216,7 @@ func (e *Encoder) receive(flush bool) (*Packet, error) {
 	if au == nil {
 		return nil, nil
 	}
-	e.last = &Packet{NALUs: splitAnnexB(au), Key: ckey != 0, Index: int64(pts)}
+	e.last = &Packet{NALUs: media.SplitAnnexB(au), Key: ckey != 0, Index: int64(pts)}
 	return e.last, nil
 }
 

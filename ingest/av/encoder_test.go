@@ -110,7 +110,7 @@ func TestEncoderPresetAndBitrate(t *testing.T) {
 
 func TestSplitAnnexB(t *testing.T) {
 	in := []byte("junk\x00\x00\x00\x01\x67AB\x00\x00\x01\x68C\x00\x00\x00\x00\x01\x65DE\x00\x00\x01\x00\x00\x01")
-	got := splitAnnexB(in)
+	got := media.SplitAnnexB(in)
 	want := []string{"\x67AB", "\x68C", "\x65DE"}
 	if len(got) != len(want) {
 		t.Fatalf("got %q, want %q", got, want)
@@ -120,7 +120,7 @@ func TestSplitAnnexB(t *testing.T) {
 			t.Errorf("nalu %d: got %q, want %q", i, got[i], want[i])
 		}
 	}
-	if got := splitAnnexB([]byte("no start code")); len(got) != 0 {
+	if got := media.SplitAnnexB([]byte("no start code")); len(got) != 0 {
 		t.Errorf("got %q, want none", got)
 	}
 	if !strings.Contains(errClosed.Error(), "closed") {

@@ -38,7 +38,7 @@ func fuzzDecode(f *testing.F, codec media.Codec) {
 	key := aus[2].nalus
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		nalus := splitAnnexB(data)
+		nalus := media.SplitAnnexB(data)
 		if len(nalus) == 0 {
 			nalus = [][]byte{data}
 		}

@@ -6,7 +6,6 @@ package demux
 import "C"
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -115,7 +114,7 @@ func avError(code C.int) string {
 // with broken framing or without any NAL unit.
 func (f *File) split(b []byte) ([][]byte, bool) {
 	if f.lenSize == 0 {
-		nalus := splitAnnexB(b)
+		nalus := media.SplitAnnexB(b)
 		return nalus, len(nalus) > 0
 	}
 	var nalus [][]byte
@@ -139,29 +138,6 @@ func (f *File) split(b []byte) ([][]byte, bool) {
 	return nalus, len(nalus) > 0
 }
 
-var startCode = []byte{0, 0, 1}
-
-// splitAnnexB splits an Annex-B byte stream into NAL units without start
-// codes, as ingest/av does: bytes before the first start code are dropped,
-// and so are trailing zero bytes of each unit.
-func splitAnnexB(b []byte) [][]byte {
-	var out [][]byte
-	i := bytes.Index(b, startCode)
-	for i >= 0 {
-		b = b[i+3:]
-		i = bytes.Index(b, startCode)
-		nalu := b
-		if i >= 0 {
-			nalu = b[:i]
-		}
-		nalu = bytes.TrimRight(nalu, "\x00")
-		if len(nalu) > 0 {
-			out = append(out, nalu[:len(nalu):len(nalu)])
-		}
-	}
-	return out
-}
-
 var errShort = errors.New("truncated decoder configuration record")
 
 // parseExtradata reads the parameter sets and the NAL unit length size
@@ -170,7 +146,7 @@ var errShort = errors.New("truncated decoder configuration record")
 func parseExtradata(c media.Codec, b []byte) (media.Params, int, error) {
 	p := media.Params{Codec: c}
 	if len(b) == 0 || b[0] != 1 {
-		return p.Fill(splitAnnexB(b)), 0, nil
+		return p.Fill(media.SplitAnnexB(b)), 0, nil
 	}
 	r := record{b: b}
 	var size, arrays int

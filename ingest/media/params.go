@@ -103,3 +103,31 @@ func (p Params) Prepend(nalus [][]byte) [][]byte {
 	}
 	return append(add, nalus...)
 }
+
+var annexBStartCode = []byte{0, 0, 1}
+
+// SplitAnnexB splits an Annex-B byte stream into NAL units without start
+// codes (each capped at its length, so appending to one cannot overwrite
+// the next). Bytes before the first start code are dropped, and so are
+// trailing zero bytes of each unit (the leading zero of a 4-byte start
+// code or trailing_zero_8bits; a NAL unit never ends in a zero byte).
+// Hand-written rather than mediacommon's strict h264.AnnexB: the decoder
+// and demuxer take whatever an encoder or a file carries, and this
+// tolerance is what their tests and fuzz targets exercise.
+func SplitAnnexB(b []byte) [][]byte {
+	var out [][]byte
+	i := bytes.Index(b, annexBStartCode)
+	for i >= 0 {
+		b = b[i+3:]
+		i = bytes.Index(b, annexBStartCode)
+		nalu := b
+		if i >= 0 {
+			nalu = b[:i]
+		}
+		nalu = bytes.TrimRight(nalu, "\x00")
+		if len(nalu) > 0 {
+			out = append(out, nalu[:len(nalu):len(nalu)])
+		}
+	}
+	return out
+}
