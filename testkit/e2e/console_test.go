@@ -28,6 +28,7 @@ import (
 // applies it. Screenshots of the queue, a case and the zone editor go to
 // docs/console/.
 func TestConsoleBrowser(t *testing.T) {
+	parallel(t, loadConsole)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bctx := browser(t, ctx)

@@ -3,8 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,24 +25,26 @@ import (
 
 // fleetWorker is one worker process of a fleet test.
 type fleetWorker struct {
-	name, metrics string
-	cmd           *exec.Cmd
+	name     string
+	metrics  string // host:port of /healthz, once the process wrote addrFile
+	addrFile string
+	cmd      *exec.Cmd
 }
 
 // startFleetWorker runs `patrol run -config cfgFile` in a process of its
 // own (this test binary, as TestFleetWorkerProcess) with the worker's
-// variables WORKER, DATA_DIR and METRICS_ADDR.
+// variables WORKER, DATA_DIR and METRICS_ADDR. METRICS_ADDR is port 0 and
+// the process writes the address it listens on to a file: a port picked
+// here and bound there later could be taken meanwhile by any other test.
 func startFleetWorker(t *testing.T, cfgFile, name, dataRoot string) *fleetWorker {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	addrFile := filepath.Join(dataRoot, name+".addr")
+	if err := os.Remove(addrFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFleetWorkerProcess$")
-	cmd.Env = append(os.Environ(), "PATROL_FLEET_WORKER="+cfgFile, "WORKER="+name,
-		"DATA_DIR="+filepath.Join(dataRoot, name), "METRICS_ADDR="+addr)
+	cmd.Env = append(os.Environ(), "PATROL_FLEET_WORKER="+cfgFile, "PATROL_FLEET_ADDR="+addrFile, "WORKER="+name,
+		"DATA_DIR="+filepath.Join(dataRoot, name), "METRICS_ADDR=127.0.0.1:0")
 	logf, err := os.Create(filepath.Join(dataRoot, name+".log"))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +53,7 @@ func startFleetWorker(t *testing.T, cfgFile, name, dataRoot string) *fleetWorker
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &fleetWorker{name: name, metrics: addr, cmd: cmd}
+	w := &fleetWorker{name: name, addrFile: addrFile, cmd: cmd}
 	t.Cleanup(func() { w.kill(syscall.SIGKILL); logf.Close() })
 	return w
 }
@@ -82,6 +85,15 @@ func TestFleetWorkerProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The address of /healthz for startFleetWorker, written whole (renamed
+	// into place) so that it is never read half written.
+	addrFile := os.Getenv("PATROL_FLEET_ADDR")
+	if err := os.WriteFile(addrFile+".tmp", []byte(w.MetricsAddr()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(addrFile+".tmp", addrFile); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +109,13 @@ type cameraHealth struct {
 
 // healthz reads a worker's /healthz (nil when it does not answer).
 func (w *fleetWorker) healthz() []cameraHealth {
+	if w.metrics == "" {
+		addr, err := os.ReadFile(w.addrFile)
+		if err != nil {
+			return nil // not listening yet
+		}
+		w.metrics = string(addr)
+	}
 	c := http.Client{Timeout: time.Second}
 	resp, err := c.Get("http://" + w.metrics + "/healthz")
 	if err != nil {

@@ -48,6 +48,7 @@ rules:
 // deleted camera stops; a worker stopped with SIGTERM hands its cameras
 // over within 10 s. Real Kafka, MinIO and processes.
 func TestFleet(t *testing.T) {
+	parallel(t, loadFleet)
 	brokerAddr, s3 := services(t)
 	mirror := assetMirror(t)
 	_, st := sceneStream(t, mirror, "fleet", media.H264)

@@ -19,7 +19,8 @@ import (
 // a reporter takes three health events and is closed (a worker stopped
 // during the outage); after the outage (PATROL_FAULT_DOWN, default 20 s;
 // the 60 s with PATROL_FAULT_DOWN=60s) a new reporter on the same
-// directory publishes all three, in order, once each.
+// directory publishes all three, in order, once each. Not parallel: it
+// stops the shared broker (main_test.go).
 func TestHealthEventsSurviveOutageAndRestart(t *testing.T) {
 	script := servicesScript(t)
 	brokerAddr, _ := services(t)

@@ -25,11 +25,12 @@ import (
 // TestCameraRestartHealthEvents stops the camera's RTSP server and starts it
 // again on the same address: the stream must resume within the backoff
 // bound, and "offline" then "streaming" must appear on patrol.health.v1.
+// Not parallel: the bound leaves less than a second (main_test.go).
 func TestCameraRestartHealthEvents(t *testing.T) {
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
 	_, st := sceneStream(t, mirror, "parking-e2e", media.H264)
-	srv := simServer(t)
+	srv := restartableSimServer(t)
 	addr := srv.Address()
 	if err := srv.Add("cam", st); err != nil {
 		t.Fatal(err)
@@ -144,6 +145,7 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 // covered lens (25-40 s): each must be reported on patrol.health.v1 within
 // the configured time, and each recovery too.
 func TestPictureHealthEvents(t *testing.T) {
+	parallel(t, loadPicture)
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
 	sc, st := sceneStream(t, mirror, "picture-faults", media.H264)

@@ -26,6 +26,7 @@ import (
 // is killed with SIGKILL in the middle and a new one started on the same
 // data directory.
 func TestCaseLifecycleAcrossRestart(t *testing.T) {
+	parallel(t, loadLifecycle)
 	broker, s3cfg := services(t)
 	mirror := assetMirror(t)
 	_, st := sceneStream(t, mirror, "lifecycle", media.H264)

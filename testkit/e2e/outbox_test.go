@@ -36,7 +36,8 @@ func produceDuring(t *testing.T, r *rig, p *publisher.Publisher, first int, d ti
 
 // TestOutboxMinIODown stops the real MinIO while cases are produced: they
 // wait in the outbox (nothing is published without its evidence) and all
-// arrive after MinIO is back, with evidence matching its sha256.
+// arrive after MinIO is back, with evidence matching its sha256. Not
+// parallel: it stops the shared MinIO (main_test.go).
 func TestOutboxMinIODown(t *testing.T) {
 	script := servicesScript(t)
 	r := newRig(t)
@@ -68,7 +69,8 @@ func TestOutboxMinIODown(t *testing.T) {
 
 // TestOutboxKafkaDown stops the real Kafka broker while cases are produced:
 // evidence is uploaded meanwhile, and after the broker is back every case
-// arrives (duplicates, if any, share case_id and seq).
+// arrives (duplicates, if any, share case_id and seq). Not parallel: it
+// stops the shared broker (main_test.go).
 func TestOutboxKafkaDown(t *testing.T) {
 	script := servicesScript(t)
 	r := newRig(t)
@@ -106,6 +108,7 @@ func TestOutboxKafkaDown(t *testing.T) {
 // broker acknowledged it); a new publisher on the same outbox publishes the
 // case, without uploading again, once per (case_id, seq).
 func TestOutboxKill(t *testing.T) {
+	parallel(t, loadOutboxKill)
 	for _, stage := range []string{publisher.HookStored, publisher.HookPublished} {
 		t.Run("after-"+stage, func(t *testing.T) {
 			r := newRig(t)
@@ -175,6 +178,7 @@ func TestOutboxHelperProcess(t *testing.T) {
 // cases are refused with a counted outbox.ErrFull, and the queued ones are
 // delivered intact once uploads go through.
 func TestOutboxFull(t *testing.T) {
+	parallel(t, loadOutboxFull)
 	r := newRig(t)
 	gs := &gatedStore{Store: r.store, open: make(chan struct{})}
 	p := r.publisher(t, 4<<20, gs, nil)

@@ -32,9 +32,10 @@ import (
 // MinIO, and checks that exactly one case arrives, for the parked car, with
 // its evidence stored and intact.
 func TestParkingCase(t *testing.T) {
+	t.Parallel()
 	for _, codec := range []media.Codec{media.H264, media.H265} {
 		t.Run(string(codec), func(t *testing.T) {
-			t.Parallel()
+			parallel(t, loadParking)
 			runParking(t, codec)
 		})
 	}

@@ -29,6 +29,7 @@ import (
 // publishes that "opened" case once, marked recovered, with the clip
 // recorded up to the kill and the snapshots, on the real Kafka and MinIO.
 func TestKillDuringPostRoll(t *testing.T) {
+	parallel(t, loadPostRoll)
 	brokerAddr, s3cfg := services(t)
 	mirror := assetMirror(t)
 	_, st := sceneStream(t, mirror, "parking-e2e", media.H264)

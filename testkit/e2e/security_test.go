@@ -21,6 +21,7 @@ import (
 // listener with every supported mechanism, configured the way a worker is;
 // a wrong password fails without appearing in the error.
 func TestKafkaSASL(t *testing.T) {
+	parallel(t, loadSASL)
 	raw := os.Getenv("PATROL_TEST_KAFKA_SASL")
 	if raw == "" {
 		t.Skip("PATROL_TEST_KAFKA_SASL unset: the broker has no SASL listener (make test starts one)")

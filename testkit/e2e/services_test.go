@@ -128,3 +128,36 @@ func simServer(t *testing.T) *sim.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// restartableSimServer starts a simulated camera server for a test that
+// closes it and starts another on the same address: on a loopback port
+// outside the kernel's ephemeral range, so that while it is closed no
+// listener on port 0 and no outgoing connection (of this or any other
+// test) can take the port. Without a range to pick from it is simServer.
+func restartableSimServer(t *testing.T) *sim.Server {
+	t.Helper()
+	lo, hi := 20000, 32768 // Linux's default ephemeral range starts at 32768
+	if raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var first, last int
+		if _, err := fmt.Sscan(string(raw), &first, &last); err == nil {
+			lo, hi = 20000, first
+			if hi-lo < 1000 {
+				lo, hi = last+1, 65536
+			}
+		}
+	}
+	if hi-lo < 1000 {
+		return simServer(t)
+	}
+	var err error
+	for range 20 {
+		var srv *sim.Server
+		addr := fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo))
+		if srv, err = sim.NewServer(sim.ServerConfig{Address: addr}, nil); err == nil {
+			t.Cleanup(srv.Close)
+			return srv
+		}
+	}
+	t.Fatalf("no free port for a restartable camera: %v", err)
+	return nil
+}

@@ -55,6 +55,7 @@ func (h healthzDoc) dep(name string) (up, found bool) {
 // outbox. When the gates open, the background checks find the services, the
 // case and the camera's health events are delivered.
 func TestStartWithServicesDown(t *testing.T) {
+	parallel(t, loadStartDown)
 	brokerAddr, s3cfg := services(t)
 	kafkaGate, s3Gate := newGate(t, brokerAddr), newGate(t, s3cfg.Endpoint)
 	mirror := assetMirror(t)

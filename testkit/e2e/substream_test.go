@@ -99,6 +99,7 @@ func (s *caseSink) all() [][]byte {
 // mapped onto it, both streams report their health with their stream
 // named, and a sub-stream of another shape is reported as a mismatch.
 func TestSubStream(t *testing.T) {
+	parallel(t, loadSubStream)
 	mirror := assetMirror(t)
 	sc, st := sceneStream(t, mirror, "parking-e2e", media.H264)
 	truth := sc.Truth()

@@ -63,6 +63,7 @@ func tlsConfig(t *testing.T, kafkaAddr string, s3 *url.URL, kafkaCA, s3CA string
 // start with an error that names the certificate problem and carries no
 // secret.
 func TestWorkerOverTLS(t *testing.T) {
+	parallel(t, loadTLS)
 	kafkaAddr, s3, ca, wrongCA := tlsServices(t)
 	secret, _ := s3.User.Password()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
