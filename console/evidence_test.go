@@ -66,6 +66,7 @@ func testS3(t *testing.T) *evidence.S3 {
 // clip; it serves nothing else (other names, other cases, objects
 // missing from the store), and its pages never show a bucket key.
 func TestEvidenceStreaming(t *testing.T) {
+	t.Parallel()
 	store := testS3(t)
 	cfg := testConfig(t, kafkaAddr(t))
 	r := startConsole(t, cfg, Deps{Evidence: store})

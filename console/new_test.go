@@ -14,6 +14,7 @@ import (
 // TestNewValidates: New refuses a configuration it cannot serve, naming
 // the field.
 func TestNewValidates(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		edit func(t *testing.T, c *config.Config)

@@ -19,6 +19,7 @@ import (
 // field named, a save over a record changed meanwhile with 409; the
 // browser never sees the camera's password.
 func TestZoneSave(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, kafkaAddr(t))
 	r := startConsole(t, cfg, Deps{})
 	cam := config.Camera{ID: "cam-1", Name: "东门", URL: "rtsp://viewer:s3cret-pw@192.0.2.7:554/main", Address: "人民路 1 号",
@@ -95,6 +96,7 @@ func TestZoneSave(t *testing.T) {
 // "{worker}" replaced; 404 when the worker does not run the camera or
 // none reported it; the cameras page shows the newest states and owner.
 func TestCameraPicture(t *testing.T) {
+	t.Parallel()
 	jpeg := []byte("\xff\xd8\xff\xe0 a picture \xff\xd9")
 	asked := make(chan string, 10)
 	worker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +157,7 @@ func TestCameraPicture(t *testing.T) {
 // (cluster.enabled false) the console follows no registry, is in sync all
 // the same, and offers no zone editor.
 func TestWithoutFleet(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, kafkaAddr(t))
 	cfg.Cluster.Enabled = false
 	cfg.Cameras = []config.Camera{{ID: "cam-1", URL: "rtsp://192.0.2.7/main"}}

@@ -22,6 +22,7 @@ import (
 // SCRAM-SHA-512 and PLAIN; a wrong password never gets the console in
 // sync.
 func TestSASL(t *testing.T) {
+	t.Parallel()
 	raw := os.Getenv("PATROL_TEST_KAFKA_SASL")
 	if raw == "" {
 		kafkaAddr(t) // skips or fails as the other Kafka tests do
@@ -38,6 +39,7 @@ func TestSASL(t *testing.T) {
 	}
 	for name, mech := range map[string]sasl.Mechanism{"SCRAM-SHA-512": scram512, "PLAIN": plain.Mechanism{Username: user, Password: pass}} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cfg := testConfig(t, addr)
 			sec := broker.Security{SASL: mech}
 			r := startConsole(t, cfg, Deps{Security: sec})
@@ -55,6 +57,7 @@ func TestSASL(t *testing.T) {
 		})
 	}
 	t.Run("wrong password", func(t *testing.T) {
+		t.Parallel()
 		bad, err := scram.Mechanism(scram.SHA512, user, pass+"x")
 		if err != nil {
 			t.Fatal(err)

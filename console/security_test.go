@@ -16,6 +16,7 @@ import (
 // operator's verdict are 403, admin may do both); CSRF tokens are
 // required on POST and DELETE; logout and expiry end a session.
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
 	anon := r.client()
 	for _, p := range []string{"/", "/queue", "/cases/x", "/cameras", "/cameras/cam-1", "/cameras/cam-1/zones",
@@ -148,6 +149,7 @@ func checkHeaders(t *testing.T, path string, resp *http.Response) {
 // TestLoginStyleHash: the login page's inline style is the one its CSP
 // allows by hash (otherwise the browser would drop it).
 func TestLoginStyleHash(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, "127.0.0.1:1")
 	s, err := New(cfg, Deps{})
 	if err != nil {
@@ -184,6 +186,7 @@ func TestLoginStyleHash(t *testing.T) {
 // name, or from one client address, is refused with 429 even with the
 // right password; a minute later it works again.
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
 	c := r.client()
 	for i := range loginMaxFailures {

@@ -21,6 +21,7 @@ import (
 // TestTLSCookies: with tls_cert and tls_key the console serves HTTPS and
 // its cookies are Secure.
 func TestTLSCookies(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, kafkaAddr(t))
 	cfg.Console.TLSCert, cfg.Console.TLSKey = selfSigned(t)
 	r := startConsole(t, cfg, Deps{})

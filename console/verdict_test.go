@@ -27,6 +27,7 @@ func queueTotal(c *client, q string) int {
 // suppress_for and is named in the verdict; removing it writes a
 // tombstone. Bad verdicts are refused before anything is written.
 func TestVerdictMessages(t *testing.T) {
+	t.Parallel()
 	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
 	cfg := r.cfg
 	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)

@@ -175,6 +175,7 @@ func checkMessage(t *testing.T, m broker.Message, s *fakeStore) *wireCase {
 // TestOutboxRetries: while the store and then the broker fail, cases wait in
 // the outbox; every case is published once, after its evidence, oldest first.
 func TestOutboxRetries(t *testing.T) {
+	t.Parallel()
 	clips := encodeClips(t)
 	s, w := &fakeStore{}, &fakeWriter{}
 	s.down.Store(true)
@@ -220,6 +221,7 @@ func TestOutboxRetries(t *testing.T) {
 // case with its stored evidence and final message; the next one publishes
 // that message without uploading again.
 func TestOutboxResume(t *testing.T) {
+	t.Parallel()
 	clips, dir := encodeClips(t), t.TempDir()
 	s, w := &fakeStore{}, &fakeWriter{}
 	w.down.Store(true)
@@ -247,6 +249,7 @@ func TestOutboxResume(t *testing.T) {
 // TestOutboxFull: at the byte bound Accept refuses with a counted ErrFull;
 // the queued cases are delivered afterwards.
 func TestOutboxFull(t *testing.T) {
+	t.Parallel()
 	clips := encodeClips(t)
 	s, w := &fakeStore{gate: make(chan struct{})}, &fakeWriter{}
 	p := newPub(t, t.TempDir(), 40_000, s, w, nil)
@@ -274,6 +277,7 @@ func TestOutboxFull(t *testing.T) {
 // TestOutboxPermanent: an entry that can never be stored is set aside and
 // does not block the next one.
 func TestOutboxPermanent(t *testing.T) {
+	t.Parallel()
 	clips := encodeClips(t)
 	s, w := &fakeStore{}, &fakeWriter{}
 	s.bad.Store(true)

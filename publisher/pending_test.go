@@ -40,6 +40,7 @@ func wireOf(t *testing.T, raw []byte) *wireCase {
 // while its "opened" (seq 1) still waits for a 2 s post-roll is published
 // after it, never before.
 func TestSeqOrderWhateverTheUpdateInterval(t *testing.T) {
+	t.Parallel()
 	s, w := &fakeStore{}, &fakeWriter{}
 	p := newPendingPub(t, t.TempDir(), 2*time.Second, s, w, nil)
 	c := candidate(encodeClips(t), 1)
@@ -67,6 +68,7 @@ func TestSeqOrderWhateverTheUpdateInterval(t *testing.T) {
 // record: published once, recovered, with the clip recorded before the
 // crash and the snapshots.
 func TestPendingCaseCompletedAfterCrash(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s1, w1 := &fakeStore{}, &fakeWriter{}
 	clips := encodeClips(t)
@@ -122,6 +124,7 @@ var testLogSink = io.Discard
 // outbox), Run delivers it, Close drains and ends Run; Run after Close is an
 // error, and a publisher that never ran closes cleanly.
 func TestPublisherShape(t *testing.T) {
+	t.Parallel()
 	s, w := &fakeStore{}, &fakeWriter{}
 	p, err := New(Config{Worker: "w1", Model: cases.Model{Name: "yolox_nano", SHA256: sha(nil)}, RetryBase: 10 * time.Millisecond, DrainTimeout: 2 * time.Second,
 		Outbox: outbox.Config{Dir: t.TempDir()}}, Deps{Store: s, Cases: w, Logger: slog.New(slog.NewTextHandler(testLogSink, nil))})

@@ -72,6 +72,7 @@ type step struct {
 }
 
 func TestFinder(t *testing.T) {
+	t.Parallel()
 	bag := image.Rect(100, 100, 136, 136)
 	person := func(now time.Time) []*detect.Track {
 		return []*detect.Track{{ID: 1, Label: "person", Box: image.Rect(92, 40, 146, 140), LastSeen: now}}
@@ -135,6 +136,7 @@ func TestFinder(t *testing.T) {
 		}, 7, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFinder(t)
 			r := rand.New(rand.NewSource(2))
 			first, left := -1, 0
@@ -167,6 +169,7 @@ func TestFinder(t *testing.T) {
 // TestFinderForgetsRemovedObject: an object taken away is dropped after
 // Forget pictures.
 func TestFinderForgetsRemovedObject(t *testing.T) {
+	t.Parallel()
 	f := newFinder(t)
 	r := rand.New(rand.NewSource(3))
 	bag := image.Rect(100, 100, 136, 136)
