@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestReplayStreetClips plays every real clip of the asset mirror through
-// `patrol replay` three times, with the zones and rules of its evaluation
+// `patrol replay` twice (PATROL_REPLAY_RUNS times), with the zones and rules of its evaluation
 // scene (testdata/replay-street.yaml), and checks that the case events
 // printed are the same every time (ids, times, boxes, explanations). It
 // logs each clip's speed against real time.
@@ -42,9 +43,15 @@ func TestReplayStreetClips(t *testing.T) {
 		{"pedestrian-street", "video/street/pedestrian_street_cctv.mp4", "4", 0},
 		{"sidewalk", "video/sidewalk_cctv_left_object.mp4", "1", -1},
 	}
-	runs := 3
+	// Two runs show a difference as well as three (15 replays under -race
+	// cost make test half a minute more); PATROL_REPLAY_RUNS=3 for the
+	// acceptance check of issue 19.
+	runs := 2
+	if n, err := strconv.Atoi(os.Getenv("PATROL_REPLAY_RUNS")); err == nil && n >= 2 {
+		runs = n
+	}
 	if testing.Short() {
-		clips, runs = clips[len(clips)-1:], 2 // the left object, twice
+		clips = clips[len(clips)-1:] // the left object only
 	}
 	for _, c := range clips {
 		t.Run(c.camera, func(t *testing.T) {

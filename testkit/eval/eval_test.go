@@ -77,11 +77,15 @@ func TestRealSuite(t *testing.T) {
 // clock, and holds that they give the same verdicts: the same cases
 // reported, matched and missed per scene, and each matched case's alarm
 // error within one sampling interval of the other.
+//
+// It does not call t.Parallel, so it runs first and alone: the live side
+// drops pictures when the replayed suites load both cores beside it (the
+// left bag was then found a picture or two earlier live, at 19 s instead
+// of 21 s), which is a difference of load, not of the code path.
 func TestReplayMatchesLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the live side plays 40 s in real time")
 	}
-	t.Parallel()
 	mirror := os.Getenv(assets.MirrorEnv)
 	if mirror == "" {
 		mirror = testenv.Mirror()
