@@ -269,14 +269,7 @@ func (c *Camera) Run(ctx context.Context) error {
 			gotUnits = true
 			au.PTS += ptsOffset
 			lastPTS = au.PTS
-			c.stats.units.Add(1)
-			if !au.CameraTime.IsZero() {
-				c.stats.driftNanos.Store(int64(au.Recv.Sub(au.CameraTime)))
-				c.stats.hasDrift.Store(true)
-			}
-			c.stats.bytes.Add(uint64(au.Size()))
-			c.ring.SetParams(params)
-			c.ring.Push(au)
+			c.take(au, params)
 			if decoding {
 				c.offer(units, au, params)
 			}
@@ -308,6 +301,19 @@ func (c *Camera) Run(ctx context.Context) error {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// take counts a unit and keeps it in the ring (and so in the history):
+// the intake of both a live session and a played Source.
+func (c *Camera) take(au media.AccessUnit, params media.Params) {
+	c.stats.units.Add(1)
+	if !au.CameraTime.IsZero() {
+		c.stats.driftNanos.Store(int64(au.Recv.Sub(au.CameraTime)))
+		c.stats.hasDrift.Store(true)
+	}
+	c.stats.bytes.Add(uint64(au.Size()))
+	c.ring.SetParams(params)
+	c.ring.Push(au)
 }
 
 // State returns the camera's current state and its reason.

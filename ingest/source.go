@@ -95,10 +95,7 @@ func (c *Camera) play(ctx context.Context, units chan<- queued) error {
 		if err := c.lead.wait(ctx, au.Recv, c.cfg.SourceLead); err != nil {
 			return err
 		}
-		c.stats.units.Add(1)
-		c.stats.bytes.Add(uint64(au.Size()))
-		c.ring.SetParams(params)
-		c.ring.Push(au)
+		c.take(au, params)
 		if c.cfg.DecodeMode == "none" {
 			continue
 		}

@@ -6,10 +6,11 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/patrol-city/patrol/testkit/testenv"
 )
 
 // How the e2e tests share the machine.
@@ -45,13 +46,7 @@ const defaultParallel = 32
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		if err := flag.Set("test.parallel", strconv.Itoa(defaultParallel)); err != nil {
-			panic(err)
-		}
-	}
+	testenv.RaiseParallel(defaultParallel)
 	os.Exit(m.Run())
 }
 
