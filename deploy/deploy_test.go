@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/internal/config"
 )
 
 // readFile returns a file of the deploy directory (the tests' working

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patrol-city/patrol/testkit/bench"
+	"github.com/patrol-city/patrol/internal/testkit/bench"
 )
 
 const benchUsage = `usage: patrol bench <benchmark> [flags]

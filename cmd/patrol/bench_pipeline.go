@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patrol-city/patrol/internal/testkit/bench"
 	"github.com/patrol-city/patrol/models/assets"
-	"github.com/patrol-city/patrol/testkit/bench"
 )
 
 // cmdBenchPipeline runs bench.Pipeline (the real worker at its default

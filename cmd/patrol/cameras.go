@@ -11,10 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/publisher/broker"
-	"github.com/patrol-city/patrol/worker"
-	"github.com/patrol-city/patrol/worker/registry"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka/registry"
+	"github.com/patrol-city/patrol/internal/publisher/broker"
+	"github.com/patrol-city/patrol/internal/worker"
 )
 
 const camerasUsage = `usage: patrol cameras <apply|list|get> -config worker.yaml [flags]

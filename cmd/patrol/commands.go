@@ -10,14 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/ingest/media"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/media"
+	"github.com/patrol-city/patrol/internal/testkit/demo"
+	"github.com/patrol-city/patrol/internal/testkit/scenes"
+	"github.com/patrol-city/patrol/internal/testkit/sim"
+	"github.com/patrol-city/patrol/internal/worker"
 	"github.com/patrol-city/patrol/models"
 	"github.com/patrol-city/patrol/models/assets"
-	"github.com/patrol-city/patrol/testkit/demo"
-	"github.com/patrol-city/patrol/testkit/scenes"
-	"github.com/patrol-city/patrol/testkit/sim"
-	"github.com/patrol-city/patrol/worker"
 )
 
 func cmdRun(ctx context.Context, args []string) error {

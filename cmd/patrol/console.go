@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/console"
-	"github.com/patrol-city/patrol/worker"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/console"
+	"github.com/patrol-city/patrol/internal/worker"
 )
 
 // cmdConsole runs the web console (docs/console.md) with the shared

@@ -7,9 +7,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/patrol-city/patrol/config"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/testkit/eval"
 	"github.com/patrol-city/patrol/models/assets"
-	"github.com/patrol-city/patrol/testkit/eval"
 )
 
 // cmdEval plays the evaluation scenes through the full pipeline and prints

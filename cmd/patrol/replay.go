@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patrol-city/patrol/config"
-	"github.com/patrol-city/patrol/ingest/demux"
-	"github.com/patrol-city/patrol/replay"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/ingest/demux"
+	"github.com/patrol-city/patrol/internal/replay"
 )
 
 // cmdReplay plays a recorded file through one camera's zones and rules

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patrol-city/patrol/internal/replay"
+	"github.com/patrol-city/patrol/internal/testkit/testenv"
 	"github.com/patrol-city/patrol/models/assets"
-	"github.com/patrol-city/patrol/replay"
-	"github.com/patrol-city/patrol/testkit/testenv"
 )
 
 // TestMain points the commands at the asset mirror (patrol replay finds

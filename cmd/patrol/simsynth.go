@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/patrol-city/patrol/testkit/bench"
+	"github.com/patrol-city/patrol/internal/testkit/bench"
 )
 
 // cmdSimSynthetic is the hidden simulator process of "patrol bench ingest":

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/patrol-city/patrol/testkit/testenv"
+	"github.com/patrol-city/patrol/internal/testkit/testenv"
 )
 
 func fileFor(data []byte, path, url string) File {

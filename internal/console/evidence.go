@@ -1,0 +1,80 @@
+package console
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/publisher/evidence"
+)
+
+// openEvidence builds the configured store for reading, with the
+// console's credentials (no connection yet).
+func openEvidence(ev config.Evidence) (evidence.Opener, error) {
+	switch ev.Kind {
+	case "dir":
+		return evidence.NewDir(ev.Dir, ev.Bucket)
+	case "s3", "":
+		var t *tls.Config
+		if ev.CAFile != "" {
+			pem, err := os.ReadFile(ev.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("evidence.ca_file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("evidence.ca_file: %s: no PEM certificate", ev.CAFile)
+			}
+			t = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+		}
+		return evidence.OpenS3(evidence.S3Config{TLS: t, Endpoint: ev.Endpoint, AccessKey: ev.AccessKey,
+			SecretKey: ev.SecretKey, Bucket: ev.Bucket, Secure: ev.Secure, SkipCreateBucket: true})
+	}
+	return nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
+}
+
+// serveEvidence streams GET /evidence/{case}/{name}: an object of a case
+// the console knows (name is the file name of one of its evidence keys),
+// read from the store with the console's credentials. Range requests are
+// answered (the clip's seeking), the content type is the case's, and the
+// response is private to the session.
+func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.store.evidence(r.PathValue("case"), r.PathValue("name"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if ev.Bucket != s.deps.Evidence.Bucket() {
+		s.log.Warn("console: evidence in another bucket", "bucket", ev.Bucket, "key", ev.Key, "store", s.deps.Evidence.Bucket())
+		http.Error(w, "evidence is in a bucket the console does not read", http.StatusNotFound)
+		return
+	}
+	obj, err := s.deps.Evidence.Open(r.Context(), ev.Key)
+	if errors.Is(err, evidence.ErrNotFound) {
+		http.Error(w, "evidence not found in the store", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.log.Warn("console: evidence", "key", ev.Key, "err", err)
+		http.Error(w, "evidence store unavailable", http.StatusBadGateway)
+		return
+	}
+	defer obj.Close()
+	ct := ev.ContentType
+	if ct == "" {
+		ct = obj.ContentType
+	}
+	if ct != "video/mp4" && ct != "image/jpeg" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	if ev.SHA256 != "" {
+		w.Header().Set("ETag", `"`+ev.SHA256+`"`)
+	}
+	http.ServeContent(w, r, "", obj.ModTime, obj)
+}

@@ -1,0 +1,279 @@
+package console
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/patrol-city/patrol/internal/backoff"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka/ktable"
+	"github.com/patrol-city/patrol/internal/publisher/broker"
+	"github.com/patrol-city/patrol/internal/publisher/evidence"
+)
+
+// Deps are the console's collaborators; all are optional.
+type Deps struct {
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Security is how to reach the brokers (TLS, SASL), shared by the
+	// readers and the writers; patrol console passes
+	// worker.KafkaSecurity(cfg.Kafka). Default: plaintext.
+	Security broker.Security
+	// Evidence reads evidence objects back; default: the store of the
+	// configuration's evidence section, with its credentials.
+	Evidence evidence.Opener
+	// Workers fetches camera pictures from the workers; default: a
+	// client with a 5 s timeout.
+	Workers *http.Client
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// Server is the console: its HTTP server and the Kafka followers behind
+// it. New, then Run, then Close.
+type Server struct {
+	cfg  *config.Config
+	deps Deps
+	log  *slog.Logger
+
+	users    *users
+	sessions *sessions
+	limiter  *limiter
+	store    *Store
+	pages    *template.Template
+	tls      *tls.Config
+
+	follow       *follower
+	registry     *ktable.Table
+	suppressions *ktable.Table
+	verdictsW    *broker.Writer
+	suppressW    *broker.Writer
+	registryW    *broker.Writer
+
+	ln        net.Listener
+	srv       *http.Server
+	closeOnce sync.Once
+}
+
+// New checks the configuration (users file, roles, TLS files, Kafka,
+// evidence), parses the pages and listens on console.listen; it does not
+// talk to Kafka yet (Run does).
+func New(cfg *config.Config, deps Deps) (*Server, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: no configuration", ErrConfig)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Workers == nil {
+		deps.Workers = &http.Client{Timeout: 5 * time.Second}
+	}
+	cc := cfg.Console
+	if cc.UsersFile == "" {
+		return nil, fmt.Errorf("%w: console.users_file: required", ErrConfig)
+	}
+	if len(cfg.Kafka.Brokers) == 0 {
+		return nil, fmt.Errorf("%w: kafka.brokers: required", ErrConfig)
+	}
+	if cfg.Kafka.CasesTopic == "" || cc.VerdictsTopic == "" || cc.SuppressionsTopic == "" || cc.SessionTTL <= 0 {
+		return nil, fmt.Errorf("%w: defaults not applied (load it with config.Load or config.Parse)", ErrConfig)
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, sessions: newSessions(cc.SessionTTL, deps.Now), limiter: newLimiter(deps.Now),
+		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	var err error
+	if s.users, err = loadUsers(cc.UsersFile); err != nil {
+		return nil, err
+	}
+	if err := checkRoles(cc, s.users); err != nil {
+		return nil, err
+	}
+	if cc.TLSCert != "" || cc.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cc.TLSCert, cc.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: console.tls_cert/tls_key: %w", ErrConfig, err)
+		}
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	if s.deps.Evidence == nil {
+		if s.deps.Evidence, err = openEvidence(cfg.Evidence); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	if err := s.openKafka(); err != nil {
+		return nil, err
+	}
+	if s.ln, err = net.Listen("tcp", cc.Listen); err != nil {
+		return nil, fmt.Errorf("console: listen %s: %w", cc.Listen, err)
+	}
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(deps.Logger.Handler(), slog.LevelWarn)}
+	ok = true
+	return s, nil
+}
+
+// openKafka builds the readers and writers (no connection yet); the
+// camera registry is followed in a fleet (cluster.enabled) only.
+func (s *Server) openKafka() (err error) {
+	k, sec, cc := s.cfg.Kafka, s.deps.Security, s.cfg.Console
+	topicsRead := []string{k.CasesTopic, k.HealthTopic, cc.VerdictsTopic}
+	if s.follow, err = newFollower(k.Brokers, sec, topicsRead, s.store.apply, s.log); err != nil {
+		return err
+	}
+	if s.suppressions, err = ktable.New(tableConfig(k.Brokers, sec, cc.SuppressionsTopic), ktable.Deps{Logger: s.log}); err != nil {
+		return err
+	}
+	if s.verdictsW, err = broker.NewWriter(k.Brokers, cc.VerdictsTopic, sec); err != nil {
+		return err
+	}
+	if s.suppressW, err = broker.NewWriter(k.Brokers, cc.SuppressionsTopic, sec); err != nil {
+		return err
+	}
+	if !s.cfg.Cluster.Enabled {
+		return nil // no registry: the workers' cameras are in their files
+	}
+	if s.registry, err = ktable.New(tableConfig(k.Brokers, sec, s.cfg.Cluster.RegistryTopic), ktable.Deps{Logger: s.log}); err != nil {
+		return err
+	}
+	s.registryW, err = broker.NewWriter(k.Brokers, s.cfg.Cluster.RegistryTopic, sec)
+	return err
+}
+
+// Addr is the address the console listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the console's address with its scheme.
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
+// Synced reports whether the console has read its topics to the end they
+// had when it started.
+func (s *Server) Synced() bool { return s.store.synced.Load() }
+
+// Run creates the missing topics (retrying while Kafka is unreachable),
+// follows them and serves until ctx ends; then it stops serving within
+// 5 s and waits for its goroutines.
+func (s *Server) Run(ctx context.Context) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.follow.run(rctx) })
+	if s.registry != nil {
+		wg.Go(func() { _ = s.registry.Run(rctx) })
+	}
+	wg.Go(func() { _ = s.suppressions.Run(rctx) })
+	wg.Go(func() { s.prepare(rctx) })
+	errc := make(chan error, 1)
+	wg.Go(func() {
+		var err error
+		if s.tls != nil {
+			s.srv.TLSConfig = s.tls
+			err = s.srv.ServeTLS(s.ln, "", "")
+		} else {
+			err = s.srv.Serve(s.ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("console: serve: %w", err)
+		}
+	})
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = s.srv.Shutdown(sctx)
+	scancel()
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// prepare creates the console's topics when missing (1 s doubling to
+// 30 s between attempts), then waits until everything they held at start
+// has been read, and marks the store synced.
+func (s *Server) prepare(ctx context.Context) {
+	for n := 1; ; n++ {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := broker.CreateTopics(cctx, s.deps.Security, s.cfg.Kafka.Brokers, replication(s.cfg.Kafka), topics(s.cfg)...)
+		if err == nil {
+			err = s.sync(cctx)
+		}
+		cancel()
+		if err == nil {
+			s.store.synced.Store(true)
+			s.log.Info("console: read Kafka to its end", "cases", s.store.count())
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		d := backoff.Delay(time.Second, 30*time.Second, n)
+		s.log.Warn("console: Kafka not ready, retrying", "err", err, "in", d)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d):
+		}
+	}
+}
+
+// sync waits until the followers have read their topics to their
+// current ends.
+func (s *Server) sync(ctx context.Context) error {
+	if err := s.follow.sync(ctx); err != nil {
+		return err
+	}
+	if s.registry != nil {
+		if err := s.registry.Sync(ctx); err != nil {
+			return err
+		}
+	}
+	return s.suppressions.Sync(ctx)
+}
+
+// Close releases the Kafka clients and writers and the listener; call it
+// after Run returned (or instead of Run).
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+		if s.follow != nil {
+			s.follow.close()
+		}
+		for _, t := range []*ktable.Table{s.registry, s.suppressions} {
+			if t != nil {
+				t.Close()
+			}
+		}
+		for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.registryW} {
+			if w != nil {
+				_ = w.Close()
+			}
+		}
+	})
+}

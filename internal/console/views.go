@@ -1,0 +1,160 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/internal/publisher/health"
+)
+
+// queueData fills the queue page.
+type queueData struct {
+	Filter  Filter
+	Query   string
+	Items   []Item
+	Total   int
+	Options Options
+	States  []string
+}
+
+// queuePage serves GET /queue: the cases passing the filters, newest
+// first.
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	f := filterFrom(r.URL.Query())
+	items, n := s.store.Queue(f)
+	s.page(w, ss, http.StatusOK, "queue", "Queue", queueData{Filter: f, Query: f.Query(), Items: items, Total: n,
+		Options: s.store.options(), States: []string{cases.EventOpened, cases.EventUpdated, cases.EventClosed}})
+}
+
+// apiQueue serves GET /api/queue: the same as JSON.
+func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request, _ *session) {
+	items, n := s.store.Queue(filterFrom(r.URL.Query()))
+	writeJSON(w, http.StatusOK, map[string]any{"total": n, "items": items})
+}
+
+// reasonView is a rejection reason with its key and label.
+type reasonView struct {
+	Key   int
+	ID    string
+	Label string
+}
+
+// reasonLabels are the reasons as dispatchers read them.
+var reasonLabels = map[string]string{
+	cases.ReasonFalseDetection: "False detection (nothing there, wrong object)",
+	cases.ReasonNotViolation:   "Not a violation",
+	cases.ReasonDuplicate:      "Duplicate of another case",
+	cases.ReasonPermitted:      "Permitted (loading, authorised)",
+	cases.ReasonOther:          "Other (note required)",
+}
+
+// caseData fills the case page.
+type caseData struct {
+	CaseView
+	Query       string
+	Next        string
+	Reasons     []reasonView
+	SuppressFor string
+}
+
+// casePage serves GET /cases/{id}.
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request, ss *session) {
+	id := r.PathValue("id")
+	v, ok := s.store.detail(id)
+	if !ok {
+		s.errorPage(w, ss, http.StatusNotFound, "No such case (yet): "+id)
+		return
+	}
+	f := filterFrom(r.URL.Query())
+	next := "/queue"
+	if n := s.store.Next(f, id); n != "" {
+		next = "/cases/" + url.PathEscape(n)
+	}
+	if q := f.Query(); q != "" {
+		next += "?" + q
+	}
+	d := caseData{CaseView: v, Query: f.Query(), Next: next, SuppressFor: s.cfg.Console.SuppressFor.String()}
+	for i, rs := range cases.Reasons {
+		d.Reasons = append(d.Reasons, reasonView{Key: i + 1, ID: rs, Label: reasonLabels[rs]})
+	}
+	title := v.Rule.Code + " " + v.Rule.Name + " · " + v.Camera.ID
+	s.page(w, ss, http.StatusOK, "case", title, d)
+}
+
+// apiCase serves GET /api/cases/{id}.
+func (s *Server) apiCase(w http.ResponseWriter, r *http.Request, _ *session) {
+	v, ok := s.store.detail(r.PathValue("id"))
+	if !ok {
+		apiError(w, http.StatusNotFound, "no such case")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// camerasPage serves GET /cameras.
+func (s *Server) camerasPage(w http.ResponseWriter, _ *http.Request, ss *session) {
+	s.page(w, ss, http.StatusOK, "cameras", "Cameras", s.Cameras())
+}
+
+// cameraData fills the camera page and the zone editor.
+type cameraData struct {
+	CameraRow
+	History []health.Event
+	Open    int
+	Now     time.Time
+}
+
+// cameraPage serves GET /cameras/{id}: the current picture with the
+// zones drawn over it, the health history (newest first) and the
+// camera's open cases.
+func (s *Server) cameraPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.cameraView(w, r, ss, "camera")
+}
+
+// zonesPage serves GET /cameras/{id}/zones: the zone editor.
+func (s *Server) zonesPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.cameraView(w, r, ss, "zones")
+}
+
+func (s *Server) cameraView(w http.ResponseWriter, r *http.Request, ss *session, name string) {
+	id := r.PathValue("id")
+	if !checkCameraID(w, id) {
+		return
+	}
+	row, ok := s.cameraRow(id)
+	if !ok {
+		s.errorPage(w, ss, http.StatusNotFound, "No such camera: "+id)
+		return
+	}
+	if name == "zones" && !row.InRegistry {
+		s.errorPage(w, ss, http.StatusNotFound, "Camera "+id+" is not in the registry: its zones are in its worker's configuration file.")
+		return
+	}
+	hist := s.store.healthOf(id)
+	slices.Reverse(hist)
+	_, open := s.store.Queue(Filter{Camera: id, Status: statusReview})
+	title := "Camera " + id
+	if name == "zones" {
+		title = "Zones of " + id
+	}
+	s.page(w, ss, http.StatusOK, name, title, cameraData{CameraRow: row, History: hist, Open: open, Now: s.deps.Now()})
+}
+
+// suppressionRow is a suppression with whether it is still in force.
+type suppressionRow struct {
+	cases.Suppression
+	Active bool
+}
+
+// suppressionsPage serves GET /suppressions.
+func (s *Server) suppressionsPage(w http.ResponseWriter, _ *http.Request, ss *session) {
+	now := s.deps.Now()
+	var rows []suppressionRow
+	for _, x := range s.Suppressions() {
+		rows = append(rows, suppressionRow{Suppression: x, Active: now.Before(x.Expires)})
+	}
+	s.page(w, ss, http.StatusOK, "suppressions", "Suppressions", rows)
+}

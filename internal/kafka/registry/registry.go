@@ -1,0 +1,119 @@
+// Package registry is the fleet's camera registry: a compacted Kafka topic
+// (patrol.cameras.v1) whose key is the camera id and whose value is the
+// camera's JSON, with the field names of a camera entry of the worker
+// configuration; a tombstone deletes the camera. patrol cameras
+// apply|list|get write and read it, and workers in a fleet take their
+// cameras from it (docs/deploy.md). It builds with CGO_ENABLED=0.
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka/ktable"
+)
+
+// ErrRecord is wrapped by the errors of a registry record that cannot be
+// used (not JSON, unknown fields, key and id disagree).
+var ErrRecord = errors.New("registry: bad camera record")
+
+// Encode returns the registry value of cam.
+func Encode(cam config.Camera) ([]byte, error) {
+	return json.Marshal(cam)
+}
+
+// Decode reads a registry value written for key: unknown fields are
+// errors, the id must be the key, and the camera defaults are applied.
+// It does not validate the camera against rules (see
+// config.Config.ValidateCameras).
+func Decode(key string, value []byte) (config.Camera, error) {
+	var cam config.Camera
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cam); err != nil {
+		return cam, fmt.Errorf("%w %q: %w", ErrRecord, key, err)
+	}
+	if cam.ID != key {
+		return cam, fmt.Errorf("%w %q: id %q differs from the key", ErrRecord, key, cam.ID)
+	}
+	config.ApplyCameraDefaults(&cam)
+	return cam, nil
+}
+
+// Writer puts and deletes registry records; *broker.Writer implements it
+// (a nil value is a tombstone).
+type Writer interface {
+	WriteCase(ctx context.Context, key string, value []byte) error
+}
+
+// Reader is the registry as read so far; *ktable.Table implements it.
+type Reader interface {
+	All() []ktable.Entry
+}
+
+// Change counts what Apply did.
+type Change struct {
+	Created, Updated, Unchanged, Deleted []string
+}
+
+// Apply makes the registry hold cams: new cameras are created, changed
+// ones updated, identical ones left alone, and with prune the cameras
+// not in cams deleted. cams must have been validated. The reader must be
+// in sync with the topic.
+func Apply(ctx context.Context, r Reader, w Writer, cams []config.Camera, prune bool) (Change, error) {
+	var ch Change
+	current := map[string][]byte{}
+	for _, e := range r.All() {
+		current[e.Key] = e.Value
+	}
+	want := map[string]bool{}
+	for _, cam := range cams {
+		want[cam.ID] = true
+		v, err := Encode(cam)
+		if err != nil {
+			return ch, err
+		}
+		old, ok := current[cam.ID]
+		if ok && sameCamera(cam.ID, old, cam) {
+			ch.Unchanged = append(ch.Unchanged, cam.ID)
+			continue
+		}
+		if err := w.WriteCase(ctx, cam.ID, v); err != nil {
+			return ch, fmt.Errorf("registry: write %s: %w", cam.ID, err)
+		}
+		if ok {
+			ch.Updated = append(ch.Updated, cam.ID)
+		} else {
+			ch.Created = append(ch.Created, cam.ID)
+		}
+	}
+	if !prune {
+		return ch, nil
+	}
+	for _, e := range r.All() {
+		if want[e.Key] {
+			continue
+		}
+		if err := w.WriteCase(ctx, e.Key, nil); err != nil {
+			return ch, fmt.Errorf("registry: delete %s: %w", e.Key, err)
+		}
+		ch.Deleted = append(ch.Deleted, e.Key)
+	}
+	return ch, nil
+}
+
+// sameCamera reports whether the stored value describes cam (compared
+// after decoding, so that field order and defaults do not matter).
+func sameCamera(key string, stored []byte, cam config.Camera) bool {
+	old, err := Decode(key, stored)
+	if err != nil {
+		return false
+	}
+	a, _ := Encode(old)
+	b, _ := Encode(cam)
+	return bytes.Equal(a, b)
+}

@@ -1,0 +1,392 @@
+package pipeline
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"image"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/detect"
+	"github.com/patrol-city/patrol/internal/detect/motion"
+	"github.com/patrol-city/patrol/internal/detect/static"
+	"github.com/patrol-city/patrol/internal/ingest"
+	"github.com/patrol-city/patrol/internal/ingest/picture"
+	"github.com/patrol-city/patrol/internal/media"
+	"github.com/patrol-city/patrol/internal/publisher"
+	"github.com/patrol-city/patrol/internal/publisher/health"
+)
+
+// cameraWorker owns one camera's ingest, tracker and rules.
+type cameraWorker struct {
+	p   *Pipeline
+	cfg config.Camera
+	log *slog.Logger
+	cam *ingest.Camera // the main stream (url): ring, history, clips
+	// det is the sub-stream (detect_url) whose pictures are analysed; nil
+	// when the camera has one stream (cam is then decoded).
+	det     *ingest.Camera
+	idx     int // index in the pipeline's cameras and pool slots
+	tracker *detect.Tracker
+	zones   []zoneRules
+
+	inferences, fired, suppressed atomic.Uint64
+
+	picture   *picture.Monitor // used by the analyse goroutine only
+	picMu     sync.Mutex
+	picProbs  map[picture.Problem]bool
+	lastState ingest.State // used by the main stream's Run goroutine only
+	// lastDetState is the sub-stream's (its Run goroutine only).
+	lastDetState ingest.State
+	aspect       aspectCheck // analysing goroutine only
+	// lastDecoder is the last decoder state reported (decode goroutine).
+	lastDecoder atomic.Value
+	book        *caseBook      // open cases; used by the analysing goroutine only
+	gate        *motion.Gate   // nil when motion gating is off
+	statics     *static.Finder // nil when no rule needs static objects
+	gated       atomic.Uint64  // inferences skipped by the motion gate
+	latency     latencyWindow  // frame receipt to rule evaluation
+	interval    time.Duration  // sampling interval (config.SampleInterval)
+	run         runner         // the streams' goroutines
+	current     pictureCache   // Picture's last answer
+	// played is closed once a recorded camera's source has ended and its
+	// last picture is analysed (nil for a live camera).
+	played chan struct{}
+}
+
+// report sends a health event when a sink is configured; stream names the
+// stream of a camera with a sub-stream ("" otherwise).
+func (w *cameraWorker) report(kind, state, previous, reason string, at time.Time) {
+	w.reportStream("", kind, state, previous, reason, at)
+}
+
+func (w *cameraWorker) reportStream(stream, kind, state, previous, reason string, at time.Time) {
+	if w.p.deps.Health == nil {
+		return
+	}
+	ev := health.NewEvent(w.p.cfg.Worker, w.cfg.ID, w.cfg.Name, kind, state, previous, reason, at)
+	if stream != "" {
+		ev = ev.WithStream(stream)
+	}
+	w.p.deps.Health.Report(ev)
+}
+
+// onState turns the main stream's state changes into health events.
+func (w *cameraWorker) onState(s ingest.State, reason string) {
+	prev := w.lastState
+	w.lastState = s
+	stream := ""
+	if w.cfg.DetectURL != "" {
+		stream = health.StreamMain
+	}
+	w.reportStream(stream, health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+}
+
+// onDetState turns the sub-stream's state changes into health events.
+func (w *cameraWorker) onDetState(s ingest.State, reason string) {
+	prev := w.lastDetState
+	w.lastDetState = s
+	w.reportStream(health.StreamDetect, health.KindState, string(s), string(prev), reason, w.p.deps.Now())
+}
+
+// onDecoder turns decoder health changes into health events.
+func (w *cameraWorker) onDecoder(s ingest.DecoderState, reason string) {
+	prev, _ := w.lastDecoder.Swap(string(s)).(string)
+	if prev == "" {
+		prev = health.DecoderOK
+	}
+	w.report(health.KindDecoder, string(s), prev, reason, w.p.deps.Now())
+}
+
+func (w *cameraWorker) pictureState() string {
+	w.picMu.Lock()
+	defer w.picMu.Unlock()
+	switch {
+	case w.picProbs[picture.Covered]:
+		return health.PictureCovered
+	case w.picProbs[picture.Frozen]:
+		return health.PictureFrozen
+	}
+	return health.PictureOK
+}
+
+// checkPicture feeds the picture monitor and reports its changes.
+func (w *cameraWorker) checkPicture(f media.Frame) {
+	changes, err := w.picture.Update(&f.Image, f.Recv)
+	if err != nil {
+		return
+	}
+	for _, c := range changes {
+		w.picMu.Lock()
+		w.picProbs[c.Problem] = c.Active
+		w.picMu.Unlock()
+		state, prev := string(c.Problem), health.PictureOK
+		if !c.Active {
+			state, prev = health.PictureOK, string(c.Problem)
+		}
+		w.log.Warn("picture health", "state", state, "reason", c.Reason)
+		w.report(health.KindPicture, state, prev, c.Reason, c.At)
+	}
+}
+
+type zoneRules struct {
+	zone  detect.Zone
+	poly  [][2]float64
+	rules []ruleRunner
+}
+
+type ruleRunner struct {
+	cfg    config.Rule
+	impl   zoneRule
+	labels map[string]bool // the track labels the rule fires on (ruleLabels)
+}
+
+func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
+	w := &cameraWorker{
+		p:       p,
+		cfg:     cc,
+		log:     p.log.With("camera", cc.ID),
+		tracker: detect.NewTracker(detect.TrackerConfig{}),
+		picture: picture.New(picture.Config{
+			FrozenAfter: p.cfg.Monitoring.FrozenAfter, CoveredAfter: p.cfg.Monitoring.CoveredAfter,
+		}),
+		picProbs: map[picture.Problem]bool{},
+		interval: p.cfg.SampleInterval(cc),
+	}
+	if err := w.openStreams(); err != nil {
+		return nil, err
+	}
+	var err error
+	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID, p.deps.CaseState, p.deps.Now()); err != nil {
+		return nil, err
+	}
+	w.book.shareEvery = p.cfg.Cases.CloseAfter / 4
+	for _, zc := range cc.Zones {
+		z := detect.Zone{ID: zc.ID}
+		var poly [][2]float64
+		for _, pt := range zc.Polygon {
+			z.Polygon = append(z.Polygon, detect.Point{X: pt[0], Y: pt[1]})
+			poly = append(poly, [2]float64{pt[0], pt[1]})
+		}
+		zr := zoneRules{zone: z, poly: poly}
+		for _, rid := range zc.Rules {
+			rc, ok := p.cfg.RuleByID(rid)
+			if !ok {
+				return nil, fmt.Errorf("zone %s: unknown rule %q", zc.ID, rid)
+			}
+			st, err := buildRule(rc, z, p.loc)
+			if err != nil {
+				return nil, fmt.Errorf("zone %s rule %s: %w", zc.ID, rid, err)
+			}
+			zr.rules = append(zr.rules, ruleRunner{cfg: rc, impl: st, labels: ruleLabels(rc)})
+		}
+		w.zones = append(w.zones, zr)
+	}
+	if w.statics, err = staticFinder(w.zones); err != nil {
+		return nil, err
+	}
+	if p.cfg.Ingest.MotionGateOn() {
+		zones := make([]detect.Zone, len(w.zones))
+		for i, zr := range w.zones {
+			zones[i] = zr.zone
+		}
+		if w.gate, err = motion.New(motion.Config{MaxInterval: p.cfg.Ingest.MaxInferInterval}, zones); err != nil {
+			return nil, err
+		}
+	}
+	if p.deps.Sources[cc.ID] != nil {
+		w.played = make(chan struct{})
+	}
+	w.idx = p.pool.add(w.interval, w.played != nil)
+	return w, nil
+}
+
+// offer hands a decoded picture to the shared detector pool. It is called
+// from the camera's decode goroutine and never blocks.
+func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
+
+// process analyses one picture with det (the pool worker's detector).
+func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
+	w.checkAspect(f)
+	w.checkPicture(f)
+	var tracks []*detect.Track
+	if w.skipInference(f) {
+		w.gated.Add(1)
+		tracks = w.tracker.Hold(f.Recv)
+	} else {
+		dets, err := det.DetectImage(&f.Image)
+		if err != nil {
+			w.log.Warn("detection failed", "err", err)
+			return
+		}
+		w.inferences.Add(1)
+		w.tracker.Update(dropNested(w.p.thresholds(dets), 0.8), f.Recv)
+		tracks = w.tracker.See(&f.Image, f.Recv)
+	}
+	if w.statics != nil {
+		tracks = append(tracks, w.statics.Update(&f.Image, tracks, f.Recv)...)
+	}
+	inView := seenNow(tracks, f.Recv)
+	for _, zr := range w.zones {
+		for _, rr := range zr.rules {
+			for _, ev := range rr.impl.Update(tracks, f.Width, f.Height, f.Recv) {
+				if c := w.book.find(ev, inView); c != nil {
+					// The case is already open (a restart, or the rule
+					// firing again for the same object): continue it.
+					c.continueWith(ev.TrackID)
+					w.book.dirty = true
+					continue
+				}
+				w.fired.Add(1)
+				w.submit(f, zr, rr, ev)
+			}
+		}
+	}
+	w.advanceCases(f, tracks, inView)
+	w.p.pool.setUrgent(w.idx, len(w.book.open) > 0 || w.objectInZone(tracks, f.Width, f.Height))
+	w.latency.add(w.p.deps.Now().Sub(f.Recv))
+}
+
+// objectInZone reports whether a tracked object stands in one of the
+// camera's zones (a candidate whose dwell is being timed).
+func (w *cameraWorker) objectInZone(tracks []*detect.Track, width, height int) bool {
+	for _, t := range tracks {
+		a := detect.Anchor(t.Box, width, height)
+		for _, zr := range w.zones {
+			if zr.zone.Contains(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
+	frame := image.Rect(0, 0, f.Width, f.Height)
+	objs := []detect.EventObject{{TrackID: ev.TrackID, Label: ev.Label, Score: ev.Score, Box: ev.Box, Role: detect.RoleSubject}}
+	if len(ev.Objects) > 0 {
+		objs = ev.Objects
+	}
+	var caseObjs []cases.Object
+	var boxes []image.Rectangle
+	for _, o := range objs {
+		caseObjs = append(caseObjs, caseObject(o, f.Width, f.Height))
+		boxes = append(boxes, o.Box.Intersect(frame))
+	}
+	if sp := w.p.deps.Suppressions; sp != nil && len(caseObjs) > 0 {
+		if id, ok := sp.Suppressed(w.cfg.ID, zr.zone.ID, caseObjs[0].Label, caseObjs[0].Box, f.Recv); ok {
+			w.suppressed.Add(1)
+			w.log.Info("case suppressed", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID, "suppression", id)
+			return
+		}
+	}
+	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
+		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
+	w.book.open = append(w.book.open, &openCase{
+		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
+		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
+		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
+		Seq: 1, Objects: caseObjs, Why: why(ev), Severity: rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
+	})
+	w.book.dirty, w.book.lifecycle = true, true
+	pic, boxes := w.evidencePicture(f, boxes)
+	w.p.deps.Publisher.Submit(publisher.Candidate{
+		Rule:        w.caseRule(rr.cfg),
+		Camera:      caseCamera(w.cfg),
+		ZoneID:      zr.zone.ID,
+		Zone:        zr.poly,
+		TrackID:     ev.TrackID,
+		FirstSeen:   ev.FirstSeen,
+		ConfirmedAt: ev.ConfirmedAt,
+		Objects:     caseObjs,
+		Why:         why(ev),
+		Severity:    rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
+		Frame:       pic,
+		Boxes:       boxes,
+		Clips:       w.cam.Clips(),
+	})
+}
+
+// why is the case explanation of an event; its score statistic follows
+// from the rule kind.
+func why(ev detect.Event) *cases.Explanation {
+	e := ev.Why
+	stat := cases.StatMedian
+	if ev.Kind == detect.KindGathering {
+		stat = cases.StatMax
+	}
+	return &cases.Explanation{DwellS: e.Dwell.Seconds(), Pictures: e.Pictures, ScoreStat: stat,
+		Score: round3(float64(e.Score)), LookMatch: round3(max(-1, min(1, e.LookMatch))), Gaps: e.Gaps,
+		Presence: round3(max(0, min(1, e.Presence))), PresentAtStart: e.PresentAtStart}
+}
+
+// caseObject describes an event object in a case, its box normalized.
+func caseObject(o detect.EventObject, w, h int) cases.Object {
+	b := o.Box.Intersect(image.Rect(0, 0, w, h))
+	fw, fh := float64(w), float64(h)
+	return cases.Object{
+		TrackID: o.TrackID, Label: o.Label, Score: round3(float64(o.Score)), Role: o.Role,
+		Box: [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)},
+	}
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// cameraTLS builds the TLS configuration of an rtsps:// camera.
+func cameraTLS(cc config.Camera) (*tls.Config, error) {
+	if cc.TLSCAFile == "" && !cc.TLSInsecureSkipVerify {
+		return nil, nil
+	}
+	c := &tls.Config{InsecureSkipVerify: cc.TLSInsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	if cc.TLSCAFile != "" {
+		pem, err := os.ReadFile(cc.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate", cc.TLSCAFile)
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+// caseRule describes a rule in a case, with its event code's categories.
+func (w *cameraWorker) caseRule(rc config.Rule) cases.Rule {
+	r := cases.Rule{ID: rc.ID, Kind: rc.Kind, Code: rc.Code, Name: rc.Name}
+	if e, ok := w.p.cfg.EventCodeFor(rc.Code); ok {
+		r.Category, r.CategoryName, r.Subcategory = e.Category, e.CategoryName, e.Subcategory
+	}
+	return r
+}
+
+// skipInference asks the motion gate whether the picture changed in the
+// zones since the last inference (always false without a gate).
+func (w *cameraWorker) skipInference(f media.Frame) bool {
+	if w.gate == nil {
+		return false
+	}
+	changed, err := w.gate.Changed(f.BGR, f.Width, f.Height)
+	if err != nil {
+		return false
+	}
+	return !w.gate.ShouldInfer(changed, f.Recv)
+}
+
+// historyRoot is the directory holding one history directory per camera
+// ("" when disabled).
+func historyRoot(cfg *config.Config) string {
+	if cfg.Ingest.HistoryDuration < 0 {
+		return ""
+	}
+	return filepath.Join(cfg.DataDir, "history")
+}

@@ -1,0 +1,159 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka/ktable"
+	"github.com/patrol-city/patrol/internal/pipeline"
+	"github.com/patrol-city/patrol/internal/publisher/broker"
+	"github.com/patrol-city/patrol/internal/worker/cluster"
+	"github.com/patrol-city/patrol/internal/worker/metrics"
+)
+
+// tableTimeout bounds reading a fleet topic to its end at start-up.
+const tableTimeout = 60 * time.Second
+
+// fleet runs this worker's share of the registry's cameras: the
+// partitions the group gives it (cluster.Member), the cameras of those
+// partitions (the registry table), started and stopped in the pipeline
+// as either changes. A camera given by a rebalance starts after
+// cluster.handover_delay, so that its previous owner has stopped it; a
+// changed camera restarts at once; the open cases of a camera come from
+// the case-state topic, where every owner writes them.
+type fleet struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	pipe     *pipeline.Pipeline
+	registry *Table
+	state    *Table
+	stateW   *broker.Writer
+	member   *cluster.Member
+	kick     chan struct{}
+
+	mu       sync.Mutex
+	assigned map[int]bool
+	running  map[string][]byte // camera id -> registry record running
+	status   metrics.ClusterStatus
+	invalid  map[string]string // camera id -> why its record is refused
+}
+
+// newFleet opens the fleet's topics; the pipeline is attached later
+// (it needs the case state).
+func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fleet, err error) {
+	f = &fleet{cfg: cfg, log: log, kick: make(chan struct{}, 1), assigned: map[int]bool{},
+		running: map[string][]byte{}, invalid: map[string]string{}}
+	defer func() {
+		if err != nil {
+			f.close()
+		}
+	}()
+	cl := cfg.Cluster
+	if f.registry, err = OpenTable(ctx, cfg, RegistryTopic(cfg), tableTimeout, log, func(ktable.Entry) { f.poke() }); err != nil {
+		return nil, fmt.Errorf("cluster: registry %s: %w", cl.RegistryTopic, err)
+	}
+	stateTopic := broker.Topic{Name: cl.CaseStateTopic, Partitions: cl.Partitions, Compacted: true}
+	if f.state, err = OpenTable(ctx, cfg, stateTopic, tableTimeout, log, nil); err != nil {
+		return nil, fmt.Errorf("cluster: case state %s: %w", cl.CaseStateTopic, err)
+	}
+	sec, err := KafkaSecurity(cfg.Kafka)
+	if err != nil {
+		return nil, err
+	}
+	if f.stateW, err = broker.NewWriter(cfg.Kafka.Brokers, cl.CaseStateTopic, sec); err != nil {
+		return nil, err
+	}
+	f.member, err = cluster.New(cluster.Config{
+		Brokers: cfg.Kafka.Brokers, Group: cl.Group, Topic: cl.RegistryTopic, Worker: cfg.Worker,
+		MaxCameras: cl.MaxCameras, SessionTimeout: cl.SessionTimeout, HeartbeatInterval: cl.HeartbeatInterval,
+		RebalanceTimeout: cl.RebalanceTimeout, Dialer: sec.Dialer(),
+	}, cluster.Deps{Logger: log, Weight: f.weight, OnAssign: f.onAssign})
+	if err != nil {
+		return nil, err
+	}
+	f.status.Group = cl.Group
+	return f, nil
+}
+
+// Load implements pipeline.CaseState from the case-state topic.
+func (f *fleet) Load(camera string) ([]byte, bool) {
+	e, ok := f.state.Get(camera)
+	return e.Value, ok
+}
+
+// Store implements pipeline.CaseState: the camera's open cases on the
+// case-state topic (acks all), within 10 s.
+func (f *fleet) Store(camera string, data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return f.stateW.WriteCase(ctx, camera, data)
+}
+
+// ClusterStatus implements metrics.ClusterSource.
+func (f *fleet) ClusterStatus() metrics.ClusterStatus {
+	st := f.member.Stats()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.status
+	out.Generation, out.Assignments, out.Partitions = st.Generation, st.Assignments, st.Partitions
+	out.Starting = slices.Clone(out.Starting)
+	out.OverCapacity = slices.Clone(out.OverCapacity)
+	for id := range f.invalid {
+		out.Invalid = append(out.Invalid, id)
+	}
+	sort.Strings(out.Invalid)
+	return out
+}
+
+func (f *fleet) poke() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// weight is the cameras of a registry partition (the balancer's weight).
+func (f *fleet) weight(p int) int {
+	n := 0
+	for _, e := range f.registry.All() {
+		if int(e.Partition) == p {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fleet) onAssign(a cluster.Assignment) {
+	f.mu.Lock()
+	f.assigned = map[int]bool{}
+	for _, p := range a.Partitions {
+		f.assigned[p] = true
+	}
+	f.mu.Unlock()
+	f.poke()
+}
+
+// run keeps the pipeline's cameras equal to the worker's share until ctx
+// ends; the membership runs until leave.
+func (f *fleet) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.kick:
+		}
+		// Let a burst of registry messages settle.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		f.reconcile(ctx)
+	}
+}

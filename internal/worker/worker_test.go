@@ -1,0 +1,127 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/detect/model"
+	"github.com/patrol-city/patrol/internal/publisher/evidence"
+	"github.com/patrol-city/patrol/internal/testkit/testenv"
+)
+
+type discard struct{}
+
+func (discard) WriteCase(context.Context, string, []byte) error { return nil }
+
+// TestBadModelFailsAtStart: a truncated model, or a file that is not the
+// expected network, fails worker start-up with an error naming the file (and
+// never aborts the process in OpenCV).
+func TestBadModelFailsAtStart(t *testing.T) {
+	mirror := os.Getenv("PATROL_ASSET_MIRROR")
+	if mirror == "" {
+		mirror = testenv.Mirror()
+	}
+	good, err := os.ReadFile(filepath.Join(mirror, "models", "yolox_nano.onnx"))
+	if err != nil {
+		t.Fatalf("model not in the asset mirror: %v", err)
+	}
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"truncated.onnx": good[:len(good)/3],
+		"random.onnx":    []byte(strings.Repeat("not a network at all ", 500)),
+		"empty.onnx":     nil,
+	}
+	store, err := evidence.NewDir(filepath.Join(dir, "ev"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := &config.Config{
+				Cameras: []config.Camera{{ID: "c", URL: "rtsp://127.0.0.1:1/x"}},
+				Model:   config.Model{Path: path},
+			}
+			cfg.ApplyDefaults()
+			_, err := New(context.Background(), cfg, Deps{Store: store, Cases: discard{}})
+			if err == nil {
+				t.Fatal("worker started with a bad model")
+			}
+			if !strings.Contains(err.Error(), path) || !errors.Is(err, model.ErrBadModel) {
+				t.Fatalf("error %q does not name %s as a bad model", err, path)
+			}
+		})
+	}
+}
+
+// TestShutdownWithHungCamera: one camera accepted TCP and never answers
+// (its RTSP handshake hangs until the 10 s read timeout); after the context ends the
+// worker stops within shutdown_timeout, cleanly.
+func TestShutdownWithHungCamera(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never answered, closed with the test
+			mu.Unlock()
+		}
+	}()
+	dir := t.TempDir()
+	store, err := evidence.NewDir(filepath.Join(dir, "ev"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{
+		Cameras:         []config.Camera{{ID: "hung", URL: "rtsp://" + ln.Addr().String() + "/x"}},
+		Model:           config.Model{Path: filepath.Join(testenv.Mirror(), "models", "yolox_nano.onnx")},
+		DataDir:         filepath.Join(dir, "data"),
+		ShutdownTimeout: 5 * time.Second,
+		Monitoring:      config.Monitoring{MetricsAddress: "off"},
+	}
+	cfg.ApplyDefaults()
+	w, err := New(context.Background(), cfg, Deps{Store: store, Cases: discard{}, Health: discard{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	time.Sleep(2 * time.Second)
+	stop := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		t.Logf("stopped %v after cancel", time.Since(stop).Round(time.Millisecond))
+	case <-time.After(cfg.ShutdownTimeout + 2*time.Second):
+		t.Fatalf("worker still running %v after cancel (shutdown_timeout %v)", time.Since(stop), cfg.ShutdownTimeout)
+	}
+	mu.Lock()
+	for _, c := range held {
+		c.Close()
+	}
+	mu.Unlock()
+}
