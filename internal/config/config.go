@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/patrol-city/patrol/internal/detect/static"
 )
 
 // Defaults applied by Load when a field is left empty.
@@ -169,7 +167,7 @@ type Rule struct {
 	// ID identifies the rule (required, unique).
 	ID string `yaml:"id"`
 	// Kind is "stationary" (default), "gathering" or "static_object".
-	Kind string `yaml:"kind"`
+	Kind RuleKind `yaml:"kind"`
 	// Code is the city event code, e.g. "0505" (required).
 	Code string `yaml:"code"`
 	// Name is the event name (default: the name of Code in event_codes).
@@ -191,8 +189,9 @@ type Rule struct {
 	// the frame height (default 0: no limit).
 	MinBoxSize float64 `yaml:"min_box_size"`
 	// Schedule limits the rule to time windows, e.g. "07:00-22:00" or
-	// "22:00-06:00,12:00-13:30", in the worker's timezone (default: always).
-	Schedule string `yaml:"schedule"`
+	// "22:00-06:00,12:00-13:30", in the worker's timezone (default: always),
+	// parsed when the configuration is read.
+	Schedule Windows `yaml:"schedule"`
 	// Masks are polygons (normalized) where objects are ignored.
 	Masks [][][]float64 `yaml:"masks"`
 	// Cooldown is the least time between two cases of the rule in one zone
@@ -254,12 +253,20 @@ func (r Rule) SeverityAt(dwell time.Duration) string {
 	return level
 }
 
+// RuleKind is what a rule watches for (Rule.Kind).
+type RuleKind string
+
 // Rule kinds.
 const (
-	KindStationary   = "stationary"
-	KindGathering    = "gathering"
-	KindStaticObject = "static_object"
+	KindStationary   RuleKind = "stationary"
+	KindGathering    RuleKind = "gathering"
+	KindStaticObject RuleKind = "static_object"
 )
+
+// DefaultStaticExclude are the default classes of a static_object rule:
+// the detector's classes of people and vehicles, which have rules of their
+// own and are never static objects.
+var DefaultStaticExclude = []string{"person", "bicycle", "car", "motorcycle", "bus", "truck"}
 
 // Model selects the detector.
 type Model struct {
@@ -375,7 +382,7 @@ type SASL struct {
 // Evidence configures the evidence store and clip lengths.
 type Evidence struct {
 	// Kind is "s3" (default) or "dir".
-	Kind string `yaml:"kind"`
+	Kind RuleKind `yaml:"kind"`
 	// Endpoint is the S3 host:port (kind s3).
 	Endpoint string `yaml:"endpoint"`
 	// AccessKey and SecretKey are the S3 credentials (kind s3).
@@ -466,13 +473,13 @@ func (c *Config) ApplyDefaults() {
 			r.Name = e.Name
 		}
 		if r.Kind == "" {
-			r.Kind = "stationary"
+			r.Kind = KindStationary
 		}
-		if r.Kind == "gathering" && len(r.Classes) == 0 {
+		if r.Kind == KindGathering && len(r.Classes) == 0 {
 			r.Classes = []string{"person"}
 		}
 		if r.Kind == KindStaticObject && len(r.Classes) == 0 {
-			r.Classes = append([]string(nil), static.DefaultExclude...)
+			r.Classes = append([]string(nil), DefaultStaticExclude...)
 		}
 		if r.MinDwell == 0 {
 			r.MinDwell = DefaultMinDwell

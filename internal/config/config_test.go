@@ -125,6 +125,8 @@ func TestParseErrors(t *testing.T) {
 		{"longitude out of range", "id: cam-1", "id: cam-1\n    latitude: 31.2\n    longitude: 221.4", "cameras[0].longitude: must be between -180 and 180", nil},
 		{"grid code", "id: cam-1", "id: cam-1\n    grid: \"31/01\"", "cameras[0].grid: must be 1 to 32 letters, digits or -", nil},
 		{"min area whole picture", "classes: [car]", "classes: [car]\n    min_area: 1", "rules[0].min_area: must be between 0 and 1", nil},
+		{"schedule out of range", "classes: [car]", "classes: [car]\n    schedule: \"07:00-25:00\"", `schedule: schedule window "07:00-25:00": time "25:00" out of range`, nil},
+		{"schedule not a string", "classes: [car]", "classes: [car]\n    schedule: [a, b]", `schedule: want a string like "07:00-22:00"`, nil},
 		{"missing env", "", "", "environment variable CAM_PASS, MINIO_SECRET_KEY not set", env(nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

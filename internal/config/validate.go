@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/patrol-city/patrol/internal/detect"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -64,9 +62,6 @@ func (c *Config) Validate() error {
 		validateSeverity(&fe, p+".severity", r.Severity)
 		if r.MinArea < 0 || r.MinArea >= 1 {
 			fe.add(p+".min_area", "must be between 0 and 1 (fraction of the picture)")
-		}
-		if _, err := detect.ParseWindows(r.Schedule); err != nil {
-			fe.add(p+".schedule", "%v", err)
 		}
 		for k, m := range r.Masks {
 			validatePolygon(&fe, fmt.Sprintf("%s.masks[%d]", p, k), m)

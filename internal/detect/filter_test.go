@@ -4,11 +4,13 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/patrol-city/patrol/internal/config"
 )
 
 func mustWindows(t *testing.T, s string) []Window {
 	t.Helper()
-	w, err := ParseWindows(s)
+	w, err := config.ParseWindows(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/patrol-city/patrol/internal/config/safepath"
 	"github.com/patrol-city/patrol/internal/media"
+	"github.com/patrol-city/patrol/internal/safepath"
 )
 
 // History keeps a camera's compressed stream on local disk beyond the ring

@@ -362,7 +362,7 @@ func cameraTLS(cc config.Camera) (*tls.Config, error) {
 
 // caseRule describes a rule in a case, with its event code's categories.
 func (w *cameraWorker) caseRule(rc config.Rule) cases.Rule {
-	r := cases.Rule{ID: rc.ID, Kind: rc.Kind, Code: rc.Code, Name: rc.Name}
+	r := cases.Rule{ID: rc.ID, Kind: string(rc.Kind), Code: rc.Code, Name: rc.Name}
 	if e, ok := w.p.cfg.EventCodeFor(rc.Code); ok {
 		r.Category, r.CategoryName, r.Subcategory = e.Category, e.CategoryName, e.Subcategory
 	}

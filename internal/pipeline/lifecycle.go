@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/patrol-city/patrol/internal/config/safepath"
+	"github.com/patrol-city/patrol/internal/safepath"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/detect"

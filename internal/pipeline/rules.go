@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -17,10 +16,7 @@ type zoneRule interface {
 
 // buildRule creates the detect rule of a configured rule for a zone.
 func buildRule(rc config.Rule, z detect.Zone, loc *time.Location) (zoneRule, error) {
-	windows, err := detect.ParseWindows(rc.Schedule)
-	if err != nil {
-		return nil, fmt.Errorf("schedule: %w", err)
-	}
+	windows := []detect.Window(rc.Schedule)
 	var masks [][]detect.Point
 	for _, m := range rc.Masks {
 		var poly []detect.Point

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
-	"github.com/patrol-city/patrol/internal/config/safepath"
 	"github.com/patrol-city/patrol/internal/publisher/outbox"
 	"github.com/patrol-city/patrol/internal/publisher/snapshot"
+	"github.com/patrol-city/patrol/internal/safepath"
 )
 
 // A pending record keeps an "opened" candidate on disk from the moment the

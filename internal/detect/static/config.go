@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect"
 )
 
@@ -34,8 +35,9 @@ const (
 )
 
 // DefaultExclude are the default Config.Exclude: the detector's classes of
-// people and vehicles, which have rules of their own.
-var DefaultExclude = []string{"person", "bicycle", "car", "motorcycle", "bus", "truck"}
+// people and vehicles, which have rules of their own (the configuration's
+// default classes of a static_object rule).
+var DefaultExclude = config.DefaultStaticExclude
 
 // Config configures a Finder. Zero fields take the documented defaults.
 type Config struct {
