@@ -32,7 +32,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log})
+	w, err := worker.New(cfg, worker.Deps{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -1,37 +1,36 @@
 // Package worker assembles a patrol worker from its configuration: the
 // detector, the evidence store, the Kafka case writer, the publisher and the
 // pipeline over every camera. cmd/patrol's run and demo commands use it.
+//
+// New only validates; Run fetches the model, checks the services, binds
+// the metrics port, starts every part and blocks; Close stops a running
+// worker and waits for it (and does nothing to one never run).
 package worker
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
-	"github.com/patrol-city/patrol/internal/detect/model"
-	"github.com/patrol-city/patrol/internal/ingest"
 	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 	"github.com/patrol-city/patrol/internal/publisher/health"
-	"github.com/patrol-city/patrol/internal/publisher/outbox"
 	"github.com/patrol-city/patrol/internal/worker/depcheck"
 	"github.com/patrol-city/patrol/internal/worker/metrics"
-	"github.com/patrol-city/patrol/models"
 	"github.com/patrol-city/patrol/models/assets"
 )
 
 // Deps overrides parts of the worker; zero fields are built from the
 // configuration.
 type Deps struct {
-	// Logger defaults to slog.Default().
+	// Logger receives the worker's log; nil is silent.
 	Logger *slog.Logger
 	// Store defaults to the store of cfg.Evidence.
 	Store evidence.Store
@@ -46,165 +45,103 @@ type Deps struct {
 	OnPublished func(*cases.Case)
 }
 
-// Worker is an assembled, not yet running, patrol worker.
+// Worker is a patrol worker: built by New, run by Run.
 type Worker struct {
-	log     *slog.Logger
-	pub     *publisher.Publisher
-	deps    *depcheck.Watcher
-	rep     *health.Reporter
-	pipe    *pipeline.Pipeline
-	metrics *metrics.Server
-	fleet   *fleet // nil unless cluster.enabled
-	closers []func() error
+	cfg *config.Config
+	in  Deps
+	log *slog.Logger
+	sec broker.Security
+	// kafkaOwned: the worker writes cases or health to Kafka itself.
+	kafkaOwned bool
 	// shutdownTimeout bounds Run after its context ends (cfg.ShutdownTimeout).
 	shutdownTimeout time.Duration
-	ModelSHA        string
+
+	life  sync.Mutex
+	ran   bool
+	stop  context.CancelFunc // cancels Run (nil before Run)
+	done  chan struct{}      // closed when Run has returned
+	ready chan struct{}      // closed when every part is up (see Ready)
+
+	// Set by Run before ready is closed.
+	pub      *publisher.Publisher
+	deps     *depcheck.Watcher
+	rep      *health.Reporter
+	pipe     *pipeline.Pipeline
+	metrics  *metrics.Server
+	fleet    *fleet // nil unless cluster.enabled
+	closers  []func() error
+	modelSHA string
+	bg       sync.WaitGroup // the publisher's, the reporter's and the metrics' Run
 }
 
-// New validates and builds everything up front: a bad model, store or broker
-// address fails here, naming what is wrong.
-func New(ctx context.Context, cfg *config.Config, deps Deps) (_ *Worker, err error) {
-	if deps.Logger == nil {
-		deps.Logger = slog.Default()
+// New validates the configuration and what the worker builds from it
+// (the Kafka section and its TLS and SASL files when the worker writes to
+// Kafka itself). It starts nothing: no download, probe, listener or
+// goroutine.
+func New(cfg *config.Config, deps Deps) (*Worker, error) {
+	if cfg == nil {
+		return nil, errors.New("worker: configuration required")
 	}
-	w := &Worker{log: deps.Logger, shutdownTimeout: cfg.ShutdownTimeout}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Worker{cfg: cfg, in: deps, log: deps.Logger, shutdownTimeout: cfg.ShutdownTimeout,
+		done: make(chan struct{}), ready: make(chan struct{})}
 	if w.shutdownTimeout <= 0 {
 		w.shutdownTimeout = 20 * time.Second
 	}
-	defer func() {
-		if err != nil {
-			w.closeAll()
-		}
-	}()
-	dets, sha, closeDets, err := Detectors(ctx, cfg, deps.Fetcher)
-	if err != nil {
-		return nil, err
-	}
-	w.closers = append(w.closers, func() error { closeDets(); return nil })
-	w.ModelSHA = sha
-
-	store := deps.Store
-	var s3 *evidence.S3
-	if store == nil {
-		store, s3, err = openStore(cfg.Evidence)
-		if err != nil {
-			return nil, err
-		}
-	}
-	cw, hw := deps.Cases, deps.Health
-	sec, err := KafkaSecurity(cfg.Kafka)
-	if err != nil {
-		return nil, err
-	}
-	kafkaOwned := cw == nil || hw == nil
-	if kafkaOwned {
+	w.kafkaOwned = deps.Cases == nil || deps.Health == nil
+	if w.kafkaOwned {
 		if err := cfg.ValidateKafka(); err != nil {
 			return nil, err
 		}
 	}
-	probes := dependencyProbes(cfg, sec, kafkaOwned, s3)
-	if w.deps, err = depcheck.New(depcheck.Config{}, probes, deps.Logger); err != nil {
+	var err error
+	if w.sec, err = KafkaSecurity(cfg.Kafka); err != nil {
 		return nil, err
-	}
-	if err := checkAtStart(ctx, w.deps, probes, deps.Logger); err != nil {
-		return nil, err
-	}
-	if cw == nil {
-		kw, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
-		if err != nil {
-			return nil, err
-		}
-		w.closers = append(w.closers, kw.Close)
-		cw = kw
-	}
-	if hw == nil {
-		kw, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.HealthTopic, sec)
-		if err != nil {
-			return nil, err
-		}
-		w.closers = append(w.closers, kw.Close)
-		hw = kw
-	}
-	// Health events wait in a durable queue until Kafka acknowledges them.
-	rep, err := health.NewReporter(health.ReporterConfig{DrainTimeout: cfg.ShutdownTimeout / 4,
-		Dir: filepath.Join(cfg.DataDir, "health")}, hw, deps.Logger)
-	if err != nil {
-		return nil, err
-	}
-	w.rep = rep
-	w.closers = append(w.closers, func() error { rep.Close(); return nil })
-	pub, err := publisher.New(publisher.Config{
-		Worker:   cfg.Worker,
-		PreRoll:  cfg.Evidence.PreRoll,
-		PostRoll: cfg.Evidence.PostRoll,
-		// Half the shutdown budget for post-rolls and the outbox drain;
-		// the rest for the cameras, the health events and the writers.
-		DrainTimeout: cfg.ShutdownTimeout / 2,
-		Model:        cases.Model{Name: cfg.Model.Name, SHA256: sha},
-		// Durable outbox: cases survive a crash between acceptance and
-		// publication.
-		Outbox: outbox.Config{Dir: filepath.Join(cfg.DataDir, "outbox"), MaxBytes: cfg.Outbox.MaxBytes},
-		// Opened candidates are on disk before their post-roll.
-		PendingDir: filepath.Join(cfg.DataDir, "pending"),
-	}, publisher.Deps{Store: store, Cases: cw, Logger: deps.Logger, OnPublished: deps.OnPublished,
-		RecoveryClips: recoveryClips(cfg)})
-	if err != nil {
-		return nil, err
-	}
-	w.pub = pub
-	pdeps := pipeline.Deps{
-		Detectors: dets,
-		Publisher: pub,
-		Logger:    deps.Logger,
-		Health:    rep,
-	}
-	srcs := metrics.Sources{Dependencies: w.deps}
-	if len(cfg.Kafka.Brokers) > 0 {
-		sp, err := newSuppressions(cfg, deps.Logger)
-		if err != nil {
-			return nil, err
-		}
-		sp.start()
-		w.closers = append(w.closers, func() error { sp.close(); return nil })
-		pdeps.Suppressions = sp
-	}
-	if cfg.Cluster.Enabled {
-		f, err := newFleet(ctx, cfg, deps.Logger)
-		if err != nil {
-			return nil, err
-		}
-		w.closers = append(w.closers, func() error { f.close(); return nil })
-		w.fleet, pdeps.CaseState, srcs.Cluster = f, f, f
-	}
-	pipe, err := pipeline.New(cfg, pdeps)
-	if err != nil {
-		return nil, err
-	}
-	w.pipe, srcs.Cameras = pipe, pipe
-	if w.fleet != nil {
-		w.fleet.pipe = pipe
-	}
-	if addr := cfg.Monitoring.MetricsAddress; addr != "off" {
-		ms, err := metrics.New(metrics.Config{Address: addr, Worker: cfg.Worker}, srcs, deps.Logger)
-		if err != nil {
-			return nil, err
-		}
-		w.metrics = ms
-		deps.Logger.Info("metrics and health", "url", "http://"+ms.Addr()+"/metrics", "healthz", "http://"+ms.Addr()+"/healthz")
 	}
 	return w, nil
 }
 
-// MetricsAddr is the address of /metrics and /healthz ("" when off).
+// Ready is closed once Run has every part up: the model loaded, the
+// services checked, the metrics port bound and the cameras starting.
+// MetricsAddr, Pipeline and ModelSHA are valid from then on.
+func (w *Worker) Ready() <-chan struct{} { return w.ready }
+
+// MetricsAddr is the address of /metrics and /healthz ("" when off or
+// before Ready).
 func (w *Worker) MetricsAddr() string {
-	if w.metrics == nil {
+	if !w.isReady() || w.metrics == nil {
 		return ""
 	}
 	return w.metrics.Addr()
 }
 
-// Pipeline exposes the running pipeline (for stats and tests).
-func (w *Worker) Pipeline() *pipeline.Pipeline { return w.pipe }
+// Pipeline exposes the running pipeline (for stats and tests; nil before
+// Ready).
+func (w *Worker) Pipeline() *pipeline.Pipeline {
+	if !w.isReady() {
+		return nil
+	}
+	return w.pipe
+}
+
+// ModelSHA is the sha256 of the detector's model file ("" before Ready).
+func (w *Worker) ModelSHA() string {
+	if !w.isReady() {
+		return ""
+	}
+	return w.modelSHA
+}
+
+func (w *Worker) isReady() bool {
+	select {
+	case <-w.ready:
+		return true
+	default:
+		return false
+	}
+}
 
 // ErrShutdownTimeout is returned by Run when the worker did not stop within
 // the configuration's shutdown_timeout after its context ended (a camera
@@ -212,11 +149,24 @@ func (w *Worker) Pipeline() *pipeline.Pipeline { return w.pipe }
 // stay in the outbox for the next start; the caller should exit.
 var ErrShutdownTimeout = errors.New("worker: shutdown timed out")
 
-// Run runs every camera until ctx ends, then publishes the cases in flight
-// and releases everything, within shutdown_timeout. It returns nil on a
-// clean stop and an error wrapping ErrShutdownTimeout when the stop took
-// longer (the rest is then abandoned to the process exit).
+// Run builds every part (a bad model, store or a service that refuses the
+// configuration fails here, naming what is wrong; a service that is only
+// down is retried in the background), runs every camera until ctx ends or
+// Close, then publishes the cases in flight and releases everything,
+// within shutdown_timeout. It returns nil on a clean stop and an error
+// wrapping ErrShutdownTimeout when the stop took longer (the rest is then
+// abandoned to the process exit). Run may be called once.
 func (w *Worker) Run(ctx context.Context) error {
+	w.life.Lock()
+	if w.ran {
+		w.life.Unlock()
+		return errors.New("worker: Run called twice or after Close")
+	}
+	w.ran = true
+	ctx, w.stop = context.WithCancel(ctx)
+	w.life.Unlock()
+	defer close(w.done)
+	defer w.stop()
 	result := make(chan error, 1)
 	go func() { result <- w.run(ctx) }()
 	select {
@@ -235,26 +185,29 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-func (w *Worker) run(ctx context.Context) error {
-	if w.metrics != nil {
-		mctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if err := w.metrics.Run(mctx); err != nil {
-				w.log.Error("metrics server stopped", "err", err)
-			}
-		}()
-		defer func() { stop(); <-done }()
+// Close stops a running worker and waits until Run has returned (within
+// shutdown_timeout); a worker never run has nothing to release.
+func (w *Worker) Close() {
+	w.life.Lock()
+	ran, stop := w.ran, w.stop
+	w.ran = true // no Run after Close
+	w.life.Unlock()
+	if !ran || stop == nil {
+		return
 	}
+	stop()
+	<-w.done
+}
+
+func (w *Worker) run(ctx context.Context) error {
+	if err := w.assemble(ctx); err != nil {
+		w.closeAll()
+		return err
+	}
+	close(w.ready)
 	dctx, stopDeps := context.WithCancel(ctx)
 	depsDone := make(chan struct{})
 	go func() { defer close(depsDone); _ = w.deps.Run(dctx) }()
-	// Health events are published until closeAll (after the cameras
-	// stopped), which drains them and waits.
-	go func() { _ = w.rep.Run(context.Background()) }()
-	// Cases are delivered until closeAll, which drains and waits.
-	go func() { _ = w.pub.Run(context.Background()) }()
 	leave := w.joinFleet(ctx)
 	err := w.pipe.Run(ctx)
 	// The cameras have stopped and their open cases are on the case-state
@@ -278,7 +231,7 @@ func (w *Worker) joinFleet(ctx context.Context) (leave func()) {
 	}
 	reconciled := make(chan struct{})
 	go func() { defer close(reconciled); w.fleet.run(ctx) }()
-	mctx, stop := context.WithCancel(context.Background())
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	left := make(chan struct{})
 	go func() {
 		defer close(left)
@@ -293,6 +246,8 @@ func (w *Worker) joinFleet(ctx context.Context) (leave func()) {
 	}
 }
 
+// closeAll drains and closes the parts in the reverse order of their
+// start, then waits for the goroutines that ran them.
 func (w *Worker) closeAll() {
 	if w.pub != nil {
 		w.pub.Close()
@@ -303,89 +258,5 @@ func (w *Worker) closeAll() {
 		}
 	}
 	w.closers = nil
-}
-
-func resolveModel(ctx context.Context, cfg *config.Config, f *assets.Fetcher) (path, sha string, classes []string, err error) {
-	m, err := models.Get(cfg.Model.Name)
-	if err != nil {
-		return "", "", nil, err
-	}
-	if cfg.Model.Path != "" {
-		sha, err := assets.SHA256File(cfg.Model.Path)
-		if err != nil {
-			return "", "", nil, fmt.Errorf("model %s: %w", cfg.Model.Path, err)
-		}
-		return cfg.Model.Path, sha, m.Classes, nil
-	}
-	if f == nil {
-		f = assets.DefaultFetcher()
-	}
-	p, m, err := models.Pull(ctx, f, cfg.Model.Name)
-	if err != nil {
-		return "", "", nil, err
-	}
-	return p, m.File.SHA256, m.Classes, nil
-}
-
-// resolveRuntime returns the ONNX Runtime library of the onnxruntime
-// backend ("" for opencv): the configured file, else the pulled one.
-func resolveRuntime(ctx context.Context, cfg *config.Config, f *assets.Fetcher) (string, error) {
-	if cfg.Model.Backend != model.BackendONNXRuntime {
-		return "", nil
-	}
-	if cfg.Model.RuntimeLibrary != "" {
-		return cfg.Model.RuntimeLibrary, nil
-	}
-	if f == nil {
-		f = assets.DefaultFetcher()
-	}
-	p, _, err := models.PullRuntime(ctx, f, models.ONNXRuntime)
-	if err != nil {
-		return "", fmt.Errorf("model.backend onnxruntime: %w (or set model.backend: opencv)", err)
-	}
-	return p, nil
-}
-
-// openStore builds the configured store without talking to it (an S3
-// store is also returned as such, for its background bucket check).
-func openStore(ev config.Evidence) (evidence.Store, *evidence.S3, error) {
-	switch ev.Kind {
-	case "dir":
-		d, err := evidence.NewDir(ev.Dir, ev.Bucket)
-		return d, nil, err
-	case "s3":
-		var t *tls.Config
-		if ev.CAFile != "" {
-			var err error
-			if t, err = tlsConfig(ev.CAFile, "", "", false); err != nil {
-				return nil, nil, fmt.Errorf("evidence.ca_file: %w", err)
-			}
-		}
-		s, err := evidence.OpenS3(evidence.S3Config{TLS: t,
-			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
-			Bucket: ev.Bucket, Secure: ev.Secure, PresignExpiry: ev.PresignExpiry,
-			Retention: ev.Retention, RetentionMode: ev.RetentionMode,
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, s, nil
-	}
-	return nil, nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
-}
-
-// recoveryClips reads a camera's history on disk for the cases a killed
-// worker left pending (nil when the history is off).
-func recoveryClips(cfg *config.Config) func(string) publisher.ClipSource {
-	if cfg.Ingest.HistoryDuration < 0 {
-		return nil
-	}
-	root := filepath.Join(cfg.DataDir, "history")
-	return func(camera string) publisher.ClipSource {
-		r, err := ingest.OpenHistoryReader(root, camera)
-		if err != nil {
-			return nil
-		}
-		return r
-	}
+	w.bg.Wait()
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect/model"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
@@ -54,7 +56,11 @@ func TestBadModelFailsAtStart(t *testing.T) {
 				Model:   config.Model{Path: path},
 			}
 			cfg.ApplyDefaults()
-			_, err := New(context.Background(), cfg, Deps{Store: store, Cases: discard{}})
+			w, err := New(cfg, Deps{Store: store, Cases: discard{}, Health: discard{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = w.Run(context.Background())
 			if err == nil {
 				t.Fatal("worker started with a bad model")
 			}
@@ -100,14 +106,29 @@ func TestShutdownWithHungCamera(t *testing.T) {
 		Monitoring:      config.Monitoring{MetricsAddress: "off"},
 	}
 	cfg.ApplyDefaults()
-	w, err := New(context.Background(), cfg, Deps{Store: store, Cases: discard{}, Health: discard{}})
+	w, err := New(cfg, Deps{Store: store, Cases: discard{}, Health: discard{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	time.Sleep(2 * time.Second)
+	select {
+	case <-w.Ready():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	// The camera's RTSP handshake is under way, held by the listener.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(held)
+		mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	stop := time.Now()
 	cancel()
 	select {
@@ -124,4 +145,58 @@ func TestShutdownWithHungCamera(t *testing.T) {
 		c.Close()
 	}
 	mu.Unlock()
+}
+
+// TestNewStartsNothing: New on a configuration whose Kafka brokers and S3
+// endpoint are a listener that counts connections returns without
+// connecting (nor looking for its model), and Close without Run leaves no
+// goroutine behind; a closed worker does not run.
+func TestNewStartsNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conns := make(chan net.Conn, 64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c
+		}
+	}()
+	opts := []goleak.Option{goleak.IgnoreCurrent()}
+	dir := t.TempDir()
+	cfg := &config.Config{
+		Cameras: []config.Camera{{ID: "c", URL: "rtsp://127.0.0.1:1/x"}},
+		Model:   config.Model{Path: filepath.Join(dir, "absent.onnx")},
+		Kafka:   config.Kafka{Brokers: []string{ln.Addr().String()}},
+		Evidence: config.Evidence{Kind: "s3", Endpoint: ln.Addr().String(), Bucket: "cases",
+			AccessKey: "k", SecretKey: "s"},
+		DataDir:    filepath.Join(dir, "data"),
+		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
+	}
+	cfg.ApplyDefaults()
+	w, err := New(cfg, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := goleak.Find(opts...); err != nil {
+		t.Fatalf("New and Close left goroutines: %v", err)
+	}
+	select {
+	case c := <-conns:
+		c.Close()
+		t.Fatal("New connected to the brokers or the store")
+	default:
+	}
+	if w.MetricsAddr() != "" || w.Pipeline() != nil {
+		t.Fatal("a worker never run reports a metrics address or a pipeline")
+	}
+	if err := w.Run(context.Background()); err == nil {
+		t.Fatal("Run after Close ran")
+	}
 }

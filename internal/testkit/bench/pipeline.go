@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -169,8 +168,21 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	if cfg.Truth {
 		return pipelineWithTruth(ctx, &cfg, wcfg)
 	}
-	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.WorkerLogger, Fetcher: cfg.Fetcher})
+	w, err := worker.New(wcfg, worker.Deps{Logger: cfg.WorkerLogger, Fetcher: cfg.Fetcher})
 	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(wctx) }()
+	defer func() {
+		cancel()
+		<-ran
+	}()
+	select {
+	case <-w.Ready():
+	case err := <-ran:
+		ran <- err
 		return nil, err
 	}
 	// The worker's fixed cost (runtime, model, embedded Kafka) is the
@@ -179,13 +191,6 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (*PipelineResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = w.Run(wctx) })
-	defer func() {
-		cancel()
-		wg.Wait()
-	}()
 	m, err := startWindow(ctx, &cfg, w.Pipeline(), len(urls))
 	if err != nil {
 		return nil, err

@@ -118,10 +118,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := register(ctx, wcfg, cam); err != nil {
 		return err
 	}
-	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: log, Store: store, Cases: kw, Fetcher: fetcher})
+	w, err := worker.New(wcfg, worker.Deps{Logger: log, Store: store, Cases: kw, Fetcher: fetcher})
 	if err != nil {
 		return err
 	}
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(ctx) }()
+	select {
+	case <-w.Ready():
+	case err := <-ran:
+		return err
+	}
+	defer w.Close()
 	con, pass, err := startConsole(wcfg, cfg.ConsoleListen, w.MetricsAddr(), store, log)
 	if err != nil {
 		return err
@@ -142,7 +150,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		defer wg.Done()
 		printErr = printCases(printCtx, brokers, config.DefaultCasesTopic, filepath.Join(cfg.DataDir, "cases.jsonl"), store, cfg.Out)
 	}()
-	runErr := w.Run(ctx)
+	runErr := <-ran
 	// Give the printer a moment to read the last published cases.
 	time.Sleep(2 * time.Second)
 	stopPrint()

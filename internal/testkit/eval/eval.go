@@ -263,8 +263,19 @@ func runLive(ctx context.Context, cfg Config, plans []plan, rules []config.Rule)
 	if fetcher == nil {
 		fetcher = assets.DefaultFetcher()
 	}
-	w, err := worker.New(ctx, wcfg, worker.Deps{Logger: cfg.Logger, Store: store, Cases: col, Health: discard{}, Fetcher: fetcher})
+	w, err := worker.New(wcfg, worker.Deps{Logger: cfg.Logger, Store: store, Cases: col, Health: discard{}, Fetcher: fetcher})
 	if err != nil {
+		return nil, err
+	}
+	// The scenes start playing once the worker is up (its model loaded),
+	// as they did when the worker was built before them.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(runCtx) }()
+	select {
+	case <-w.Ready():
+	case err := <-ran:
 		return nil, err
 	}
 	starts := map[string]time.Time{}
@@ -277,9 +288,9 @@ func runLive(ctx context.Context, cfg Config, plans []plan, rules []config.Rule)
 	if cfg.OnWorker != nil {
 		cfg.OnWorker(w)
 	}
-	runCtx, cancel := context.WithTimeout(ctx, longest-time.Second)
-	defer cancel()
-	if err := w.Run(runCtx); err != nil {
+	stop := time.AfterFunc(longest-time.Second, cancel)
+	defer stop.Stop()
+	if err := <-ran; err != nil {
 		return nil, err
 	}
 	if ctx.Err() != nil {

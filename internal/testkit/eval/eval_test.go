@@ -76,7 +76,11 @@ func TestRealSuite(t *testing.T) {
 // over RTSP in real time (the live path) and replayed on the scene's own
 // clock, and holds that they give the same verdicts: the same cases
 // reported, matched and missed per scene, and each matched case's alarm
-// error within one sampling interval of the other.
+// error within one sampling interval of the other, plus one interval for
+// each picture the live side did not analyse in that scene (a picture
+// dropped under load, or played before its camera connected, can move a
+// verdict by one picture: the left bag was once found at 19 s live, two
+// pictures short, against 21 s replayed).
 //
 // It does not call t.Parallel, so it runs first and alone: the live side
 // drops pictures when the replayed suites load both cores beside it (the
@@ -111,12 +115,15 @@ func TestReplayMatchesLive(t *testing.T) {
 				r.Scene, r.Reported, r.TP, r.FP, r.FN, l.Reported, l.TP, l.FP, l.FN)
 			continue
 		}
+		missed := max(0, r.Pictures-l.Pictures)
+		tol := r.IntervalS * float64(1+missed)
 		for k := range r.AlarmErrorsS {
-			if d := math.Abs(r.AlarmErrorsS[k] - l.AlarmErrorsS[k]); d > r.IntervalS+0.05 {
-				t.Errorf("%s: case %d: alarm error %.1fs replayed, %.1fs live: more than one sampling interval (%.1fs) apart",
-					r.Scene, k+1, r.AlarmErrorsS[k], l.AlarmErrorsS[k], r.IntervalS)
+			if d := math.Abs(r.AlarmErrorsS[k] - l.AlarmErrorsS[k]); d > tol+0.05 {
+				t.Errorf("%s: case %d: alarm error %.1fs replayed, %.1fs live: more than %.1fs apart (one sampling interval, %.1fs, and one for each of the %d pictures live did not analyse: %d live, %d replayed)",
+					r.Scene, k+1, r.AlarmErrorsS[k], l.AlarmErrorsS[k], tol, r.IntervalS, missed, l.Pictures, r.Pictures)
 			}
 		}
+		t.Logf("%s: %d pictures replayed, %d live", r.Scene, r.Pictures, l.Pictures)
 	}
 	if replayed.TP != 3 {
 		t.Errorf("replay matched %d of the 3 expected cases", replayed.TP)

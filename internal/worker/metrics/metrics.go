@@ -63,11 +63,13 @@ type Server struct {
 	// pictures is nil when the source has no pictures.
 	pictures PictureSource
 	log      *slog.Logger
-	ln       net.Listener
+	ln       net.Listener // set by Run before ready is closed
+	ready    chan struct{}
 	srv      *http.Server
 }
 
-// New validates the configuration and listens; Run serves.
+// New validates the configuration and starts nothing; Run listens and
+// serves. A nil logger is silent.
 func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 	src := srcs.Cameras
 	if cfg.Address == "" {
@@ -76,17 +78,16 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 	if src == nil || cfg.Worker == "" {
 		return nil, errors.New("metrics: source and worker name required")
 	}
+	if _, _, err := net.SplitHostPort(cfg.Address); err != nil {
+		return nil, fmt.Errorf("metrics: address %q: %w", cfg.Address, err)
+	}
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, worker: cfg.Worker})
-	ln, err := net.Listen("tcp", cfg.Address)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: listen %s: %w", cfg.Address, err)
-	}
-	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, log: log, ln: ln}
+	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, log: log, ready: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
@@ -94,17 +95,36 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 		s.pictures = ps
 		mux.HandleFunc("GET /cameras/{id}/picture.jpg", s.picture)
 	}
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	// ReadTimeout: a request body that never arrives does not hold a
+	// connection (the endpoints read none).
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
 	return s, nil
 }
 
-// Addr is the address the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+// Ready is closed once Run listens; Addr is known from then on.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Run serves until ctx ends.
+// Addr is the address the server listens on ("" before Ready).
+func (s *Server) Addr() string {
+	select {
+	case <-s.ready:
+		return s.ln.Addr().String()
+	default:
+		return ""
+	}
+}
+
+// Run listens on the configured address and serves until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Address)
+	if err != nil {
+		return fmt.Errorf("metrics: listen %s: %w", s.cfg.Address, err)
+	}
+	s.ln = ln
+	close(s.ready)
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	go func() { errc <- s.srv.Serve(ln) }()
 	select {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
