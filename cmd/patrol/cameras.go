@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
-	"github.com/patrol-city/patrol/internal/worker"
 )
 
 const camerasUsage = `usage: patrol cameras <apply|list|get> -config worker.yaml [flags]
@@ -51,7 +51,7 @@ func cmdCameras(ctx context.Context, args []string) error {
 		}
 	}
 	log := newLogger("warn")
-	reg, err := worker.OpenTable(ctx, cfg, worker.RegistryTopic(cfg), registryTimeout, log, nil)
+	reg, err := kafka.OpenTable(ctx, cfg, kafka.RegistryTopic(cfg), kafka.TableOptions{Timeout: registryTimeout, Logger: log})
 	if err != nil {
 		return fmt.Errorf("registry %s: %w", cfg.Cluster.RegistryTopic, err)
 	}
@@ -104,8 +104,8 @@ func readCameras(cfg *config.Config, file string) ([]config.Camera, error) {
 	return cams, nil
 }
 
-func camerasApply(ctx context.Context, cfg *config.Config, reg *worker.Table, cams []config.Camera, prune bool) error {
-	sec, err := worker.KafkaSecurity(cfg.Kafka)
+func camerasApply(ctx context.Context, cfg *config.Config, reg *kafka.Table, cams []config.Camera, prune bool) error {
+	sec, err := kafka.SecurityFor(cfg.Kafka)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func camerasApply(ctx context.Context, cfg *config.Config, reg *worker.Table, ca
 	return err
 }
 
-func camerasList(reg *worker.Table) error {
+func camerasList(reg *kafka.Table) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tZONES\tPARTITION\tURL")
 	for _, e := range reg.All() {

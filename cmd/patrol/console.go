@@ -11,7 +11,7 @@ import (
 
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/console"
-	"github.com/patrol-city/patrol/internal/worker"
+	"github.com/patrol-city/patrol/internal/kafka"
 )
 
 // cmdConsole runs the web console (docs/console.md) with the shared
@@ -33,7 +33,7 @@ func cmdConsole(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sec, err := worker.KafkaSecurity(cfg.Kafka)
+	sec, err := kafka.SecurityFor(cfg.Kafka)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 # MinIO (deploy/testenv/services.sh) unless PATROL_TEST_KAFKA and
 # PATROL_TEST_S3 already point at running ones, and, at the same time, a
 # three-broker Kafka cluster for the replication tests
-# (deploy/testenv/cluster.sh; publisher/broker/cluster_test.go kills and
+# (deploy/testenv/cluster.sh; internal/publisher/broker/cluster_test.go kills and
 # restarts one of its brokers) unless PATROL_TEST_KAFKA_CLUSTER already
 # points at one; stops what it started.
 set -euo pipefail
@@ -67,10 +67,10 @@ CGO_ENABLED=0 go build "${pure[@]}"
 # JVMs do not take CPU and memory from the rest of the suite (where those
 # tests then skip).
 cluster_tests='^(TestTopicsReplicatedOnThreeBrokers|TestBrokerKilledDuringBurst)$'
-echo "test: go test -race -run '$cluster_tests' ./publisher/broker (cluster $PATROL_TEST_KAFKA_CLUSTER)" >&2
+echo "test: go test -race -run '$cluster_tests' ./internal/publisher/broker (cluster $PATROL_TEST_KAFKA_CLUSTER)" >&2
 clog=$(mktemp)
 rc=0
-go test -race -count=1 -run "$cluster_tests" -v ./publisher/broker >"$clog" 2>&1 || rc=$?
+go test -race -count=1 -run "$cluster_tests" -v ./internal/publisher/broker >"$clog" 2>&1 || rc=$?
 grep -E '^(--- |ok|FAIL)|cluster_test' "$clog" >&2 || true
 if [ "$rc" != 0 ]; then cat "$clog" >&2; exit "$rc"; fi
 rm -f "$clog"

@@ -10,8 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
-	"github.com/patrol-city/patrol/internal/publisher/broker"
 )
 
 // follower reads topics that are not compacted (cases, health, verdicts)
@@ -37,8 +37,8 @@ type follower struct {
 
 // newFollower builds the client for topics with sec's TLS and SASL; it
 // does not connect (run does).
-func newFollower(brokers []string, sec broker.Security, topics []string, handle func(*kgo.Record), log *slog.Logger) (*follower, error) {
-	opts := append(kgoSecurity(sec),
+func newFollower(brokers []string, sec kafka.Security, topics []string, handle func(*kgo.Record), log *slog.Logger) (*follower, error) {
+	opts := append(sec.KgoOpts(),
 		kgo.SeedBrokers(brokers...),
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

@@ -13,12 +13,13 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 )
 
 // TestSASL: the console's readers (kgo, through the adapter of
 // kafka-go's mechanisms) and writers (kafka-go) authenticate on the real
-// broker's SASL listener with the one broker.Security the caller builds:
+// broker's SASL listener with the one kafka.Security the caller builds:
 // SCRAM-SHA-512 and PLAIN; a wrong password never gets the console in
 // sync.
 func TestSASL(t *testing.T) {
@@ -41,7 +42,7 @@ func TestSASL(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			cfg := testConfig(t, addr)
-			sec := broker.Security{SASL: mech}
+			sec := kafka.Security{SASL: mech}
 			r := startConsole(t, cfg, Deps{Security: sec})
 			w, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
 			if err != nil {
@@ -63,7 +64,7 @@ func TestSASL(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg := testConfig(t, addr)
-		s, err := New(cfg, Deps{Security: broker.Security{SASL: bad}, Logger: slog.New(slog.DiscardHandler)})
+		s, err := New(cfg, Deps{Security: kafka.Security{SASL: bad}, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/patrol-city/patrol/internal/backoff"
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
@@ -21,12 +22,12 @@ import (
 
 // Deps are the console's collaborators; all are optional.
 type Deps struct {
-	// Logger defaults to slog.Default().
+	// Logger receives the log; nil is silent.
 	Logger *slog.Logger
 	// Security is how to reach the brokers (TLS, SASL), shared by the
 	// readers and the writers; patrol console passes
-	// worker.KafkaSecurity(cfg.Kafka). Default: plaintext.
-	Security broker.Security
+	// kafka.SecurityFor(cfg.Kafka). Default: plaintext.
+	Security kafka.Security
 	// Evidence reads evidence objects back; default: the store of the
 	// configuration's evidence section, with its credentials.
 	Evidence evidence.Opener
@@ -71,7 +72,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("%w: no configuration", ErrConfig)
 	}
 	if deps.Logger == nil {
-		deps.Logger = slog.Default()
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -139,7 +140,7 @@ func (s *Server) openKafka() (err error) {
 	if s.follow, err = newFollower(k.Brokers, sec, topicsRead, s.store.apply, s.log); err != nil {
 		return err
 	}
-	if s.suppressions, err = ktable.New(tableConfig(k.Brokers, sec, cc.SuppressionsTopic), ktable.Deps{Logger: s.log}); err != nil {
+	if s.suppressions, err = ktable.New(sec.TableConfig(k.Brokers, cc.SuppressionsTopic), ktable.Deps{Logger: s.log}); err != nil {
 		return err
 	}
 	if s.verdictsW, err = broker.NewWriter(k.Brokers, cc.VerdictsTopic, sec); err != nil {
@@ -151,7 +152,7 @@ func (s *Server) openKafka() (err error) {
 	if !s.cfg.Cluster.Enabled {
 		return nil // no registry: the workers' cameras are in their files
 	}
-	if s.registry, err = ktable.New(tableConfig(k.Brokers, sec, s.cfg.Cluster.RegistryTopic), ktable.Deps{Logger: s.log}); err != nil {
+	if s.registry, err = ktable.New(sec.TableConfig(k.Brokers, s.cfg.Cluster.RegistryTopic), ktable.Deps{Logger: s.log}); err != nil {
 		return err
 	}
 	s.registryW, err = broker.NewWriter(k.Brokers, s.cfg.Cluster.RegistryTopic, sec)
@@ -218,7 +219,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) prepare(ctx context.Context) {
 	for n := 1; ; n++ {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := broker.CreateTopics(cctx, s.deps.Security, s.cfg.Kafka.Brokers, replication(s.cfg.Kafka), topics(s.cfg)...)
+		err := kafka.CreateTopics(cctx, s.deps.Security, s.cfg.Kafka.Brokers, kafka.ReplicationOf(s.cfg.Kafka), kafka.ConsoleTopics(s.cfg)...)
 		if err == nil {
 			err = s.sync(cctx)
 		}

@@ -142,7 +142,7 @@ func (c *Config) setDefaults() {
 
 // Deps are the camera's collaborators.
 type Deps struct {
-	// Logger defaults to slog.Default().
+	// Logger receives the log; nil is silent.
 	Logger *slog.Logger
 	// NewDecoder creates a decoder for a codec (required).
 	NewDecoder func(media.Codec) (Decoder, error)
@@ -204,7 +204,7 @@ func New(cfg Config, deps Deps) (*Camera, error) {
 		return nil, errors.New("ingest: NewDecoder and OnFrame are required (OnFrame unless decode mode none)")
 	}
 	if deps.Logger == nil {
-		deps.Logger = slog.Default()
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now

@@ -34,7 +34,7 @@ type Deps struct {
 	Detectors []ObjectDetector
 	// Publisher receives fired rules (required).
 	Publisher Submitter
-	// Logger defaults to slog.Default().
+	// Logger receives the log; nil is silent.
 	Logger *slog.Logger
 	// NewDecoder defaults to the libavcodec decoder.
 	NewDecoder func(media.Codec) (ingest.Decoder, error)
@@ -109,7 +109,7 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 		return nil, errors.New("pipeline: detector and publisher required")
 	}
 	if deps.Logger == nil {
-		deps.Logger = slog.Default()
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now

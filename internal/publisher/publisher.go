@@ -73,7 +73,7 @@ type Deps struct {
 	// Cases publishes case messages (required). When it implements
 	// broker.MessageWriter (KafkaWriter does), messages carry CloudEvents headers.
 	Cases CaseWriter
-	// Logger defaults to slog.Default().
+	// Logger receives the log; nil is silent.
 	Logger *slog.Logger
 	// Now defaults to time.Now. With After it is the clock of the
 	// post-roll: a replay passes the recording's clock (both or neither).
@@ -206,7 +206,7 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 	def(&cfg.RetryMax, 30*time.Second)
 	def(&cfg.DrainTimeout, 30*time.Second)
 	if deps.Logger == nil {
-		deps.Logger = slog.Default()
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now

@@ -27,6 +27,9 @@ func (p *Publisher) retry(op func(ctx context.Context) error) error {
 		cancel()
 		switch {
 		case err == nil:
+			if attempt > 1 {
+				p.log.Info("delivered after retrying", "attempts", attempt)
+			}
 			return nil
 		case errors.Is(err, evidence.ErrInvalidKey) || errors.Is(err, broker.ErrRejected):
 			return fmt.Errorf("%w: %w", errPermanent, err)
@@ -35,7 +38,14 @@ func (p *Publisher) retry(op func(ctx context.Context) error) error {
 		}
 		delay := p.backoff(attempt)
 		p.retries.Add(1)
-		p.log.Warn("retrying", "attempt", attempt, "in", delay.Round(time.Millisecond), "err", err)
+		// Warned once per failing operation, not at every retry: the
+		// retries are counted (patrol_publish_retries_total) and the
+		// dependency's state is logged by the worker and in /healthz.
+		if attempt == 1 {
+			p.log.Warn("delivery failed; retrying with backoff", "err", err)
+		} else {
+			p.log.Debug("retrying", "attempt", attempt, "in", delay.Round(time.Millisecond), "err", err)
+		}
 		if !p.sleep(delay) {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect/model"
 	"github.com/patrol-city/patrol/internal/ingest"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
@@ -93,9 +94,9 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 	w.goBackground(ctx, func(c context.Context) { _ = rep.Run(c) })
 	w.goBackground(ctx, func(c context.Context) { _ = pub.Run(c) })
 	pdeps := pipeline.Deps{Detectors: dets, Publisher: pub, Logger: w.log, Health: rep}
-	srcs := metrics.Sources{Dependencies: w.deps}
+	srcs := metrics.Sources{Dependencies: w.deps, Delivery: delivery{pub, rep}}
 	if len(cfg.Kafka.Brokers) > 0 {
-		sp, err := newSuppressions(cfg, w.log)
+		sp, err := newSuppressions(cfg, w.sec, w.log)
 		if err != nil {
 			return err
 		}
@@ -225,7 +226,7 @@ func openStore(ev config.Evidence) (evidence.Store, *evidence.S3, error) {
 		var t *tls.Config
 		if ev.CAFile != "" {
 			var err error
-			if t, err = tlsConfig(ev.CAFile, "", "", false); err != nil {
+			if t, err = kafka.LoadTLS(ev.CAFile, "", "", false); err != nil {
 				return nil, nil, fmt.Errorf("evidence.ca_file: %w", err)
 			}
 		}
@@ -256,4 +257,16 @@ func recoveryClips(cfg *config.Config) func(string) publisher.ClipSource {
 		}
 		return r
 	}
+}
+
+// delivery reports the publisher's and the health reporter's counters.
+type delivery struct {
+	pub *publisher.Publisher
+	rep *health.Reporter
+}
+
+func (d delivery) Delivery() metrics.Delivery {
+	st := d.pub.Stats()
+	return metrics.Delivery{CasesPublished: st.Published, CaseRetries: st.Retries,
+		HealthSent: d.rep.Sent(), HealthRetries: d.rep.Retries(), HealthDropped: d.rep.Dropped()}
 }

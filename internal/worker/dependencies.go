@@ -9,10 +9,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/segmentio/kafka-go"
+	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/patrol-city/patrol/internal/config"
-	"github.com/patrol-city/patrol/internal/publisher/broker"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 	"github.com/patrol-city/patrol/internal/worker/depcheck"
 )
@@ -34,18 +34,18 @@ func misconfigured(err error) bool {
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
-	return errors.Is(err, evidence.ErrAuth) || errors.Is(err, kafka.SASLAuthenticationFailed) ||
-		errors.Is(err, kafka.TopicAuthorizationFailed) || errors.Is(err, kafka.ClusterAuthorizationFailed) ||
+	return errors.Is(err, evidence.ErrAuth) || errors.Is(err, kafkago.SASLAuthenticationFailed) ||
+		errors.Is(err, kafkago.TopicAuthorizationFailed) || errors.Is(err, kafkago.ClusterAuthorizationFailed) ||
 		errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
 }
 
 // dependencyProbes returns the checks of the services this worker writes
 // to: the Kafka topics (when it builds its own writers) and the S3 bucket.
-func dependencyProbes(cfg *config.Config, sec broker.Security, kafkaOwned bool, s3 *evidence.S3) []depcheck.Probe {
+func dependencyProbes(cfg *config.Config, sec kafka.Security, kafkaOwned bool, s3 *evidence.S3) []depcheck.Probe {
 	var probes []depcheck.Probe
 	if kafkaOwned {
 		probes = append(probes, depcheck.Probe{Name: "kafka", Check: func(ctx context.Context) error {
-			return broker.CreateTopics(ctx, sec, cfg.Kafka.Brokers, Replication(cfg.Kafka), Topics(cfg)...)
+			return kafka.CreateTopics(ctx, sec, cfg.Kafka.Brokers, kafka.ReplicationOf(cfg.Kafka), kafka.WorkerTopics(cfg)...)
 		}})
 	}
 	if s3 != nil {
@@ -70,26 +70,4 @@ func checkAtStart(ctx context.Context, w *depcheck.Watcher, probes []depcheck.Pr
 		w.Set(p.Name, err)
 	}
 	return nil
-}
-
-// Replication is how the worker creates its topics (kafka.replication_factor,
-// kafka.min_insync_replicas).
-func Replication(k config.Kafka) broker.Replication {
-	return broker.Replication{Factor: k.ReplicationFactor, MinInsync: k.MinInsyncReplicas}
-}
-
-// Topics are the topics the worker writes or follows: cases, health and
-// the console's suppressions, and in a fleet the camera registry and the open-case state (compacted,
-// cluster.partitions each).
-func Topics(cfg *config.Config) []broker.Topic {
-	ts := []broker.Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic}, SuppressionsTopic(cfg)}
-	if cfg.Cluster.Enabled {
-		ts = append(ts, RegistryTopic(cfg), broker.Topic{Name: cfg.Cluster.CaseStateTopic, Partitions: cfg.Cluster.Partitions, Compacted: true})
-	}
-	return ts
-}
-
-// RegistryTopic is the camera registry (compacted, cluster.partitions).
-func RegistryTopic(cfg *config.Config) broker.Topic {
-	return broker.Topic{Name: cfg.Cluster.RegistryTopic, Partitions: cfg.Cluster.Partitions, Compacted: true}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
 	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
@@ -55,14 +56,13 @@ func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fle
 		}
 	}()
 	cl := cfg.Cluster
-	if f.registry, err = OpenTable(ctx, cfg, RegistryTopic(cfg), tableTimeout, log, func(ktable.Entry) { f.poke() }); err != nil {
+	if f.registry, err = kafka.OpenTable(ctx, cfg, kafka.RegistryTopic(cfg), kafka.TableOptions{Timeout: tableTimeout, Logger: log, OnChange: func(ktable.Entry) { f.poke() }}); err != nil {
 		return nil, fmt.Errorf("cluster: registry %s: %w", cl.RegistryTopic, err)
 	}
-	stateTopic := broker.Topic{Name: cl.CaseStateTopic, Partitions: cl.Partitions, Compacted: true}
-	if f.state, err = OpenTable(ctx, cfg, stateTopic, tableTimeout, log, nil); err != nil {
+	if f.state, err = kafka.OpenTable(ctx, cfg, kafka.CaseStateTopic(cfg), kafka.TableOptions{Timeout: tableTimeout, Logger: log}); err != nil {
 		return nil, fmt.Errorf("cluster: case state %s: %w", cl.CaseStateTopic, err)
 	}
-	sec, err := KafkaSecurity(cfg.Kafka)
+	sec, err := kafka.SecurityFor(cfg.Kafka)
 	if err != nil {
 		return nil, err
 	}

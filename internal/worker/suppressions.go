@@ -8,8 +8,8 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
-	"github.com/patrol-city/patrol/internal/publisher/broker"
 )
 
 // suppressions follows the console's suppressions topic (compacted; a
@@ -23,17 +23,8 @@ type suppressions struct {
 	done  chan struct{}
 }
 
-// SuppressionsTopic is the console's suppressions topic (compacted).
-func SuppressionsTopic(cfg *config.Config) broker.Topic {
-	return broker.Topic{Name: cfg.Console.SuppressionsTopic, Compacted: true}
-}
-
-func newSuppressions(cfg *config.Config, log *slog.Logger) (*suppressions, error) {
-	tc, err := tableConfig(cfg.Kafka, cfg.Console.SuppressionsTopic)
-	if err != nil {
-		return nil, err
-	}
-	t, err := ktable.New(tc, ktable.Deps{Logger: log})
+func newSuppressions(cfg *config.Config, sec kafka.Security, log *slog.Logger) (*suppressions, error) {
+	t, err := ktable.New(sec.TableConfig(cfg.Kafka.Brokers, cfg.Console.SuppressionsTopic), ktable.Deps{Logger: log})
 	if err != nil {
 		return nil, err
 	}

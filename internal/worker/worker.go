@@ -17,9 +17,9 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher"
-	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 	"github.com/patrol-city/patrol/internal/publisher/health"
 	"github.com/patrol-city/patrol/internal/worker/depcheck"
@@ -50,7 +50,7 @@ type Worker struct {
 	cfg *config.Config
 	in  Deps
 	log *slog.Logger
-	sec broker.Security
+	sec kafka.Security
 	// kafkaOwned: the worker writes cases or health to Kafka itself.
 	kafkaOwned bool
 	// shutdownTimeout bounds Run after its context ends (cfg.ShutdownTimeout).
@@ -97,7 +97,7 @@ func New(cfg *config.Config, deps Deps) (*Worker, error) {
 		}
 	}
 	var err error
-	if w.sec, err = KafkaSecurity(cfg.Kafka); err != nil {
+	if w.sec, err = kafka.SecurityFor(cfg.Kafka); err != nil {
 		return nil, err
 	}
 	return w, nil

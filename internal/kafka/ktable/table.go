@@ -8,7 +8,7 @@
 // while a table needs every partition of the topic from offset 0 without
 // a group, which one kgo client does with one connection per broker.
 // Writes go through kafka-go like every other patrol message
-// (publisher/broker).
+// (internal/publisher/broker).
 package ktable
 
 import (

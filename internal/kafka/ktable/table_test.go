@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 )
@@ -24,8 +25,8 @@ func TestTable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	topic := fmt.Sprintf("test.ktable.%d", rand.Uint32())
-	if err := broker.CreateTopics(ctx, broker.Security{}, []string{addr}, broker.Replication{},
-		broker.Topic{Name: topic, Partitions: 4, Compacted: true}); err != nil {
+	if err := kafka.CreateTopics(ctx, kafka.Security{}, []string{addr}, kafka.Replication{},
+		kafka.Topic{Name: topic, Partitions: 4, Compacted: true}); err != nil {
 		t.Fatal(err)
 	}
 	w, err := broker.NewWriter([]string{addr}, topic)

@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/patrol-city/patrol/internal/backoff"
+	pkafka "github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/testkit/testenv"
 )
@@ -73,7 +74,7 @@ func dialAny(ctx context.Context, brokers []string) (*kafka.Conn, error) {
 	var errs []error
 	for _, b := range brokers {
 		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		conn, err := broker.Security{}.Dialer().DialContext(dctx, "tcp", b)
+		conn, err := pkafka.Security{}.Dialer().DialContext(dctx, "tcp", b)
 		cancel()
 		if err != nil {
 			errs = append(errs, err)
@@ -193,12 +194,12 @@ func TestTopicsReplicatedOnThreeBrokers(t *testing.T) {
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	plain, compact, explicit := "patrol-repl-"+suffix, "patrol-repl-compact-"+suffix, "patrol-repl-explicit-"+suffix
 
-	if err := broker.CreateTopics(ctx, broker.Security{}, brokers, broker.Replication{},
-		broker.Topic{Name: plain, Partitions: 3}, broker.Topic{Name: compact, Compacted: true}); err != nil {
+	if err := pkafka.CreateTopics(ctx, pkafka.Security{}, brokers, pkafka.Replication{},
+		pkafka.Topic{Name: plain, Partitions: 3}, pkafka.Topic{Name: compact, Compacted: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := broker.CreateTopics(ctx, broker.Security{}, brokers, broker.Replication{Factor: 2, MinInsync: 1},
-		broker.Topic{Name: explicit}); err != nil {
+	if err := pkafka.CreateTopics(ctx, pkafka.Security{}, brokers, pkafka.Replication{Factor: 2, MinInsync: 1},
+		pkafka.Topic{Name: explicit}); err != nil {
 		t.Fatal(err)
 	}
 	parts, err := waitTopics(ctx, brokers, map[string]int{plain: 3, compact: 1, explicit: 1})
@@ -246,7 +247,7 @@ func TestTopicsReplicatedOnThreeBrokers(t *testing.T) {
 	}
 
 	tooMany := "patrol-repl-four-" + suffix
-	err = broker.CreateTopics(ctx, broker.Security{}, brokers, broker.Replication{Factor: 4}, broker.Topic{Name: tooMany})
+	err = pkafka.CreateTopics(ctx, pkafka.Security{}, brokers, pkafka.Replication{Factor: 4}, pkafka.Topic{Name: tooMany})
 	if err == nil || !strings.Contains(err.Error(), "replication factor 4") || !strings.Contains(err.Error(), "the cluster has 3") {
 		t.Errorf("factor 4 on 3 brokers: err = %v, want one naming the factor and the 3 brokers", err)
 	}
@@ -339,7 +340,7 @@ func cluster(ctx context.Context, script string, args ...string) (time.Duration,
 // readAll reads partition p of topic from its first offset to its high
 // watermark (what is committed).
 func readAll(ctx context.Context, brokers []string, topic string, p int) ([]kafka.Message, error) {
-	conn, err := broker.Security{}.Dialer().DialLeader(ctx, "tcp", brokers[0], topic, p)
+	conn, err := pkafka.Security{}.Dialer().DialLeader(ctx, "tcp", brokers[0], topic, p)
 	if err != nil {
 		return nil, fmt.Errorf("partition %d: leader: %w", p, err)
 	}
@@ -395,8 +396,8 @@ func TestBrokerKilledDuringBurst(t *testing.T) {
 	defer cancel()
 
 	topic := "patrol-burst-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if err := broker.CreateTopics(ctx, broker.Security{}, brokers, broker.Replication{},
-		broker.Topic{Name: topic, Partitions: burstPartitions}); err != nil {
+	if err := pkafka.CreateTopics(ctx, pkafka.Security{}, brokers, pkafka.Replication{},
+		pkafka.Topic{Name: topic, Partitions: burstPartitions}); err != nil {
 		t.Fatal(err)
 	}
 	parts, err := waitTopics(ctx, brokers, map[string]int{topic: burstPartitions})

@@ -1,18 +1,18 @@
 // Package broker writes patrol's messages to Kafka with kafka-go: Writer
 // publishes one topic with CloudEvents headers (ce_*) and acks from all
-// in-sync replicas, EnsureTopics creates topics, Security carries TLS and
-// SASL (PLAIN, SCRAM-SHA-256/512). It builds with CGO_ENABLED=0.
+// in-sync replicas, over the connection settings of internal/kafka
+// (kafka.Security). It builds with CGO_ENABLED=0.
 package broker
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/patrol-city/patrol/internal/kafka"
 )
 
 // CloudEvents attributes shared by every patrol message.
@@ -59,25 +59,25 @@ type MessageWriter interface {
 // Writer publishes messages to one topic with kafka-go, waiting for
 // acknowledgement by all in-sync replicas.
 type Writer struct {
-	w *kafka.Writer
+	w *kafkago.Writer
 }
 
 // NewWriter returns a writer for topic on brokers. Messages with the
 // same key go to the same partition (hash balancer).
-func NewWriter(brokers []string, topic string, sec ...Security) (*Writer, error) {
+func NewWriter(brokers []string, topic string, sec ...kafka.Security) (*Writer, error) {
 	if len(brokers) == 0 || topic == "" {
 		return nil, errors.New("kafka: brokers and topic required")
 	}
-	var transport kafka.RoundTripper
+	var transport kafkago.RoundTripper
 	if len(sec) > 0 && (sec[0].TLS != nil || sec[0].SASL != nil) {
-		transport = &kafka.Transport{TLS: sec[0].TLS, SASL: sec[0].SASL}
+		transport = &kafkago.Transport{TLS: sec[0].TLS, SASL: sec[0].SASL}
 	}
-	return &Writer{w: &kafka.Writer{
+	return &Writer{w: &kafkago.Writer{
 		Transport:              transport,
-		Addr:                   kafka.TCP(brokers...),
+		Addr:                   kafkago.TCP(brokers...),
 		Topic:                  topic,
-		Balancer:               &kafka.Hash{},
-		RequiredAcks:           kafka.RequireAll,
+		Balancer:               &kafkago.Hash{},
+		RequiredAcks:           kafkago.RequireAll,
 		BatchTimeout:           10 * time.Millisecond,
 		MaxAttempts:            3,
 		AllowAutoTopicCreation: true,
@@ -86,15 +86,15 @@ func NewWriter(brokers []string, topic string, sec ...Security) (*Writer, error)
 
 // WriteCase implements CaseWriter: a message without headers.
 func (k *Writer) WriteCase(ctx context.Context, key string, value []byte) error {
-	return k.write(ctx, kafka.Message{Key: []byte(key), Value: value})
+	return k.write(ctx, kafkago.Message{Key: []byte(key), Value: value})
 }
 
 // WriteMessage implements MessageWriter: the value with the CloudEvents
 // headers ce_specversion, ce_id, ce_source, ce_type, ce_subject, ce_time
 // (RFC 3339, UTC) and content-type application/json.
 func (k *Writer) WriteMessage(ctx context.Context, m Message) error {
-	h := func(k, v string) kafka.Header { return kafka.Header{Key: k, Value: []byte(v)} }
-	return k.write(ctx, kafka.Message{Key: []byte(m.Key), Value: m.Value, Headers: []kafka.Header{
+	h := func(k, v string) kafkago.Header { return kafkago.Header{Key: k, Value: []byte(v)} }
+	return k.write(ctx, kafkago.Message{Key: []byte(m.Key), Value: m.Value, Headers: []kafkago.Header{
 		h("ce_specversion", CloudEventsSpecVersion),
 		h("ce_id", m.ID),
 		h("ce_source", m.Source),
@@ -105,7 +105,7 @@ func (k *Writer) WriteMessage(ctx context.Context, m Message) error {
 	}})
 }
 
-func (k *Writer) write(ctx context.Context, m kafka.Message) error {
+func (k *Writer) write(ctx context.Context, m kafkago.Message) error {
 	err := k.w.WriteMessages(ctx, m)
 	if err == nil {
 		return nil
@@ -119,7 +119,7 @@ func (k *Writer) write(ctx context.Context, m kafka.Message) error {
 // rejected reports whether a write error is final (the message itself is
 // refused), so that retrying cannot help.
 func rejected(err error) bool {
-	var we kafka.WriteErrors
+	var we kafkago.WriteErrors
 	if errors.As(err, &we) {
 		for _, e := range we {
 			if e != nil && rejected(e) {
@@ -128,36 +128,14 @@ func rejected(err error) bool {
 		}
 		return false
 	}
-	var tl kafka.MessageTooLargeError
-	return errors.As(err, &tl) || errors.Is(err, kafka.MessageSizeTooLarge) || errors.Is(err, kafka.InvalidMessage)
+	var tl kafkago.MessageTooLargeError
+	return errors.As(err, &tl) || errors.Is(err, kafkago.MessageSizeTooLarge) || errors.Is(err, kafkago.InvalidMessage)
 }
 
 // Close flushes and closes the writer.
 func (k *Writer) Close() error { return k.w.Close() }
 
-// EnsureTopics creates the topics (one partition each, the replication
-// of DefaultReplication) when they do not exist yet.
-func EnsureTopics(ctx context.Context, brokers []string, topics ...string) error {
-	return EnsureTopicsSecure(ctx, Security{}, brokers, topics...)
-}
-
-// Security is how to reach a secured broker: TLS (CA, client
-// certificate) and SASL (PLAIN, SCRAM-SHA-256/512). Zero: plaintext.
-type Security struct {
-	TLS  *tls.Config
-	SASL sasl.Mechanism
-}
-
-// Dialer returns a kafka-go dialer with the security settings.
-func (s Security) Dialer() *kafka.Dialer {
-	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: s.TLS, SASLMechanism: s.SASL}
-}
-
-// EnsureTopicsSecure is EnsureTopics over a secured connection.
-func EnsureTopicsSecure(ctx context.Context, sec Security, brokers []string, topics ...string) error {
-	specs := make([]Topic, len(topics))
-	for i, t := range topics {
-		specs[i] = Topic{Name: t}
-	}
-	return CreateTopics(ctx, sec, brokers, Replication{}, specs...)
-}
+// Security is kafka.Security.
+//
+// Deprecated: use kafka.Security; kept while the end-to-end tests move.
+type Security = kafka.Security

@@ -66,6 +66,9 @@ type Reporter struct {
 	running bool
 	dropped atomic.Uint64
 	sent    atomic.Uint64
+	retries atomic.Uint64
+	// failing: the last attempt failed (run's goroutine only).
+	failing bool
 	ob      *outbox.Outbox // durable queue; nil without Dir
 }
 
@@ -90,7 +93,7 @@ func NewReporter(cfg ReporterConfig, w Writer, log *slog.Logger) (*Reporter, err
 		cfg.MaxBytes = 64 << 20
 	}
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Reporter{cfg: cfg, w: w, log: log, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	if cfg.Dir != "" {
@@ -143,6 +146,9 @@ func (r *Reporter) Report(ev Event) {
 	default:
 	}
 }
+
+// Retries returns how many publication attempts failed and were retried.
+func (r *Reporter) Retries() uint64 { return r.retries.Load() }
 
 // Dropped returns how many events were dropped because the queue was full.
 func (r *Reporter) Dropped() uint64 { return r.dropped.Load() }
@@ -291,13 +297,27 @@ func (r *Reporter) publish(ev Event) bool {
 		cancel()
 		if err == nil {
 			r.sent.Add(1)
+			if r.failing {
+				r.failing = false
+				r.log.Info("health events published again", "retries", r.retries.Load())
+			}
 			return true
 		}
 		if r.ctx.Err() != nil {
 			return false
 		}
 		delay := backoff.Delay(r.cfg.RetryBase, r.cfg.RetryMax, attempt)
-		r.log.Warn("health event not published, retrying", "camera", ev.CameraID, "in", delay.Round(time.Millisecond), "err", err)
+		r.retries.Add(1)
+		// Logged when publishing starts failing, not at every retry (a
+		// node with many cameras would write a line per event and retry
+		// through an outage); the retries are counted (Retries) and the
+		// broker's state is in /healthz.
+		if !r.failing {
+			r.failing = true
+			r.log.Warn("health events not published; retrying until the broker takes them", "camera", ev.CameraID, "err", err)
+		} else {
+			r.log.Debug("health event not published, retrying", "camera", ev.CameraID, "in", delay.Round(time.Millisecond), "err", err)
+		}
 		if !r.sleep(delay) {
 			return false
 		}

@@ -123,7 +123,7 @@ func New(cfg Config, log *slog.Logger) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox: max bytes %d must be positive and warn fraction %g in 0..1", cfg.MaxBytes, cfg.WarnFraction)
 	}
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)

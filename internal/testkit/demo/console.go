@@ -9,14 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/console"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
-	"github.com/patrol-city/patrol/internal/worker"
 )
 
 // demoUser is the console user the demo creates (an admin: dispatcher and
@@ -26,7 +25,7 @@ const demoUser = "demo"
 // register writes the demo camera to the registry the demo worker follows
 // (the console's zone editor saves there too).
 func register(ctx context.Context, cfg *config.Config, cam config.Camera) error {
-	reg, err := worker.OpenTable(ctx, cfg, worker.RegistryTopic(cfg), 30*time.Second, nil, nil)
+	reg, err := kafka.OpenTable(ctx, cfg, kafka.RegistryTopic(cfg), kafka.TableOptions{})
 	if err != nil {
 		return fmt.Errorf("demo: registry: %w", err)
 	}

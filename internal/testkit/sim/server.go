@@ -61,7 +61,7 @@ func NewServer(cfg ServerConfig, log *slog.Logger) (*Server, error) {
 		cfg.Address = "127.0.0.1:8554"
 	}
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	// Resolve port 0 up front so URL() can name the real port.
 	if strings.HasSuffix(cfg.Address, ":0") {

@@ -60,7 +60,9 @@ type collector struct {
 	src     Source
 	deps    DependencySource
 	cluster ClusterSource // nil outside a fleet
-	worker  string
+	// delivery is nil when the worker does not report it.
+	delivery DeliverySource
+	worker   string
 }
 
 // dDepUp is not per camera: patrol_dependency_up{worker,dependency}.
@@ -81,6 +83,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- dFleetPartitions
 	ch <- dFleetAssignments
 	ch <- dFleetCameras
+	describeDelivery(ch)
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -90,6 +93,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(dDepFailures, prometheus.CounterValue, float64(d.Failures), c.worker, d.Name)
 		}
 	}
+	c.collectDelivery(ch)
 	if b, ok := c.src.(backlogSource); ok {
 		ch <- prometheus.MustNewConstMetric(dBacklog, prometheus.GaugeValue, float64(b.Backlog()), c.worker)
 	}

@@ -43,6 +43,8 @@ type Sources struct {
 	Dependencies DependencySource
 	// Cluster is optional (nil: not in a fleet).
 	Cluster ClusterSource
+	// Delivery is optional (nil: not reported).
+	Delivery DeliverySource
 }
 
 // Config configures the server.
@@ -86,7 +88,7 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, worker: cfg.Worker})
+		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, delivery: srcs.Delivery, worker: cfg.Worker})
 	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, log: log, ready: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -1,4 +1,4 @@
-package broker
+package kafka
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/segmentio/kafka-go"
+	kafkago "github.com/segmentio/kafka-go"
 )
 
 // Topic is a topic patrol creates when it is missing.
@@ -93,19 +93,19 @@ func CreateTopics(ctx context.Context, sec Security, brokers []string, repl Repl
 	if err != nil {
 		return err
 	}
-	var cfgs []kafka.TopicConfig
+	var cfgs []kafkago.TopicConfig
 	for _, t := range topics {
 		if t.Name == "" {
 			return errors.New("kafka: topic name required")
 		}
-		tc := kafka.TopicConfig{Topic: t.Name, NumPartitions: max(1, t.Partitions), ReplicationFactor: r.Factor,
-			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(r.MinInsync)}}}
+		tc := kafkago.TopicConfig{Topic: t.Name, NumPartitions: max(1, t.Partitions), ReplicationFactor: r.Factor,
+			ConfigEntries: []kafkago.ConfigEntry{{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(r.MinInsync)}}}
 		if t.Compacted {
-			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: "compact"})
+			tc.ConfigEntries = append(tc.ConfigEntries, kafkago.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: "compact"})
 		}
 		cfgs = append(cfgs, tc)
 	}
-	if err := cc.CreateTopics(cfgs...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+	if err := cc.CreateTopics(cfgs...); err != nil && !errors.Is(err, kafkago.TopicAlreadyExists) {
 		return fmt.Errorf("kafka: create topics: %w", err)
 	}
 	return nil
