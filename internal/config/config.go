@@ -28,7 +28,7 @@ const (
 	BufferSlack        = 5 * time.Second
 	DefaultBackoffBase = time.Second
 	DefaultBackoffMax  = 30 * time.Second
-	DefaultTransport   = "tcp"
+	DefaultTransport   = TransportTCP
 	DefaultMaxMovement = 0.25
 	DefaultMinDwell    = 5 * time.Minute
 )
@@ -124,7 +124,7 @@ type Camera struct {
 	// stream).
 	DetectURL string `yaml:"detect_url" json:"detect_url,omitempty"`
 	// Transport is "tcp" (default), "udp" or "auto".
-	Transport string `yaml:"transport" json:"transport,omitempty"`
+	Transport Transport `yaml:"transport" json:"transport,omitempty"`
 	// TLSCAFile is a PEM file of CAs trusted for rtsps:// (default: system roots).
 	TLSCAFile string `yaml:"tls_ca_file" json:"tls_ca_file,omitempty"`
 	// TLSInsecureSkipVerify accepts any rtsps:// certificate (default false;
@@ -281,7 +281,7 @@ type Model struct {
 	ClassThresholds map[string]float64 `yaml:"class_thresholds"`
 	// Backend runs the model: "onnxruntime" (default; 4-5x faster than
 	// OpenCV 4.6 DNN on this model, docs/performance.md) or "opencv".
-	Backend string `yaml:"backend"`
+	Backend Backend `yaml:"backend"`
 	// RuntimeLibrary is libonnxruntime.so for the onnxruntime backend;
 	// empty means the library `patrol models pull` fetched (ONNX Runtime
 	// 1.32.0 from its PyPI wheel, sha256-checked).
@@ -372,7 +372,7 @@ type TLS struct {
 // SASL configures SASL authentication.
 type SASL struct {
 	// Mechanism is "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512" (empty: off).
-	Mechanism string `yaml:"mechanism"`
+	Mechanism SASLMechanism `yaml:"mechanism"`
 	// Username and Password (write the password as ${VAR}), or PasswordFile.
 	Username     string `yaml:"username"`
 	Password     string `yaml:"password"`
@@ -382,7 +382,7 @@ type SASL struct {
 // Evidence configures the evidence store and clip lengths.
 type Evidence struct {
 	// Kind is "s3" (default) or "dir".
-	Kind RuleKind `yaml:"kind"`
+	Kind EvidenceKind `yaml:"kind"`
 	// Endpoint is the S3 host:port (kind s3).
 	Endpoint string `yaml:"endpoint"`
 	// AccessKey and SecretKey are the S3 credentials (kind s3).
@@ -495,7 +495,7 @@ func (c *Config) ApplyDefaults() {
 		c.Model.ScoreThreshold = 0.3
 	}
 	if c.Model.Backend == "" {
-		c.Model.Backend = "onnxruntime"
+		c.Model.Backend = BackendONNXRuntime
 	}
 	if c.Model.Threads == 0 {
 		c.Model.Threads = 1
@@ -538,7 +538,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	ev := &c.Evidence
 	if ev.Kind == "" {
-		ev.Kind = "s3"
+		ev.Kind = EvidenceS3
 	}
 	if ev.Bucket == "" {
 		ev.Bucket = DefaultBucket

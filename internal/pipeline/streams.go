@@ -29,7 +29,7 @@ func (w *cameraWorker) openStreams() error {
 	base := ingest.Config{
 		TLS:            tlsCfg,
 		CameraID:       cc.ID,
-		Transport:      cc.Transport,
+		Transport:      string(cc.Transport),
 		DetectInterval: w.interval,
 		BackoffBase:    in.BackoffBase,
 		BackoffMax:     in.BackoffMax,

@@ -8,7 +8,6 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
-	"github.com/patrol-city/patrol/internal/detect/model"
 	"github.com/patrol-city/patrol/internal/ingest"
 	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/pipeline"
@@ -199,7 +198,7 @@ func resolveModel(ctx context.Context, cfg *config.Config, f *assets.Fetcher) (p
 // resolveRuntime returns the ONNX Runtime library of the onnxruntime
 // backend ("" for opencv): the configured file, else the pulled one.
 func resolveRuntime(ctx context.Context, cfg *config.Config, f *assets.Fetcher) (string, error) {
-	if cfg.Model.Backend != model.BackendONNXRuntime {
+	if cfg.Model.Backend != config.BackendONNXRuntime {
 		return "", nil
 	}
 	if cfg.Model.RuntimeLibrary != "" {

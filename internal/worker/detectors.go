@@ -38,7 +38,7 @@ func Detectors(ctx context.Context, cfg *config.Config, fetcher *assets.Fetcher)
 	for range cfg.Model.Workers {
 		det, err := model.NewDetector(model.Config{
 			ModelPath: modelPath, ScoreThreshold: float32(lowest), Classes: classes,
-			Backend: cfg.Model.Backend, RuntimeLibrary: lib, Threads: cfg.Model.Threads,
+			Backend: string(cfg.Model.Backend), RuntimeLibrary: lib, Threads: cfg.Model.Threads,
 		})
 		if err != nil {
 			closeAll()

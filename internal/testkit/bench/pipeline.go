@@ -255,7 +255,7 @@ func (m *window) result(cfg *PipelineConfig, wcfg *config.Config, base int64) *P
 		n = len(m.measuredCams)
 	}
 	r := &PipelineResult{Cameras: n, DurationS: round(wall.Seconds(), 1), Width: cfg.Width, Height: cfg.Height,
-		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: wcfg.Model.Backend, Workers: wcfg.Model.Workers,
+		FPS: cfg.FPS, GOP: cfg.GOP, Bitrate: cfg.Bitrate, NumCPU: runtime.NumCPU(), Backend: string(wcfg.Model.Backend), Workers: wcfg.Model.Workers,
 		IntervalS: wcfg.SampleInterval(wcfg.Cameras[len(wcfg.Cameras)-1]).Seconds()}
 	r.BFrames = cfg.BFrames
 	if cfg.SubWidth > 0 {
