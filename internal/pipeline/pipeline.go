@@ -130,6 +130,7 @@ func New(cfg *config.Config, deps Deps) (*Pipeline, error) {
 			w.process(f, p.deps.Detectors[worker])
 		}
 	})
+	p.pool.now = deps.Now
 	for i, cc := range cfg.Cameras {
 		w, err := p.newCameraWorker(cc)
 		if err != nil {

@@ -27,6 +27,7 @@ type pool struct {
 	closed  bool
 	maxWait time.Duration // a waiting picture older than this is served first
 	process func(worker, cam int, f media.Frame)
+	now     func() time.Time // the pipeline's clock (time.Now by default)
 }
 
 type slot struct {
@@ -49,7 +50,7 @@ type slot struct {
 // newPool returns a pool for one camera per interval (its sampling
 // interval); a picture that waited maxWait is served first (0: never).
 func newPool(intervals []time.Duration, maxWait time.Duration, process func(worker, cam int, f media.Frame)) *pool {
-	p := &pool{maxWait: maxWait, process: process}
+	p := &pool{maxWait: maxWait, process: process, now: time.Now}
 	for _, iv := range intervals {
 		p.slots = append(p.slots, &slot{minGap: iv * 9 / 10})
 	}
@@ -116,7 +117,7 @@ func (p *pool) offer(cam int, f media.Frame) {
 	if p.closed || p.slots[cam] != s {
 		return
 	}
-	now := time.Now()
+	now := p.now()
 	if s.pending != nil {
 		s.replaced.Add(1)
 	} else {
@@ -160,7 +161,7 @@ func (p *pool) take() (int, media.Frame, bool) {
 		if cam := p.pick(); cam >= 0 {
 			s := p.slots[cam]
 			f := *s.pending
-			s.waitNanos.Add(int64(time.Since(s.pendingAt)))
+			s.waitNanos.Add(int64(p.now().Sub(s.pendingAt)))
 			s.taken.Add(1)
 			s.pending, s.busy = nil, true
 			p.next = (cam + 1) % len(p.slots)
@@ -176,7 +177,7 @@ func (p *pool) take() (int, media.Frame, bool) {
 // pick returns the camera take serves next, or -1 when none is ready.
 func (p *pool) pick() int {
 	n := len(p.slots)
-	now := time.Now()
+	now := p.now()
 	oldest, urgent, other := -1, -1, -1
 	for i := 0; i < n; i++ {
 		cam := (p.next + i) % n

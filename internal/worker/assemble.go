@@ -44,7 +44,7 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 		}
 	}
 	probes := dependencyProbes(cfg, w.sec, w.kafkaOwned, s3)
-	if w.deps, err = depcheck.New(depcheck.Config{}, probes, w.log); err != nil {
+	if w.deps, err = depcheck.New(depcheck.Config{}, depcheck.Deps{Probes: probes, Logger: w.log}); err != nil {
 		return err
 	}
 	if err := checkAtStart(ctx, w.deps, probes, w.log); err != nil {

@@ -56,6 +56,8 @@ type Deps struct {
 	// OnAssign is told about every new assignment, from Run's goroutine
 	// (required).
 	OnAssign func(Assignment)
+	// Now is the clock that times a lost group (default time.Now).
+	Now func() time.Time
 }
 
 // Member is a worker's membership in the fleet's group.
@@ -84,6 +86,9 @@ func New(cfg Config, deps Deps) (*Member, error) {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 10 * time.Second
@@ -135,14 +140,14 @@ func (m *Member) Run(ctx context.Context) error {
 			// twice for much longer than that.
 			m.deps.Logger.Warn("fleet group", "group", m.cfg.Group, "err", err)
 			if lostSince.IsZero() {
-				lostSince = time.Now()
+				lostSince = m.deps.Now()
 			}
-			if !released && time.Since(lostSince) >= m.cfg.SessionTimeout {
+			if !released && m.deps.Now().Sub(lostSince) >= m.cfg.SessionTimeout {
 				released = true
 				m.mu.Lock()
 				m.owned = nil
 				m.mu.Unlock()
-				m.deps.Logger.Error("fleet group lost: cameras released until the worker rejoins", "group", m.cfg.Group, "for", time.Since(lostSince).Round(time.Second))
+				m.deps.Logger.Error("fleet group lost: cameras released until the worker rejoins", "group", m.cfg.Group, "for", m.deps.Now().Sub(lostSince).Round(time.Second))
 				m.deps.OnAssign(Assignment{Generation: -1})
 			}
 			continue

@@ -68,12 +68,24 @@ type State struct {
 	Checked bool `json:"checked"`
 }
 
+// Deps are a Watcher's collaborators.
+type Deps struct {
+	// Probes are the dependencies to check (each with a unique name).
+	Probes []Probe
+	// Logger receives a line when a dependency goes down or comes back;
+	// nil is silent.
+	Logger *slog.Logger
+	// Now is the clock of State.Since (default time.Now).
+	Now func() time.Time
+}
+
 // Watcher probes dependencies. New starts nothing; Run blocks; Close
 // cancels Run and waits for it.
 type Watcher struct {
 	cfg    Config
 	probes []Probe
 	log    *slog.Logger
+	now    func() time.Time
 
 	mu     sync.Mutex
 	states map[string]*State
@@ -83,14 +95,17 @@ type Watcher struct {
 	done   chan struct{}
 }
 
-// New validates the probes. A nil logger is silent.
-func New(cfg Config, probes []Probe, log *slog.Logger) (*Watcher, error) {
+// New validates the probes and starts nothing.
+func New(cfg Config, deps Deps) (*Watcher, error) {
 	cfg.applyDefaults()
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Watcher{cfg: cfg, log: log, states: map[string]*State{}}
-	for _, p := range probes {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	w := &Watcher{cfg: cfg, log: deps.Logger, now: deps.Now, states: map[string]*State{}}
+	for _, p := range deps.Probes {
 		if p.Name == "" || p.Check == nil {
 			return nil, errors.New("depcheck: a probe needs a name and a check")
 		}
@@ -114,7 +129,7 @@ func (w *Watcher) Set(name string, err error) {
 	}
 	up := err == nil
 	if !st.Checked || st.Up != up {
-		st.Since = time.Now()
+		st.Since = w.now()
 		switch {
 		case up && st.Checked:
 			w.log.Info("dependency is back", "dependency", name)

@@ -21,7 +21,7 @@ func TestWatcherRecovers(t *testing.T) {
 	}}
 	steady := Probe{Name: "evidence", Check: func(context.Context) error { return nil }}
 	w, err := New(Config{RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, Interval: time.Hour},
-		[]Probe{flaky, steady}, nil)
+		Deps{Probes: []Probe{flaky, steady}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestNewRejectsBadProbes(t *testing.T) {
 		{{Name: "x"}},
 		{{Name: "x", Check: ok}, {Name: "x", Check: ok}},
 	} {
-		if _, err := New(Config{}, probes, nil); err == nil {
+		if _, err := New(Config{}, Deps{Probes: probes}); err == nil {
 			t.Errorf("New(%v) accepted", probes)
 		}
 	}
