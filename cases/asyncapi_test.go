@@ -75,7 +75,7 @@ func TestAsyncAPI(t *testing.T) {
 			if !strings.HasPrefix(m.Payload.SchemaFormat, "application/schema+json") {
 				t.Errorf("message %s: schemaFormat %q is not JSON Schema", id, m.Payload.SchemaFormat)
 			}
-			file := filepath.Join("../docs", m.Payload.Schema["$ref"])
+			file := filepath.Join("..", "docs", m.Payload.Schema["$ref"])
 			got, err := os.ReadFile(file)
 			if err != nil {
 				t.Errorf("message %s: schema %s: %v", id, m.Payload.Schema["$ref"], err)

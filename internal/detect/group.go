@@ -16,8 +16,7 @@ func (g *Gathering) cluster(people []restingPerson) [][]restingPerson {
 	for i := range parent {
 		parent[i] = i
 	}
-	var root func(int) int
-	root = func(i int) int {
+	root := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]

@@ -81,7 +81,7 @@ func (s *sampler) admit(au *media.AccessUnit) (decode, sample bool) {
 		}
 		s.lastSample, s.sampled = au.PTS, true
 		if !s.keyOnly() {
-			if k := (s.gop - s.tolerance()) / s.interval; k > 0 {
+			if k := int64((s.gop - s.tolerance()) / s.interval); k > 0 {
 				s.gopOpen = true
 				s.limit = time.Duration(k)*s.interval + s.tolerance()
 				s.nextTarget = s.interval

@@ -32,9 +32,9 @@ func garbageServer(t *testing.T) string {
 			go func() {
 				defer c.Close()
 				buf := make([]byte, 4096)
-				c.Read(buf)
+				_, _ = c.Read(buf) // whatever the client asks, it gets garbage
 				rand.Read(buf)
-				c.Write(append([]byte("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n"), buf...))
+				_, _ = c.Write(append([]byte("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n"), buf...))
 				time.Sleep(time.Second)
 			}()
 		}

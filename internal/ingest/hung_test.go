@@ -61,8 +61,8 @@ func TestHungHandshakeCancels(t *testing.T) {
 	start := time.Now()
 	cancel()
 	select {
-	case <-done:
-		t.Logf("Run returned %v after cancel", time.Since(start).Round(time.Millisecond))
+	case err := <-done:
+		t.Logf("Run returned after %v: %v", time.Since(start).Round(time.Millisecond), err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("camera Run still blocked in the RTSP handshake 10 s after cancel (read timeout 60 s)")
 	}

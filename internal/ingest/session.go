@@ -163,7 +163,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters
 		select {
 		case <-ctx.Done():
 			c.Close()
-			<-waitErr
+			<-waitErr //nolint:errcheck // Wait's error is the one this Close caused; ctx.Err() says why
 			return ctx.Err()
 		case err := <-waitErr:
 			return fmt.Errorf("stream: %w", scrub(err, cfg.URL))
@@ -171,7 +171,7 @@ func runSession(ctx context.Context, cfg *Config, now func() time.Time, counters
 			stall.Reset(cfg.StallTimeout)
 		case <-stall.C:
 			c.Close()
-			<-waitErr
+			<-waitErr //nolint:errcheck // likewise: the stall is the error
 			return fmt.Errorf("%w: no video for %v", ErrStalled, cfg.StallTimeout)
 		}
 	}

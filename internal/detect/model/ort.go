@@ -61,7 +61,7 @@ func loadORT(lib string, model []byte, input string, inShape []int64, output str
 	if err != nil {
 		return nil, err
 	}
-	defer opts.Destroy()
+	defer release(opts)
 	if threads <= 0 {
 		threads = 1
 	}
@@ -81,14 +81,13 @@ func loadORT(lib string, model []byte, input string, inShape []int64, output str
 	}
 	out, err := ort.NewEmptyTensor[float32](ort.NewShape(outShape...))
 	if err != nil {
-		in.Destroy()
+		release(in)
 		return nil, err
 	}
 	sess, err := ort.NewAdvancedSessionWithONNXData(model, []string{input}, []string{output},
 		[]ort.Value{in}, []ort.Value{out}, opts)
 	if err != nil {
-		in.Destroy()
-		out.Destroy()
+		release(in, out)
 		return nil, err
 	}
 	n := &ortNet{sess: sess, in: in, out: out}
@@ -129,10 +128,18 @@ func (n *ortNet) close() {
 	if n == nil || n.sess == nil {
 		return
 	}
-	n.sess.Destroy()
-	n.in.Destroy()
-	n.out.Destroy()
+	release(n.sess, n.in, n.out)
 	n.sess = nil
+}
+
+// release frees ONNX Runtime objects, in order. Their Destroy methods free
+// C memory and fail only for an object never created or already freed,
+// which the callers rule out: there is no error to report (Detector.Close
+// always returns nil).
+func release(objs ...interface{ Destroy() error }) {
+	for _, o := range objs {
+		_ = o.Destroy()
+	}
 }
 
 // sameContent reports whether files a and b hold the same bytes (two

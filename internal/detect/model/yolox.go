@@ -57,7 +57,7 @@ func (d *Detector) Detect(img gocv.Mat) ([]detect.Detection, error) {
 	defer blob.Close()
 
 	if _, err := d.net.forward(blob, d.out); err != nil {
-		return nil, fmt.Errorf("detect: forward pass: %v", err)
+		return nil, fmt.Errorf("detect: forward pass: %w", err)
 	}
 	return d.decode(r, w, h), nil
 }

@@ -117,7 +117,9 @@ func TestMotionGateComparesWithLastInference(t *testing.T) {
 	// but adds up against the frame of the last inference.
 	g, _ := New(Config{MaxInterval: time.Hour}, []detect.Zone{motionZone})
 	base := scenery(1, 0)
-	g.Changed(base, mw, mh)
+	if _, err := g.Changed(base, mw, mh); err != nil {
+		t.Fatal(err)
+	}
 	g.ShouldInfer(true, t0)
 	fired := -1
 	for i := 1; i <= 10; i++ {
@@ -147,7 +149,9 @@ func BenchmarkMotionGate1080p(b *testing.B) {
 	g, _ := New(Config{}, []detect.Zone{motionZone})
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
-		g.Changed(frame, w, h)
+		if _, err := g.Changed(frame, w, h); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

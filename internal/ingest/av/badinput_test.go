@@ -112,7 +112,7 @@ func TestDecodeBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer shared.Close()
+		t.Cleanup(shared.Close)
 		checkGood := func(t *testing.T, dec *Decoder) {
 			t.Helper()
 			img := checkDecode(t, dec, key)

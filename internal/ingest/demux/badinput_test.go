@@ -141,8 +141,10 @@ func TestClose(t *testing.T) {
 	if _, err := f.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if f.Close() != nil || f.Close() != nil {
-		t.Fatal("Close is not idempotent")
+	for i := range 2 {
+		if err := f.Close(); err != nil {
+			t.Fatalf("Close #%d: %v (Close is not idempotent)", i+1, err)
+		}
 	}
 	if _, err := f.Next(); err == nil {
 		t.Fatal("Next after Close: no error")

@@ -98,13 +98,13 @@ func writeAtomic(root *os.Root, key string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err = f.Close(); err != nil {
+	if err := f.Close(); err != nil {
 		return err
 	}
-	if err = root.Rename(tmp, key); err != nil {
+	if err := root.Rename(tmp, key); err != nil {
 		return err
 	}
 	dir, err := root.Open(parent)

@@ -195,7 +195,7 @@ func (s *S3) wrap(op, key string, err error) error {
 	}
 	switch minio.ToErrorResponse(err).Code {
 	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
-		return fmt.Errorf("%s: %w: %v", where, ErrAuth, err)
+		return fmt.Errorf("%s: %w: %w", where, ErrAuth, err)
 	case "NoSuchKey":
 		return fmt.Errorf("%s: %w", where, ErrNotFound)
 	}
@@ -316,7 +316,7 @@ func (s *S3) checkTLS(ctx context.Context) error {
 	if cfg.ServerName == "" {
 		host, _, err := net.SplitHostPort(s.cfg.Endpoint)
 		if err != nil {
-			return nil
+			return nil //nolint:nilerr // not host:port: the client reports that endpoint, like a network error
 		}
 		cfg.ServerName = host
 	}

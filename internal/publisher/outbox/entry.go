@@ -201,7 +201,7 @@ func readEntryFile(dir string) (*entryFile, error) {
 	}
 	var ef entryFile
 	if err := json.Unmarshal(raw, &ef); err != nil {
-		return nil, fmt.Errorf("%w: entry.json: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: entry.json: %w", ErrCorrupt, err)
 	}
 	if ef.Version != 1 || ef.ID == "" || len(ef.Case) == 0 {
 		return nil, fmt.Errorf("%w: entry.json: version %d, id %q", ErrCorrupt, ef.Version, ef.ID)
@@ -220,7 +220,7 @@ func (o *Outbox) Load(id string) (*Entry, error) {
 	if raw, err := os.ReadFile(filepath.Join(dir, "state.json")); err == nil {
 		var sf stateFile
 		if err := json.Unmarshal(raw, &sf); err != nil {
-			return nil, fmt.Errorf("outbox: entry %s: %w: state.json: %v", id, ErrCorrupt, err)
+			return nil, fmt.Errorf("outbox: entry %s: %w: state.json: %w", id, ErrCorrupt, err)
 		}
 		for k, v := range sf.Stored {
 			e.Stored[k] = v
@@ -246,7 +246,7 @@ func (o *Outbox) ReadObject(e *Entry, name string) ([]byte, error) {
 		}
 		data, err := os.ReadFile(filepath.Join(o.cfg.Dir, e.ID, "objects", name))
 		if err != nil {
-			return nil, fmt.Errorf("outbox: entry %s: %w: %v", e.ID, ErrCorrupt, err)
+			return nil, fmt.Errorf("outbox: entry %s: %w: %w", e.ID, ErrCorrupt, err)
 		}
 		sum := sha256.Sum256(data)
 		if int64(len(data)) != info.Size || hex.EncodeToString(sum[:]) != info.SHA256 {

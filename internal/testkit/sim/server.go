@@ -207,28 +207,28 @@ func (s *Server) authorized(conn *gortsplib.ServerConn, req *base.Request) bool 
 	return conn.VerifyCredentials(req, s.cfg.User, s.cfg.Password)
 }
 
-// OnDescribe implements gortsplib.ServerHandlerOnDescribe.
-func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if !s.authorized(ctx.Conn, ctx.Request) {
+// stream answers a DESCRIBE or a SETUP (the same checks for both): 401
+// without the right credentials, 404 for a path that serves nothing, else
+// the path's stream.
+func (s *Server) stream(conn *gortsplib.ServerConn, req *base.Request, path string) (*base.Response, *gortsplib.ServerStream, error) {
+	if !s.authorized(conn, req) {
 		return &base.Response{StatusCode: base.StatusUnauthorized}, nil, liberrors.ErrServerAuth{}
 	}
-	sv := s.lookup(ctx.Path)
+	sv := s.lookup(path)
 	if sv == nil {
 		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
 	}
 	return &base.Response{StatusCode: base.StatusOK}, sv.ss, nil
 }
 
+// OnDescribe implements gortsplib.ServerHandlerOnDescribe.
+func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	return s.stream(ctx.Conn, ctx.Request, ctx.Path)
+}
+
 // OnSetup implements gortsplib.ServerHandlerOnSetup.
 func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if !s.authorized(ctx.Conn, ctx.Request) {
-		return &base.Response{StatusCode: base.StatusUnauthorized}, nil, liberrors.ErrServerAuth{}
-	}
-	sv := s.lookup(ctx.Path)
-	if sv == nil {
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
-	}
-	return &base.Response{StatusCode: base.StatusOK}, sv.ss, nil
+	return s.stream(ctx.Conn, ctx.Request, ctx.Path)
 }
 
 // OnPlay implements gortsplib.ServerHandlerOnPlay.
