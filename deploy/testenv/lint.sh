@@ -38,6 +38,7 @@ if ! installed; then
   log "installing golangci-lint $version with $go_version (once; about 1.5 minutes on a cold cache)"
   start=$SECONDS
   mkdir -p "$dir"
+  rm -f "$bin" # go install will not overwrite a file it did not build
   # go prints a line per module it downloads (about 200): kept for a failure.
   if ! GOBIN=$dir GOFLAGS=-buildvcs=false \
     go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$version" >"$dir/install.log" 2>&1; then
