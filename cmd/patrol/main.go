@@ -36,10 +36,14 @@ commands:
 Run 'patrol <command> -h' for a command's flags.
 `
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run runs the command named by os.Args and returns the process's exit
+// code (after its deferred calls, which os.Exit would skip).
+func run() int {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,18 +70,19 @@ func main() {
 		err = cmdEval(ctx, args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
-		return
+		return 0
 	default:
 		fmt.Fprintf(os.Stderr, "patrol: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
+		return 2
 	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
+			return 2
 		}
 		fmt.Fprintf(os.Stderr, "patrol %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func newLogger(level string) *slog.Logger {

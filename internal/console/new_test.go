@@ -47,6 +47,7 @@ func TestNewValidates(t *testing.T) {
 		}, "listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := testConfig(t, "127.0.0.1:1")
 			tc.edit(t, cfg)
 			s, err := New(cfg, Deps{})
@@ -71,7 +72,7 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(s.Close)
 	if !s.users.check("li", "secret") || s.users.check("li", "wrong") || s.users.check("ghost", "secret") {
 		t.Error("htpasswd hash not checked right")
 	}

@@ -177,17 +177,6 @@ type errMissing string
 
 func (e errMissing) Error() string { return "missing " + string(e) }
 
-// verdict returns the case's newest verdict.
-func (s *Store) verdict(caseID string) (cases.Verdict, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	vs := s.verdicts[caseID]
-	if len(vs) == 0 {
-		return cases.Verdict{}, false
-	}
-	return vs[len(vs)-1], true
-}
-
 // owner is the worker of the camera's newest health event.
 func (s *Store) owner(camera string) (string, bool) {
 	s.mu.RLock()

@@ -69,14 +69,6 @@ func (w *cameraWorker) openStreams() error {
 	return err
 }
 
-// analysed returns the stream whose pictures are analysed.
-func (w *cameraWorker) analysed() *ingest.Camera {
-	if w.det != nil {
-		return w.det
-	}
-	return w.cam
-}
-
 // streams returns every ingest camera of the worker's camera.
 func (w *cameraWorker) streams() []*ingest.Camera {
 	if w.det != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"slices"
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
@@ -26,9 +27,8 @@ const (
 
 // packItem is one evidence object before it is stored.
 type packItem struct {
-	obj        outbox.Object
-	ev         cases.Evidence
-	start, end *time.Time
+	obj outbox.Object
+	ev  cases.Evidence
 }
 
 // evidencePack builds the evidence of an opened case: a clip around the
@@ -144,28 +144,27 @@ func cutClip(src ClipSource, from, to time.Time) ([]byte, *time.Time, *time.Time
 // history (the object at rest when it was first seen there).
 func firstSight(src ClipSource, t time.Time) (*media.Image, time.Time, bool) {
 	params, units := src.Range(t, t.Add(10*time.Second))
-	for _, u := range units {
-		if !u.Key || u.Recv.Before(t) {
-			continue
-		}
-		dec, err := av.NewDecoder(params.Codec)
-		if err != nil {
-			return nil, time.Time{}, false
-		}
-		defer dec.Close()
-		nalus := [][]byte{}
-		for _, ps := range [][]byte{params.VPS, params.SPS, params.PPS} {
-			if len(ps) > 0 {
-				nalus = append(nalus, ps)
-			}
-		}
-		img, err := dec.Decode(append(nalus, u.NALUs...))
-		if err != nil || img == nil {
-			return nil, time.Time{}, false
-		}
-		return img, u.Recv, true
+	k := slices.IndexFunc(units, func(u media.AccessUnit) bool { return u.Key && !u.Recv.Before(t) })
+	if k < 0 {
+		return nil, time.Time{}, false
 	}
-	return nil, time.Time{}, false
+	u := units[k]
+	dec, err := av.NewDecoder(params.Codec)
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	defer dec.Close()
+	nalus := [][]byte{}
+	for _, ps := range [][]byte{params.VPS, params.SPS, params.PPS} {
+		if len(ps) > 0 {
+			nalus = append(nalus, ps)
+		}
+	}
+	img, err := dec.Decode(append(nalus, u.NALUs...))
+	if err != nil || img == nil {
+		return nil, time.Time{}, false
+	}
+	return img, u.Recv, true
 }
 
 // manifestEntry is one object in manifest.json.

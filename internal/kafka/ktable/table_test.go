@@ -2,6 +2,7 @@ package ktable_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -53,7 +54,13 @@ func TestTable(t *testing.T) {
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- tb.Run(rctx) }()
-	defer func() { stop(); <-done; tb.Close() }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+		tb.Close()
+	}()
 	if err := tb.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,9 @@ func TestReporterShape(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	next.Close()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
 	if next.Sent() != 1 {
 		t.Fatal("the event of a reporter that never ran was lost")
 	}

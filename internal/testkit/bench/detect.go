@@ -99,12 +99,18 @@ func Detect(ctx context.Context, cfg DetectConfig) (*DetectResult, error) {
 	defer img.Close()
 
 	dets := make([]*model.Detector, len(cfg.Backends))
+	defer func() {
+		for _, d := range dets {
+			if d != nil {
+				d.Close()
+			}
+		}
+	}()
 	for i, b := range cfg.Backends {
 		d, err := model.NewDetector(model.Config{ModelPath: path, Classes: m.Classes, Threads: cfg.Threads, Backend: b, RuntimeLibrary: lib})
 		if err != nil {
 			return nil, err
 		}
-		defer d.Close()
 		dets[i] = d
 		for k := 0; k < 5; k++ {
 			if _, err := d.Detect(img); err != nil {

@@ -245,7 +245,7 @@ func newSynthSource(w, h, fps int) *synthSource {
 				g := 90 + 30*(y-horizon)/(h-horizon)
 				c = [3]int{g, g, g + 5}
 			}
-			t := int(rng.IntN(13)) - 6
+			t := rng.IntN(13) - 6
 			for k := range 3 {
 				s.bg[i+k] = clamp(c[k] + t)
 			}

@@ -137,7 +137,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer con.Close()
 	conDone := make(chan error, 1)
 	go func() { conDone <- con.Run(ctx) }()
-	defer func() { <-conDone }()
+	defer func() {
+		if err := <-conDone; err != nil {
+			log.Error("console stopped", "err", err)
+		}
+	}()
 	fmt.Fprintf(cfg.Out, "patrol demo: console %s — user %s, password %s\n", con.URL(), demoUser, pass)
 	log.Info("demo running", "camera", "demo-cam-1", "min_dwell", cfg.MinDwell, "data", cfg.DataDir, "console", con.URL())
 

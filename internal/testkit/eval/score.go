@@ -92,7 +92,11 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 				continue
 			}
 			res.Expected++
-			i, e, ok := -1, 0.0, false
+			var (
+				i  int
+				e  float64
+				ok bool
+			)
 			if sc.Video != "" {
 				i, e, ok = matchClip(exp, got, used, start)
 

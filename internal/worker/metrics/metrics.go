@@ -132,7 +132,7 @@ func (s *Server) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = s.srv.Shutdown(sctx)
-		<-errc
+		<-errc //nolint:errcheck // http.ErrServerClosed after Shutdown
 		return nil
 	case err := <-errc:
 		return fmt.Errorf("metrics: %w", err)
