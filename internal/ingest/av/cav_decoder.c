@@ -10,6 +10,7 @@
 #include <libswscale/swscale.h>
 
 #include "cav.h"
+#include "cav_bgr.h"
 
 // Largest picture the decoder accepts (8K UHD fits). Protects against
 // corrupt parameter sets announcing absurd sizes.
@@ -23,8 +24,7 @@ struct pav_decoder {
     AVPacket *pkt;
     AVFrame *tmp; // receive target
     AVFrame *pic; // latest decoded picture
-    struct SwsContext *sws;
-    int sws_w, sws_h, sws_fmt, sws_range, sws_space, sws_dw, sws_dh;
+    pav_bgr conv;
     int max_w, max_h; // output fits in max_w x max_h (0: native size)
     uint8_t *bgr;
     size_t bgr_size;
@@ -38,7 +38,7 @@ void pav_decoder_free(pav_decoder *d) {
     av_packet_free(&d->pkt);
     av_frame_free(&d->tmp);
     av_frame_free(&d->pic);
-    sws_freeContext(d->sws);
+    pav_bgr_free(&d->conv);
     av_freep(&d->bgr);
     av_free(d);
 }
@@ -145,22 +145,6 @@ static int drain(pav_decoder *d, int *got) {
     }
 }
 
-static int sws_space(int colorspace) {
-    switch (colorspace) {
-    case AVCOL_SPC_BT709:
-        return SWS_CS_ITU709;
-    case AVCOL_SPC_FCC:
-        return SWS_CS_FCC;
-    case AVCOL_SPC_SMPTE240M:
-        return SWS_CS_SMPTE240M;
-    case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL:
-        return SWS_CS_BT2020;
-    default:
-        return SWS_CS_DEFAULT;
-    }
-}
-
 // pav_decoder_set_max_size makes the decoder scale its pictures down, in
 // the same libswscale pass as the colour conversion, to fit in w x h with
 // the aspect ratio kept (0, 0: native size). Pictures are never enlarged.
@@ -191,50 +175,14 @@ static void out_size(const pav_decoder *d, int w, int h, int *dw, int *dh) {
 // pav_decoder_set_max_size).
 static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
     AVFrame *f = d->pic;
-    int w = f->width, h = f->height, fmt = f->format, dw, dh;
-    int range = f->color_range == AVCOL_RANGE_JPEG;
-    int space = sws_space(f->colorspace);
+    int w = f->width, h = f->height, dw, dh, ret;
     size_t need;
 
-    if (w <= 0 || h <= 0 || fmt < 0 || (int64_t)w * h > PAV_MAX_PIXELS ||
+    if (w <= 0 || h <= 0 || f->format < 0 || (int64_t)w * h > PAV_MAX_PIXELS ||
         !f->data[0]) {
         return AVERROR_INVALIDDATA;
     }
     out_size(d, w, h, &dw, &dh);
-    // Map the deprecated full-range "J" formats to their plain twins.
-    switch (fmt) {
-    case AV_PIX_FMT_YUVJ420P: fmt = AV_PIX_FMT_YUV420P; range = 1; break;
-    case AV_PIX_FMT_YUVJ422P: fmt = AV_PIX_FMT_YUV422P; range = 1; break;
-    case AV_PIX_FMT_YUVJ444P: fmt = AV_PIX_FMT_YUV444P; range = 1; break;
-    case AV_PIX_FMT_YUVJ440P: fmt = AV_PIX_FMT_YUV440P; range = 1; break;
-    case AV_PIX_FMT_YUVJ411P: fmt = AV_PIX_FMT_YUV411P; range = 1; break;
-    default: break;
-    }
-    if (!d->sws || d->sws_w != w || d->sws_h != h || d->sws_fmt != fmt ||
-        d->sws_range != range || d->sws_space != space || d->sws_dw != dw ||
-        d->sws_dh != dh) {
-        sws_freeContext(d->sws);
-        d->sws = NULL;
-        if (!sws_isSupportedInput(fmt)) {
-            return AVERROR_INVALIDDATA;
-        }
-        d->sws = sws_getContext(w, h, fmt, dw, dh, AV_PIX_FMT_BGR24, SWS_BILINEAR,
-                                NULL, NULL, NULL);
-        if (!d->sws) {
-            return AVERROR_EXTERNAL;
-        }
-        // Fails (harmlessly) for non-YUV inputs such as gray; ignore.
-        sws_setColorspaceDetails(d->sws, sws_getCoefficients(space), range,
-                                 sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
-                                 1 << 16, 1 << 16);
-        d->sws_w = w;
-        d->sws_h = h;
-        d->sws_fmt = fmt;
-        d->sws_range = range;
-        d->sws_space = space;
-        d->sws_dw = dw;
-        d->sws_dh = dh;
-    }
     need = (size_t)dw * dh * 3 + PAV_PAD;
     if (d->bgr_size < need) {
         av_freep(&d->bgr);
@@ -245,13 +193,9 @@ static int convert(pav_decoder *d, uint8_t **bgr, int *width, int *height) {
         }
         d->bgr_size = need;
     }
-    {
-        uint8_t *dst[4] = {d->bgr, NULL, NULL, NULL};
-        int stride[4] = {dw * 3, 0, 0, 0};
-        if (sws_scale(d->sws, (const uint8_t *const *)f->data, f->linesize, 0,
-                      h, dst, stride) != dh) {
-            return AVERROR_EXTERNAL;
-        }
+    ret = pav_bgr_scale(&d->conv, f, w, h, dw, dh, d->bgr);
+    if (ret < 0) {
+        return ret;
     }
     *bgr = d->bgr;
     *width = dw;

@@ -45,70 +45,18 @@ int pdx_decoder_open(pdx_file *f, int *width, int *height) {
     return 0;
 }
 
-static int sws_space(int colorspace) {
-    switch (colorspace) {
-    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
-    case AVCOL_SPC_FCC: return SWS_CS_FCC;
-    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
-    case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
-    default: return SWS_CS_DEFAULT;
-    }
-}
-
 // convert turns f->frame into packed BGR24 of the output size in f->bgr.
 // A frame whose size differs from the stream's (a mid-stream change) is
 // scaled to the output size.
 static int convert(pdx_file *f) {
     AVFrame *fr = f->frame;
-    int w = fr->width & ~1, h = fr->height & ~1, fmt = fr->format;
-    int range = fr->color_range == AVCOL_RANGE_JPEG;
-    int space = sws_space(fr->colorspace);
+    int w = fr->width & ~1, h = fr->height & ~1;
 
-    if (w <= 0 || h <= 0 || fmt < 0 || (int64_t)w * h > PDX_MAX_PIXELS ||
+    if (w <= 0 || h <= 0 || fr->format < 0 || (int64_t)w * h > PDX_MAX_PIXELS ||
         !fr->data[0]) {
         return AVERROR_INVALIDDATA;
     }
-    // Map the deprecated full-range "J" formats to their plain twins.
-    switch (fmt) {
-    case AV_PIX_FMT_YUVJ420P: fmt = AV_PIX_FMT_YUV420P; range = 1; break;
-    case AV_PIX_FMT_YUVJ422P: fmt = AV_PIX_FMT_YUV422P; range = 1; break;
-    case AV_PIX_FMT_YUVJ444P: fmt = AV_PIX_FMT_YUV444P; range = 1; break;
-    case AV_PIX_FMT_YUVJ440P: fmt = AV_PIX_FMT_YUV440P; range = 1; break;
-    case AV_PIX_FMT_YUVJ411P: fmt = AV_PIX_FMT_YUV411P; range = 1; break;
-    default: break;
-    }
-    if (!f->sws || f->sws_w != w || f->sws_h != h || f->sws_fmt != fmt ||
-        f->sws_range != range || f->sws_space != space) {
-        sws_freeContext(f->sws);
-        f->sws = NULL;
-        if (!sws_isSupportedInput(fmt)) {
-            return AVERROR_INVALIDDATA;
-        }
-        f->sws = sws_getContext(w, h, fmt, f->out_w, f->out_h, AV_PIX_FMT_BGR24,
-                                SWS_BILINEAR, NULL, NULL, NULL);
-        if (!f->sws) {
-            return AVERROR_EXTERNAL;
-        }
-        // Fails (harmlessly) for non-YUV inputs such as gray; ignore.
-        sws_setColorspaceDetails(f->sws, sws_getCoefficients(space), range,
-                                 sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
-                                 1 << 16, 1 << 16);
-        f->sws_w = w;
-        f->sws_h = h;
-        f->sws_fmt = fmt;
-        f->sws_range = range;
-        f->sws_space = space;
-    }
-    {
-        uint8_t *dst[4] = {f->bgr, NULL, NULL, NULL};
-        int stride[4] = {f->out_w * 3, 0, 0, 0};
-        if (sws_scale(f->sws, (const uint8_t *const *)fr->data, fr->linesize,
-                      0, h, dst, stride) != f->out_h) {
-            return AVERROR_EXTERNAL;
-        }
-    }
-    return 0;
+    return pav_bgr_scale(&f->conv, fr, w, h, f->out_w, f->out_h, f->bgr);
 }
 
 // pdx_decode returns the next decoded picture, in presentation order, as

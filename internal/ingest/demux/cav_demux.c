@@ -36,7 +36,7 @@ void pdx_close(pdx_file *f) {
     av_packet_free(&f->pkt);
     avcodec_free_context(&f->dec);
     av_frame_free(&f->frame);
-    sws_freeContext(f->sws);
+    pav_bgr_free(&f->conv);
     av_freep(&f->bgr);
     av_free(f);
 }

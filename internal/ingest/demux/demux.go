@@ -16,6 +16,7 @@ package demux
 
 /*
 #cgo pkg-config: libavformat libavcodec libavutil libswscale
+#cgo CFLAGS: -I${SRCDIR}/../av
 #include <stdlib.h>
 #include "demux.h"
 */

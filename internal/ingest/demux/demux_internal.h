@@ -6,6 +6,8 @@
 #include <libavformat/avformat.h>
 #include <libswscale/swscale.h>
 
+#include "cav_bgr.h" // ingest/av
+
 // Largest picture decoded for re-encoding (8K UHD fits), as in ingest/av.
 #define PDX_MAX_PIXELS ((int64_t)1 << 25)
 // Slack after the BGR buffer in case a SIMD writer overshoots the last row.
@@ -19,8 +21,7 @@ struct pdx_file {
     AVCodecContext *dec;
     AVFrame *frame;
     int draining; // a NULL packet was sent
-    struct SwsContext *sws;
-    int sws_w, sws_h, sws_fmt, sws_range, sws_space;
+    pav_bgr conv; // the BGR converter shared with ingest/av
     int out_w, out_h; // even output size
     uint8_t *bgr;
 };
