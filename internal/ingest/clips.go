@@ -16,7 +16,7 @@ type evicted struct {
 // startHistory opens the camera's history on disk and a writer goroutine
 // fed by the ring's evictions; stop waits for it and deletes the files.
 func (c *Camera) startHistory() (stop func(), err error) {
-	h, err := OpenHistory(c.cfg.HistoryRoot, c.cfg.CameraID, c.cfg.HistoryBytes, c.cfg.HistoryDuration)
+	h, err := OpenHistory(c.cfg.HistoryRoot, c.cfg.CameraID, c.cfg.HistoryBytes, c.cfg.HistoryDuration, c.deps.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ type segmentFile struct {
 // (within the bounds) and removing anything else in it. name comes from outside (a camera id): it
 // must be one plain path element, and the removal happens inside an os.Root
 // on root, so nothing outside root/name is ever removed.
-func OpenHistory(root, name string, maxBytes int64, maxAge time.Duration) (*History, error) {
+func OpenHistory(root, name string, maxBytes int64, maxAge time.Duration, now time.Time) (*History, error) {
 	if root == "" || maxBytes <= 0 || maxAge <= 0 {
 		return nil, errors.New("ingest: history needs a directory, a byte bound and an age bound")
 	}
@@ -76,7 +76,7 @@ func OpenHistory(root, name string, maxBytes int64, maxAge time.Duration) (*Hist
 	for _, s := range h.segs {
 		h.bytes += s.size
 	}
-	h.trim(time.Now())
+	h.trim(now)
 	return h, nil
 }
 

@@ -21,7 +21,7 @@ func TestHistoryBounds(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "h")
-			h, err := OpenHistory(dir, "cam", tc.maxBytes, tc.maxAge)
+			h, err := OpenHistory(dir, "cam", tc.maxBytes, tc.maxAge, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

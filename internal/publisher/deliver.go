@@ -202,7 +202,7 @@ func (p *Publisher) send(id string) error {
 	now := p.deps.Now()
 	p.log.Info("case published", "camera", pub.Camera.ID, "case", pub.CaseID, "rule", pub.Rule.ID,
 		"dwell_s", int(pub.DwellS), "after_confirm", now.Sub(pub.ConfirmedAt).Round(time.Millisecond),
-		"queued", time.Since(e.Enqueued).Round(time.Millisecond))
+		"queued", now.Sub(e.Enqueued).Round(time.Millisecond))
 	if p.deps.OnPublished != nil {
 		p.deps.OnPublished(pub.Case)
 	}

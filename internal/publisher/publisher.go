@@ -225,7 +225,7 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 		p.tmpDir, cfg.Outbox.Dir = dir, dir
 		p.log.Info("outbox in a temporary directory: queued cases do not survive a restart", "dir", dir)
 	}
-	ob, err := outbox.New(cfg.Outbox, deps.Logger)
+	ob, err := outbox.New(cfg.Outbox, outbox.Deps{Logger: deps.Logger, Now: deps.Now})
 	if err != nil {
 		if p.tmpDir != "" {
 			os.RemoveAll(p.tmpDir)

@@ -59,6 +59,8 @@ type S3Config struct {
 	// PresignExpiry, when positive, makes Put return a presigned GET URL
 	// valid that long (at most MaxPresignExpiry). Default 0: no URL.
 	PresignExpiry time.Duration
+	// Now is the clock of the retention's start (default time.Now).
+	Now func() time.Time
 }
 
 // String describes the configuration with the secret key redacted.
@@ -100,6 +102,9 @@ func OpenS3(cfg S3Config) (*S3, error) {
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -221,7 +226,7 @@ func (s *S3) Put(ctx context.Context, obj Object) (Stored, error) {
 		AutoChecksum: minio.ChecksumSHA256,
 	}
 	if s.cfg.Retention > 0 {
-		until := time.Now().Add(s.cfg.Retention)
+		until := s.cfg.Now().Add(s.cfg.Retention)
 		mode := minio.Governance
 		if s.cfg.RetentionMode == "COMPLIANCE" {
 			mode = minio.Compliance

@@ -97,7 +97,7 @@ func NewReporter(cfg ReporterConfig, w Writer, log *slog.Logger) (*Reporter, err
 	}
 	r := &Reporter{cfg: cfg, w: w, log: log, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	if cfg.Dir != "" {
-		ob, err := outbox.New(outbox.Config{Dir: cfg.Dir, MaxBytes: cfg.MaxBytes}, log)
+		ob, err := outbox.New(outbox.Config{Dir: cfg.Dir, MaxBytes: cfg.MaxBytes}, outbox.Deps{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("health: %w", err)
 		}

@@ -103,7 +103,7 @@ func (o *Outbox) Enqueue(p Pending) (string, error) {
 	}
 	label := labelRE.ReplaceAllString(p.Label, "_")
 	label = label[:min(len(label), 100)]
-	now := time.Now()
+	now := o.now()
 	id := fmt.Sprintf("%019d-%06d", now.UnixNano(), counter.Add(1)%1e6)
 	if label != "" {
 		id += "-" + label

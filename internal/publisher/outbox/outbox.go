@@ -90,6 +90,7 @@ type Stats struct {
 type Outbox struct {
 	cfg    Config
 	log    *slog.Logger
+	now    func() time.Time
 	lock   *os.File
 	ready  chan struct{}
 	mu     sync.Mutex
@@ -107,9 +108,21 @@ type meta struct {
 	enqueued time.Time
 }
 
+// Deps are an Outbox's collaborators.
+type Deps struct {
+	// Logger receives the outbox's warnings; nil is silent.
+	Logger *slog.Logger
+	// Now stamps entries and ages them (default time.Now).
+	Now func() time.Time
+}
+
 // New validates cfg, creates and locks the directory and recovers the entries
 // left there by an earlier process (they are delivered again).
-func New(cfg Config, log *slog.Logger) (*Outbox, error) {
+func New(cfg Config, deps Deps) (*Outbox, error) {
+	log := deps.Logger
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
 	if cfg.Dir == "" {
 		return nil, errors.New("outbox: dir required")
 	}
@@ -132,7 +145,7 @@ func New(cfg Config, log *slog.Logger) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Outbox{cfg: cfg, log: log, lock: lock, ready: make(chan struct{}, 1), index: map[string]*meta{}}
+	o := &Outbox{cfg: cfg, log: log, now: deps.Now, lock: lock, ready: make(chan struct{}, 1), index: map[string]*meta{}}
 	if err := o.recover(); err != nil {
 		lock.Close()
 		return nil, err
@@ -223,7 +236,7 @@ func (o *Outbox) Stats() Stats {
 		}
 	}
 	if !s.Oldest.IsZero() {
-		s.OldestAge = time.Since(s.Oldest)
+		s.OldestAge = o.now().Sub(s.Oldest)
 	}
 	return s
 }

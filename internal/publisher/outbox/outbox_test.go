@@ -35,7 +35,7 @@ func (l *logBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.bu
 
 func open(t *testing.T, cfg Config, w *logBuf) *Outbox {
 	t.Helper()
-	o, err := New(cfg, slog.New(slog.NewTextHandler(w, nil)))
+	o, err := New(cfg, Deps{Logger: slog.New(slog.NewTextHandler(w, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestRecoverAfterReopen(t *testing.T) {
 	dir := t.TempDir()
 	var lb logBuf
 	o := open(t, Config{Dir: dir}, &lb)
-	if _, err := New(Config{Dir: dir}, nil); err == nil || !strings.Contains(err.Error(), "locked") {
+	if _, err := New(Config{Dir: dir}, Deps{}); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("second New on a locked dir: %v", err)
 	}
 	var ids []string
@@ -203,11 +203,11 @@ func TestCorrupt(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	for _, cfg := range []Config{{}, {Dir: t.TempDir(), MaxBytes: -1}, {Dir: t.TempDir(), WarnFraction: 2}} {
-		if _, err := New(cfg, nil); err == nil {
+		if _, err := New(cfg, Deps{}); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
 	}
-	o, err := New(Config{Dir: filepath.Join(t.TempDir(), "new", "dir")}, nil)
+	o, err := New(Config{Dir: filepath.Join(t.TempDir(), "new", "dir")}, Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
