@@ -47,7 +47,7 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 	if w.deps, err = depcheck.New(depcheck.Config{}, depcheck.Deps{Probes: probes, Logger: w.log}); err != nil {
 		return err
 	}
-	if err := checkAtStart(ctx, w.deps, probes, w.log); err != nil {
+	if err := checkAtStart(ctx, w.deps, probes); err != nil {
 		return err
 	}
 	cw, hw := deps.Cases, deps.Health

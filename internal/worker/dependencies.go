@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -55,17 +54,14 @@ func dependencyProbes(cfg *config.Config, sec kafka.Security, kafkaOwned bool, s
 }
 
 // checkAtStart runs each probe once: a misconfiguration fails start-up, an
-// outage is recorded and left to the watcher's retries.
-func checkAtStart(ctx context.Context, w *depcheck.Watcher, probes []depcheck.Probe, log *slog.Logger) error {
+// outage is recorded (the watcher logs it) and left to its retries.
+func checkAtStart(ctx context.Context, w *depcheck.Watcher, probes []depcheck.Probe) error {
 	for _, p := range probes {
 		cctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 		err := p.Check(cctx)
 		cancel()
 		if err != nil && misconfigured(err) {
 			return fmt.Errorf("%s: %w: %w", p.Name, ErrMisconfigured, err)
-		}
-		if err != nil {
-			log.Warn("starting without a dependency; it is retried in the background", "dependency", p.Name, "err", err)
 		}
 		w.Set(p.Name, err)
 	}

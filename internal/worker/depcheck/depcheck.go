@@ -134,7 +134,7 @@ func (w *Watcher) Set(name string, err error) {
 		case up && st.Checked:
 			w.log.Info("dependency is back", "dependency", name)
 		case !up:
-			w.log.Warn("dependency unavailable; cases and health events wait in the outbox", "dependency", name, "err", err)
+			w.log.Warn("dependency unavailable; retried in the background, cases and health events wait in the outbox", "dependency", name, "err", err)
 		}
 	}
 	st.Checked, st.Up = true, up
