@@ -50,7 +50,7 @@ func do(t *testing.T, bctx context.Context, limit time.Duration, what string, ac
 // until polls a JavaScript expression in the page until it is true.
 func until(t *testing.T, bctx context.Context, limit time.Duration, what, expr string) {
 	t.Helper()
-	consoleWait(t, limit, what, func() bool {
+	waitFor(t, limit, what, func() bool {
 		ctx, cancel := context.WithTimeout(bctx, 5*time.Second)
 		defer cancel()
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
@@ -93,7 +93,7 @@ func (r *consoleRig) login(t *testing.T, bctx context.Context, user string) {
 func (r *consoleRig) openFromQueue(t *testing.T, bctx context.Context, caseID string) {
 	t.Helper()
 	var rows []string
-	consoleWait(t, 60*time.Second, "case "+caseID+" in the queue", func() bool {
+	waitFor(t, 60*time.Second, "case "+caseID+" in the queue", func() bool {
 		ctx, cancel := context.WithTimeout(bctx, 10*time.Second)
 		defer cancel()
 		if chromedp.Do(ctx, chromedp.Navigate(r.srv.URL()+"/queue"), chromedp.WaitVisible(chromedp.CSS("body[data-ready]"))) != nil {

@@ -21,7 +21,6 @@ import (
 	"github.com/patrol-city/patrol/internal/console"
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/worker"
 )
 
@@ -62,7 +61,7 @@ console:
 type consoleRig struct {
 	cfg        *config.Config
 	srv        *console.Server
-	w          *worker.Worker
+	w          *workerRun
 	camA, camB string
 	casesFrom  int64
 	verdicts   int64
@@ -113,18 +112,8 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 	r.casesFrom = topicEnd(t, brokerAddr, cfg.Kafka.CasesTopic)
 	r.verdicts = topicEnd(t, brokerAddr, cfg.Console.VerdictsTopic)
 
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	r.w, err = worker.New(ctx, cfg, worker.Deps{Logger: log.With("part", "worker"), Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wdone := make(chan error, 1)
-	go func() { wdone <- r.w.Run(ctx) }()
-	t.Cleanup(func() {
-		if err := <-wdone; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	log := stderrLog(slog.LevelInfo)
+	r.w = startWorker(t, ctx, cfg, worker.Deps{Logger: log.With("part", "worker")})
 	cfg.Console.WorkerURL = "http://" + r.w.MetricsAddr()
 	r.srv, err = console.New(cfg, console.Deps{Logger: log.With("part", "console")})
 	if err != nil {
@@ -140,7 +129,7 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 	})
 	// The scene starts when the worker has its cameras, so that the first
 	// car arrives in view.
-	consoleWait(t, 60*time.Second, "the worker's cameras", func() bool { return len(r.healthz()) == 2 })
+	waitFor(t, 60*time.Second, "the worker's cameras", func() bool { return len(r.healthz()) == 2 })
 	if err := sim.Add("cam", st); err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +164,6 @@ func (r *consoleRig) healthz() map[string][]string {
 	return out
 }
 
-// wireCase is a case message with its seq.
-type wireCase struct {
-	cases.Case
-	Seq int `json:"seq"`
-}
-
 // opened returns the "opened" cases published since the rig started.
 func (r *consoleRig) opened(t *testing.T) []wireCase {
 	t.Helper()
@@ -201,7 +184,7 @@ func (r *consoleRig) opened(t *testing.T) []wireCase {
 func (r *consoleRig) waitOpened(t *testing.T, limit time.Duration, what, camera string, keep func(wireCase) bool) wireCase {
 	t.Helper()
 	var found wireCase
-	consoleWait(t, limit, what, func() bool {
+	waitFor(t, limit, what, func() bool {
 		for _, c := range r.opened(t) {
 			if c.Camera.ID == camera && keep(c) {
 				found = c
@@ -213,24 +196,12 @@ func (r *consoleRig) waitOpened(t *testing.T, limit time.Duration, what, camera 
 	return found
 }
 
-// consoleWait polls cond every 250 ms until it holds or fails the test.
-func consoleWait(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // verdict waits for the newest verdict on caseID on the verdicts topic
 // and checks it against its schema.
 func (r *consoleRig) verdict(t *testing.T, caseID string) cases.Verdict {
 	t.Helper()
 	var v cases.Verdict
-	consoleWait(t, 15*time.Second, "the verdict on "+caseID, func() bool {
+	waitFor(t, 15*time.Second, "the verdict on "+caseID, func() bool {
 		found := false
 		for _, m := range readMessages(t, r.cfg.Kafka.Brokers[0], r.cfg.Console.VerdictsTopic, r.verdicts, time.Second) {
 			if string(m.Key) != caseID {

@@ -64,7 +64,7 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	t.Logf("%s: %s rejected, suppression %s", since(), c.CaseID, rej.SuppressionID)
 	var sup cases.Suppression
-	consoleWait(t, 10*time.Second, "the suppression on its topic", func() bool {
+	waitFor(t, 10*time.Second, "the suppression on its topic", func() bool {
 		for _, x := range r.srv.Suppressions() {
 			if x.ID == rej.SuppressionID {
 				sup = x
@@ -100,11 +100,19 @@ func TestConsoleBrowser(t *testing.T) {
 	// none on B, where the suppression covers it.
 	a2 := r.waitOpened(t, 70*time.Second, "the first car's second case on camera A", r.camA,
 		func(x wireCase) bool { return leftCar(x) && x.CaseID != a.CaseID })
-	time.Sleep(5 * time.Second) // B sees the same pictures at the same time
-	for _, x := range r.opened(t) {
-		if x.Camera.ID == r.camB && x.PublishedAt.After(suppressedAt) && sup.Covers(x.ZoneID, x.Objects[0].Label, x.Objects[0].Box, x.ConfirmedAt) {
-			t.Errorf("camera B opened %s for the suppressed car (box %v, suppression region %v)", x.CaseID, x.Objects[0].Box, sup.Region)
+	// B sees the same pictures at the same time: wait until it has
+	// suppressed the car, or (wrongly) opened a case for it.
+	coveredOnB := func() (opened []wireCase) {
+		for _, x := range r.opened(t) {
+			if x.Camera.ID == r.camB && x.PublishedAt.After(suppressedAt) && sup.Covers(x.ZoneID, x.Objects[0].Label, x.Objects[0].Box, x.ConfirmedAt) {
+				opened = append(opened, x)
+			}
 		}
+		return opened
+	}
+	poll(20*time.Second, func() bool { return r.suppressedCount(t, r.camB) >= 1 || len(coveredOnB()) > 0 })
+	for _, x := range coveredOnB() {
+		t.Errorf("camera B opened %s for the suppressed car (box %v, suppression region %v)", x.CaseID, x.Objects[0].Box, sup.Region)
 	}
 	if n := r.suppressedCount(t, r.camB); n < 1 {
 		t.Errorf("camera B counted %v suppressed cases, want at least 1", n)
@@ -141,7 +149,7 @@ func TestConsoleBrowser(t *testing.T) {
 	do(t, bctx, 5*time.Second, "save", chromedp.Click(chromedp.CSS("#save-zones")))
 	until(t, bctx, 15*time.Second, "saved", `document.getElementById('zones-result').textContent.startsWith('Saved')`)
 	saved := time.Now()
-	consoleWait(t, 20*time.Second, "the worker applying zone-2", func() bool {
+	waitFor(t, 20*time.Second, "the worker applying zone-2", func() bool {
 		return strings.Join(r.healthz()[r.camA], ",") == "kerb,zone-2"
 	})
 	t.Logf("%s: zone-2 saved in the editor, in force on the worker %v later", since(), time.Since(saved).Round(100*time.Millisecond))

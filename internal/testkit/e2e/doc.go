@@ -3,5 +3,7 @@
 // (PATROL_TEST_KAFKA) and a real MinIO server (PATROL_TEST_S3). Run them with
 // `make test`, which starts both. The tests that stop Kafka or MinIO run
 // first, alone; the others then run in parallel within a CPU budget
-// (main_test.go).
+// (main_test.go). Every test runs its workers through one harness
+// (harness_test.go: startWorker, runWorker) and builds its camera and
+// configuration with setup_test.go.
 package e2e

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/internal/config"
+	pkafka "github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/worker"
 )
 
@@ -79,12 +79,9 @@ func TestFleetWorkerProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(t.Context(), syscall.SIGTERM)
 	defer stop()
-	w, err := worker.New(ctx, cfg, worker.Deps{Fetcher: runtimes.Fetcher(assetMirror(t))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := startWorker(t, ctx, cfg, worker.Deps{})
 	// The address of /healthz for startFleetWorker, written whole (renamed
 	// into place) so that it is never read half written.
 	addrFile := os.Getenv("PATROL_FLEET_ADDR")
@@ -94,7 +91,7 @@ func TestFleetWorkerProcess(t *testing.T) {
 	if err := os.Rename(addrFile+".tmp", addrFile); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Run(ctx); err != nil {
+	if err := w.Wait(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -179,7 +176,7 @@ func applyCameras(t *testing.T, cfg *config.Config, cams []config.Camera, prune 
 	if err := cfg.ValidateCameras(cams); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := worker.OpenTable(ctx, cfg, worker.RegistryTopic(cfg), 30*time.Second, nil, nil)
+	reg, err := pkafka.OpenTable(ctx, cfg, pkafka.RegistryTopic(cfg), pkafka.TableOptions{Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -192,11 +192,11 @@ func ownedOnce(ws []*fleetWorker, ids []string) bool {
 
 // waitOpened waits for "opened" cases on n cameras and returns the first
 // of each camera.
-func waitOpened(t *testing.T, addr, topic string, from int64, n int, limit time.Duration) map[string]fleetCase {
+func waitOpened(t *testing.T, addr, topic string, from int64, n int, limit time.Duration) map[string]wireCase {
 	t.Helper()
 	start := time.Now()
 	for {
-		got := map[string]fleetCase{}
+		got := map[string]wireCase{}
 		for _, c := range readCases(t, addr, topic, from) {
 			if _, seen := got[c.Camera.ID]; c.Event == cases.EventOpened && !seen {
 				got[c.Camera.ID] = c
@@ -226,7 +226,7 @@ func waitContinued(t *testing.T, addr, topic string, from int64, victims map[str
 	t.Helper()
 	start := time.Now()
 	for {
-		cont := map[string]fleetCase{}
+		cont := map[string]wireCase{}
 		opens := map[string]int{}
 		seqs := map[string][]int{}
 		lastByKilled := map[string]int{}
@@ -274,16 +274,10 @@ func waitContinued(t *testing.T, addr, topic string, from int64, victims map[str
 	}
 }
 
-// fleetCase is a case message with its seq.
-type fleetCase struct {
-	cases.Case
-	Seq int `json:"seq"`
-}
-
-func readCases(t *testing.T, addr, topic string, from int64) []fleetCase {
-	var out []fleetCase
+func readCases(t *testing.T, addr, topic string, from int64) []wireCase {
+	var out []wireCase
 	for _, m := range readMessages(t, addr, topic, from, 2*time.Second) {
-		var c fleetCase
+		var c wireCase
 		if err := json.Unmarshal(m.Value, &c); err != nil {
 			t.Fatalf("case: %v", err)
 		}

@@ -1,14 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +11,6 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/health"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/testkit/sim"
 	"github.com/patrol-city/patrol/internal/worker"
 )
@@ -28,60 +21,48 @@ import (
 // Not parallel: the bound leaves less than a second (main_test.go).
 func TestCameraRestartHealthEvents(t *testing.T) {
 	broker, s3cfg := services(t)
-	mirror := assetMirror(t)
-	_, st := sceneStream(t, mirror, "parking-e2e", media.H264)
-	srv := restartableSimServer(t)
-	addr := srv.Address()
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
-	camID := fmt.Sprintf("e2e-restart-%d", rand.Uint32())
-	cfg := &config.Config{
-		Worker:  "e2e",
-		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam")}},
-		Kafka:   config.Kafka{Brokers: []string{broker}},
-		Ingest:  config.Ingest{BackoffBase: 500 * time.Millisecond, BackoffMax: 2 * time.Second},
-		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
-		Monitoring: config.Monitoring{OfflineAfter: 2, StallTimeout: 3 * time.Second, MetricsAddress: "127.0.0.1:0"},
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cam := newSimCamera(t, restartableSimServer(t), "parking-e2e", media.H264, "e2e-restart")
+	addr := cam.Server.Address()
+	cfg := camConfig(t, broker, s3cfg, cam.ID, cam.URL(), func(c *config.Config) {
+		c.Ingest = config.Ingest{BackoffBase: 500 * time.Millisecond, BackoffMax: 2 * time.Second}
+		c.Monitoring.OfflineAfter, c.Monitoring.StallTimeout = 2, 3*time.Second
+	})
+	camID := cam.ID
 	from := topicEnd(t, broker, cfg.Kafka.HealthTopic)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	cam := w.Pipeline().Camera(camID)
-	waitFor(t, 15*time.Second, "first streaming", func() bool { return cam.Stats().FramesSent >= 2 })
+	cam.play(t)
+	w := startWorker(t, t.Context(), cfg, worker.Deps{})
+	pc := w.Pipeline().Camera(camID)
+	waitFor(t, 15*time.Second, "first streaming", func() bool { return pc.Stats().FramesSent >= 2 })
 
-	srv.Close()
-	time.Sleep(6 * time.Second) // several failed attempts: offline
+	before := pc.Stats().Reconnects
+	cam.Server.Close()
+	closed := time.Now()
+	// Several failed attempts: offline, and the backoff at its cap (the
+	// third failure in a row waits up to backoff_max).
+	waitFor(t, 30*time.Second, "offline after three failed attempts", func() bool {
+		return pc.Stats().Reconnects >= before+3 && w.healthz(t).camera(camID) == health.StateOffline
+	})
+	// The outage lasts 6 s all the same: the server comes back at any
+	// point of a backoff wait, not right after a failed attempt (the worst
+	// case for the bound below, with the 4 s sampling of a camera without
+	// rules: 6.04 s).
+	time.Sleep(time.Until(closed.Add(6 * time.Second)))
 	srv2, err := sim.NewServer(sim.ServerConfig{Address: addr}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv2.Close()
-	if err := srv2.Add("cam", st); err != nil {
+	if err := srv2.Add("cam", cam.Stream); err != nil {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
-	sent := cam.Stats().FramesSent
+	sent := pc.Stats().FramesSent
 	// Backoff cap 2 s (jitter stays below it), then up to one GOP for a key frame.
-	waitFor(t, 6*time.Second, "stream resumed", func() bool { return cam.Stats().FramesSent > sent })
+	waitFor(t, 6*time.Second, "stream resumed", func() bool { return pc.Stats().FramesSent > sent })
 	t.Logf("stream resumed %v after the server came back", time.Since(restarted).Round(10*time.Millisecond))
-	time.Sleep(time.Second)
+	w.waitCamera(t, 10*time.Second, camID, health.StateStreaming)
 	checkMetrics(t, w.MetricsAddr(), camID, false)
-	cancel()
-	if err := <-done; err != nil {
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -130,57 +111,25 @@ func indexFrom(s []string, from int, v string) int {
 	return -1
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestPictureHealthEvents plays a scene with a frozen picture (5-20 s) and a
 // covered lens (25-40 s): each must be reported on patrol.health.v1 within
 // the configured time, and each recovery too.
 func TestPictureHealthEvents(t *testing.T) {
 	parallel(t, loadPicture)
 	broker, s3cfg := services(t)
-	mirror := assetMirror(t)
-	sc, st := sceneStream(t, mirror, "picture-faults", media.H264)
-	srv := simServer(t)
-	camID := fmt.Sprintf("e2e-picture-%d", rand.Uint32())
+	cam := newSimCamera(t, nil, "picture-faults", media.H264, "e2e-picture")
+	camID := cam.ID
 	const after = 8 * time.Second
-	cfg := &config.Config{
-		Worker:  "e2e",
-		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam")}},
-		Kafka:   config.Kafka{Brokers: []string{broker}},
-		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket},
-		Monitoring: config.Monitoring{FrozenAfter: after, CoveredAfter: after, MetricsAddress: "127.0.0.1:0"},
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.ApplyDefaults()
+	cfg := camConfig(t, broker, s3cfg, camID, cam.URL(), func(c *config.Config) {
+		c.Monitoring.FrozenAfter, c.Monitoring.CoveredAfter = after, after
+	})
 	from := topicEnd(t, broker, cfg.Kafka.HealthTopic)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	time.Sleep(sc.Duration - time.Second)
+	w := startWorker(t, t.Context(), cfg, worker.Deps{Logger: stderrLog(slog.LevelWarn)})
+	start := cam.play(t)
+	time.Sleep(cam.Scene.Duration - time.Second) // the whole scene
 	// By now the camera has sent RTCP sender reports: the drift is known.
 	checkMetrics(t, w.MetricsAddr(), camID, true)
-	cancel()
-	if err := <-done; err != nil {
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	type pev struct {
@@ -260,18 +209,4 @@ func checkMetrics(t *testing.T, addr, camID string, drift bool) {
 	if len(hz.Cameras) != 1 || hz.Cameras[0].ID != camID || hz.Cameras[0].State != "streaming" {
 		t.Errorf("/healthz = %+v", hz)
 	}
-}
-
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-	}
-	return string(b)
 }

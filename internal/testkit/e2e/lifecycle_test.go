@@ -3,12 +3,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/worker"
 )
 
@@ -28,74 +25,47 @@ import (
 func TestCaseLifecycleAcrossRestart(t *testing.T) {
 	parallel(t, loadLifecycle)
 	broker, s3cfg := services(t)
-	mirror := assetMirror(t)
-	_, st := sceneStream(t, mirror, "lifecycle", media.H264)
-	st.Loops = 1
-	srv := simServer(t)
-	camID := fmt.Sprintf("e2e-lifecycle-%d", rand.Uint32())
-	data := t.TempDir()
-	cfg := &config.Config{
-		Worker: "e2e",
-		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam"), Zones: []config.Zone{{ID: "no-parking", Rules: []string{"illegal-parking"},
-			Polygon: [][]float64{{0.02, 0.5}, {0.98, 0.5}, {0.98, 0.93}, {0.02, 0.93}}}}}},
-		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck"}, MinDwell: 6 * time.Second}},
-		Kafka: config.Kafka{Brokers: []string{broker}},
-		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 3 * time.Second, PostRoll: 2 * time.Second},
-		Monitoring: config.Monitoring{MetricsAddress: "off"},
-		Cases:      config.Lifecycle{UpdateInterval: 9 * time.Second, CloseAfter: 5 * time.Second},
-		DataDir:    data,
-	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cam := newSimCamera(t, nil, "lifecycle", media.H264, "e2e-lifecycle")
+	cam.Stream.Loops = 1
+	camID := cam.ID
+	cfg := camConfig(t, broker, s3cfg, camID, cam.URL(), func(c *config.Config) {
+		c.Cameras[0].Zones = noParking(0.5, 0.93)
+		c.Rules = parkingRule(6*time.Second, "car", "truck")
+		c.Evidence.PreRoll, c.Evidence.PostRoll = 3*time.Second, 2*time.Second
+		c.Monitoring.MetricsAddress = "off"
+		c.Cases = config.Lifecycle{UpdateInterval: 9 * time.Second, CloseAfter: 5 * time.Second}
+	})
 	from := topicEnd(t, broker, cfg.Kafka.CasesTopic)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	run := func(d time.Duration) {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
-		w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Run(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
+	cam.play(t)
 	// The first worker runs in its own process: opened (~10 s), updated
-	// (~19 s), then SIGKILL at 22 s.
+	// (~19 s), then SIGKILL once the update is on Kafka, out of the outbox
+	// and in the book of open cases (else the restarted worker would send
+	// it again: a duplicate, not the kill this test is about).
 	cmd := startWorkerProcess(t, cfg)
-	time.Sleep(22 * time.Second)
+	waitFor(t, 45*time.Second, "the first update delivered and booked", func() bool {
+		return hasEvent(camCases(t, broker, cfg.Kafka.CasesTopic, from, camID, time.Second), cases.EventUpdated, 2) &&
+			outboxEntries(cfg.DataDir) == 0 && slices.Equal(bookSeqs(cfg.DataDir, camID), []int{2})
+	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
 	t.Log("first worker killed with SIGKILL; starting a new one")
-	run(22 * time.Second) // updated (~28 s), closed (~40 s)
+	// updated (~28 s), closed (~40 s)
+	w := startWorker(t, t.Context(), cfg, worker.Deps{})
+	waitFor(t, 60*time.Second, "the case closed", func() bool {
+		return hasEvent(camCases(t, broker, cfg.Kafka.CasesTopic, from, camID, time.Second), cases.EventClosed, 0)
+	})
+	if err := w.Stop(); err != nil {
+		t.Fatal(err)
+	}
 
 	type ev struct {
 		id, event string
 		seq       int
 	}
 	var got []ev
-	for _, m := range readMessages(t, broker, cfg.Kafka.CasesTopic, from, 3*time.Second) {
-		if string(m.Key) != camID {
-			continue
-		}
-		if err := cases.ValidateCaseJSON(m.Value); err != nil {
-			t.Fatalf("case event fails the schema: %v", err)
-		}
-		var c struct {
-			cases.Case
-			Seq int `json:"seq"`
-		}
-		if err := json.Unmarshal(m.Value, &c); err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range camCases(t, broker, cfg.Kafka.CasesTopic, from, camID, 3*time.Second) {
 		got = append(got, ev{c.CaseID, c.Event, c.Seq})
 	}
 	t.Logf("events: %+v", got)
@@ -146,14 +116,8 @@ func TestLifecycleWorkerProcess(t *testing.T) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	mirror := assetMirror(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, &cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Run(ctx)
+	_ = startWorker(t, ctx, &cfg, worker.Deps{}).Wait()
 	t.Fatal("not killed within 60 s")
 }

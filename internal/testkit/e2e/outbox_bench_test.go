@@ -105,7 +105,7 @@ func TestOutboxThroughput(t *testing.T) {
 		direct = append(direct, time.Since(t0))
 	}
 	// The outbox's own work per case: enqueue, two MarkStored, SetMessage, Done.
-	ob, err := outbox.New(outbox.Config{Dir: t.TempDir()}, nil)
+	ob, err := outbox.New(outbox.Config{Dir: t.TempDir()}, outbox.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

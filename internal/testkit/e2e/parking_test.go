@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,7 +21,6 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/worker"
 )
 
@@ -43,71 +40,35 @@ func TestParkingCase(t *testing.T) {
 
 func runParking(t *testing.T, codec media.Codec) {
 	broker, s3cfg := services(t)
-	mirror := assetMirror(t)
-	sc, st := sceneStream(t, mirror, "parking-e2e", codec)
-	truth := sc.Truth()
-	srv := simServer(t)
-
-	camID := fmt.Sprintf("e2e-%s-%d", codec, rand.Uint32())
+	cam := newSimCamera(t, nil, "parking-e2e", codec, fmt.Sprintf("e2e-%s", codec))
+	truth := cam.Scene.Truth()
+	camID := cam.ID
 	const minDwell = 8 * time.Second
-	cfg := &config.Config{
-		Worker: "e2e",
-		Cameras: []config.Camera{{ID: camID, Name: "e2e camera", URL: srv.URL("cam"),
-			Zones: []config.Zone{{ID: "no-parking", Rules: []string{"illegal-parking"},
-				Polygon: [][]float64{{0.02, 0.55}, {0.98, 0.55}, {0.98, 0.99}, {0.02, 0.99}}}}}},
-		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Name: "机动车乱停放",
-			Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: minDwell}},
-		Kafka: config.Kafka{Brokers: []string{broker}},
-		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 5 * time.Second, PostRoll: 3 * time.Second,
-			PresignExpiry: time.Hour},
-		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := camConfig(t, broker, s3cfg, camID, cam.URL(), func(c *config.Config) {
+		c.Cameras[0].Name = "e2e camera"
+		c.Cameras[0].Zones = noParking(0.55, 0.99)
+		c.Rules = parkingRule(minDwell, "car", "truck", "bus", "motorcycle")
+		c.Evidence.PreRoll, c.Evidence.PostRoll, c.Evidence.PresignExpiry = 5*time.Second, 3*time.Second, time.Hour
+	})
 	from := topicEnd(t, broker, cfg.Kafka.CasesTopic)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := startWorker(t, t.Context(), cfg, worker.Deps{})
+	start := cam.play(t)
 	// One loop of the scene: the passing car has left at 39 s.
 	time.Sleep(truth.Duration - 3*time.Second)
-	cancel()
-	if err := <-done; err != nil {
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
 	var got []cases.Case
 	var latencies []time.Duration
-	for _, m := range readMessages(t, broker, cfg.Kafka.CasesTopic, from, 3*time.Second) {
-		if string(m.Key) != camID {
-			continue
-		}
-		if err := cases.ValidateCaseJSON(m.Value); err != nil {
-			t.Fatalf("published case fails the schema: %v", err)
-		}
-		var c cases.Case
-		if err := json.Unmarshal(m.Value, &c); err != nil {
-			t.Fatalf("case message is not JSON: %v", err)
-		}
+	for _, wc := range camCases(t, broker, cfg.Kafka.CasesTopic, from, camID, 3*time.Second) {
+		c := wc.Case
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, c)
-		latencies = append(latencies, m.Time.Sub(c.ConfirmedAt))
+		latencies = append(latencies, wc.Logged.Sub(c.ConfirmedAt))
 	}
 	if len(got) != 1 {
 		for _, c := range got {

@@ -5,11 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"log/slog"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -19,7 +14,6 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/worker"
 )
 
@@ -31,32 +25,18 @@ import (
 func TestKillDuringPostRoll(t *testing.T) {
 	parallel(t, loadPostRoll)
 	brokerAddr, s3cfg := services(t)
-	mirror := assetMirror(t)
-	_, st := sceneStream(t, mirror, "parking-e2e", media.H264)
-	srv := simServer(t)
-	camID := fmt.Sprintf("e2e-postroll-%d", rand.Uint32())
-	data := t.TempDir()
-	cfg := &config.Config{
-		Worker: "e2e",
-		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam"),
-			Zones: []config.Zone{{ID: "no-parking", Rules: []string{"illegal-parking"},
-				Polygon: [][]float64{{0.02, 0.55}, {0.98, 0.55}, {0.98, 0.99}, {0.02, 0.99}}}}}},
-		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck", "bus"}, MinDwell: 6 * time.Second}},
-		Kafka: config.Kafka{Brokers: []string{brokerAddr}},
-		Evidence: config.Evidence{Kind: "s3", Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 4 * time.Second, PostRoll: 20 * time.Second},
-		Ingest:     config.Ingest{BufferDuration: 30 * time.Second},
-		Monitoring: config.Monitoring{MetricsAddress: "off"},
-		DataDir:    data,
-	}
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cam := newSimCamera(t, nil, "parking-e2e", media.H264, "e2e-postroll")
+	camID := cam.ID
+	cfg := camConfig(t, brokerAddr, s3cfg, camID, cam.URL(), func(c *config.Config) {
+		c.Cameras[0].Zones = noParking(0.55, 0.99)
+		c.Rules = parkingRule(6*time.Second, "car", "truck", "bus")
+		c.Evidence.PreRoll, c.Evidence.PostRoll = 4*time.Second, 20*time.Second
+		c.Ingest.BufferDuration = 30 * time.Second
+		c.Monitoring.MetricsAddress = "off"
+	})
+	data := cfg.DataDir
 	from := topicEnd(t, brokerAddr, cfg.Kafka.CasesTopic)
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
+	cam.play(t)
 	cmd := startWorkerProcess(t, cfg)
 	pending := filepath.Join(data, "pending")
 	waitFor(t, 50*time.Second, "the confirmed case's pending record", func() bool {
@@ -73,30 +53,18 @@ func TestKillDuringPostRoll(t *testing.T) {
 	}
 	t.Log("worker killed with SIGKILL inside the post-roll; starting a new one")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Run(ctx); err != nil {
+	// The restarted worker publishes the recovered case at start.
+	w := startWorker(t, t.Context(), cfg, worker.Deps{})
+	waitFor(t, 60*time.Second, "the recovered case on Kafka", func() bool {
+		return hasEvent(camCases(t, brokerAddr, cfg.Kafka.CasesTopic, from, camID, time.Second), cases.EventOpened, 0)
+	})
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	var opened []cases.Case
-	for _, m := range readMessages(t, brokerAddr, cfg.Kafka.CasesTopic, from, 3*time.Second) {
-		if string(m.Key) != camID {
-			continue
-		}
-		if err := cases.ValidateCaseJSON(m.Value); err != nil {
-			t.Fatalf("case fails the schema: %v", err)
-		}
-		var c cases.Case
-		if err := json.Unmarshal(m.Value, &c); err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range camCases(t, brokerAddr, cfg.Kafka.CasesTopic, from, camID, 3*time.Second) {
 		if c.Event == cases.EventOpened {
-			opened = append(opened, c)
+			opened = append(opened, c.Case)
 		}
 	}
 	if len(opened) != 1 {

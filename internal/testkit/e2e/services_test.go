@@ -12,8 +12,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	pkafka "github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/media"
-	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 	"github.com/patrol-city/patrol/internal/testkit/scenes"
 	"github.com/patrol-city/patrol/internal/testkit/sim"
@@ -64,7 +64,7 @@ func topicEnd(t *testing.T, addr, topic string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := broker.EnsureTopics(ctx, []string{addr}, topic); err != nil {
+	if err := pkafka.EnsureTopics(ctx, []string{addr}, topic); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -1,52 +1,14 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"log/slog"
-	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/worker"
 )
-
-// healthzDoc is the part of /healthz this test reads.
-type healthzDoc struct {
-	Status  string `json:"status"`
-	Cameras []struct {
-		ID, State string
-	} `json:"cameras"`
-	Dependencies []struct {
-		Name  string `json:"name"`
-		Up    bool   `json:"up"`
-		Error string `json:"error"`
-	} `json:"dependencies"`
-}
-
-func readHealthz(t *testing.T, addr string) healthzDoc {
-	t.Helper()
-	var h healthzDoc
-	if err := json.Unmarshal([]byte(httpGet(t, "http://"+addr+"/healthz")), &h); err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func (h healthzDoc) dep(name string) (up, found bool) {
-	for _, d := range h.Dependencies {
-		if d.Name == name {
-			return d.Up, true
-		}
-	}
-	return false, false
-}
 
 // TestStartWithServicesDown starts a worker while Kafka and MinIO are
 // unreachable (behind closed gates, as after a site-wide power cut): the
@@ -58,46 +20,27 @@ func TestStartWithServicesDown(t *testing.T) {
 	parallel(t, loadStartDown)
 	brokerAddr, s3cfg := services(t)
 	kafkaGate, s3Gate := newGate(t, brokerAddr), newGate(t, s3cfg.Endpoint)
-	mirror := assetMirror(t)
-	_, st := sceneStream(t, mirror, "parking-e2e", media.H264)
-	srv := simServer(t)
-	camID := fmt.Sprintf("e2e-down-%d", rand.Uint32())
-	cfg := &config.Config{
-		Worker: "e2e",
-		Cameras: []config.Camera{{ID: camID, URL: srv.URL("cam"),
-			Zones: []config.Zone{{ID: "no-parking", Rules: []string{"illegal-parking"},
-				Polygon: [][]float64{{0.02, 0.55}, {0.98, 0.55}, {0.98, 0.99}, {0.02, 0.99}}}}}},
-		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Name: "机动车乱停放",
-			Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: 8 * time.Second}},
-		Kafka: config.Kafka{Brokers: []string{kafkaGate.Addr()}},
-		Evidence: config.Evidence{Kind: "s3", Endpoint: s3Gate.Addr(), AccessKey: s3cfg.AccessKey,
-			SecretKey: s3cfg.SecretKey, Bucket: s3cfg.Bucket, PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
-		Monitoring: config.Monitoring{MetricsAddress: "127.0.0.1:0"},
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cam := newSimCamera(t, nil, "parking-e2e", media.H264, "e2e-down")
+	camID := cam.ID
+	gated := s3cfg
+	gated.Endpoint = s3Gate.Addr()
+	cfg := camConfig(t, kafkaGate.Addr(), gated, camID, cam.URL(), func(c *config.Config) {
+		c.Cameras[0].Zones = noParking(0.55, 0.99)
+		c.Rules = parkingRule(8*time.Second, "car", "truck", "bus", "motorcycle")
+		c.Evidence.PreRoll, c.Evidence.PostRoll = 5*time.Second, 3*time.Second
+	})
 	casesFrom := topicEnd(t, brokerAddr, cfg.Kafka.CasesTopic)
 	healthFrom := topicEnd(t, brokerAddr, cfg.Kafka.HealthTopic)
-	if err := srv.Add("cam", st); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cam.play(t)
 	started := time.Now()
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Fetcher: runtimes.Fetcher(mirror)})
+	w, err := runWorker(t, t.Context(), cfg, worker.Deps{})
 	if err != nil {
 		t.Fatalf("worker refused to start with Kafka and MinIO down: %v", err)
 	}
-	t.Logf("worker.New returned after %v with both services down", time.Since(started).Round(time.Millisecond))
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	t.Logf("worker ready %v after start with both services down", time.Since(started).Round(time.Millisecond))
 
 	waitFor(t, 20*time.Second, "camera streaming with both dependencies down", func() bool {
-		h := readHealthz(t, w.MetricsAddr())
+		h := w.healthz(t)
 		kUp, kOK := h.dep("kafka")
 		eUp, eOK := h.dep("evidence")
 		return kOK && eOK && !kUp && !eUp && h.Status == "degraded" &&
@@ -111,12 +54,12 @@ func TestStartWithServicesDown(t *testing.T) {
 	}
 	// The car parks at about 5 s and is confirmed 8 s later; the case then
 	// waits in the outbox for the services.
-	time.Sleep(20 * time.Second)
+	waitFor(t, 60*time.Second, "the parked car's case in the outbox", func() bool { return outboxEntries(cfg.DataDir) > 0 })
 	kafkaGate.open.Store(true)
 	s3Gate.open.Store(true)
 	reopened := time.Now()
 	waitFor(t, 90*time.Second, "both dependencies up again", func() bool {
-		h := readHealthz(t, w.MetricsAddr())
+		h := w.healthz(t)
 		kUp, _ := h.dep("kafka")
 		eUp, _ := h.dep("evidence")
 		return kUp && eUp
@@ -142,8 +85,7 @@ func TestStartWithServicesDown(t *testing.T) {
 		return streaming
 	})
 	stopAt := time.Now()
-	cancel()
-	if err := <-done; err != nil {
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("worker stopped in %v", time.Since(stopAt).Round(time.Millisecond))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 	"github.com/patrol-city/patrol/internal/publisher/health"
-	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/testkit/sim"
 	"github.com/patrol-city/patrol/internal/worker"
 )
@@ -100,27 +98,20 @@ func (s *caseSink) all() [][]byte {
 // named, and a sub-stream of another shape is reported as a mismatch.
 func TestSubStream(t *testing.T) {
 	parallel(t, loadSubStream)
-	mirror := assetMirror(t)
-	sc, st := sceneStream(t, mirror, "parking-e2e", media.H264)
+	sc, st := sceneStream(t, assetMirror(t), "parking-e2e", media.H264)
 	truth := sc.Truth()
 	sub := resized(t, st, 320, 180, sc.FPS, sc.GOP)
 	odd := resized(t, st, 320, 240, sc.FPS, sc.GOP)
 	srv := simServer(t)
-	for path, s := range map[string]*sim.Stream{"main": st, "sub": sub, "odd": odd} {
-		if err := srv.Add(path, s); err != nil {
-			t.Fatal(err)
-		}
-	}
 	id := fmt.Sprintf("sub-%d", rand.Uint32())
-	zone := []config.Zone{{ID: "no-parking", Rules: []string{"illegal-parking"},
-		Polygon: [][]float64{{0.02, 0.55}, {0.98, 0.55}, {0.98, 0.99}, {0.02, 0.99}}}}
+	zone := noParking(0.55, 0.99)
 	cfg := &config.Config{
 		Worker: "e2e-sub",
 		Cameras: []config.Camera{
 			{ID: id, URL: srv.URL("main"), DetectURL: srv.URL("sub"), Zones: zone},
 			{ID: id + "-odd", URL: srv.URL("main"), DetectURL: srv.URL("odd"), Zones: zone},
 		},
-		Rules:      []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck", "bus"}, MinDwell: 8 * time.Second}},
+		Rules:      parkingRule(8*time.Second, "car", "truck", "bus"),
 		Kafka:      config.Kafka{Brokers: []string{"127.0.0.1:1"}},
 		Evidence:   config.Evidence{Kind: "dir", Dir: t.TempDir(), PreRoll: 5 * time.Second, PostRoll: 3 * time.Second},
 		Monitoring: config.Monitoring{MetricsAddress: "off"},
@@ -135,20 +126,17 @@ func TestSubStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	casesOut, healthOut := &caseSink{}, &caseSink{}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log, Store: store, Cases: casesOut, Health: healthOut, Fetcher: runtimes.Fetcher(mirror)})
-	if err != nil {
-		t.Fatal(err)
+	w := startWorker(t, t.Context(), cfg, worker.Deps{Store: store, Cases: casesOut, Health: healthOut})
+	// The three streams start together, once the worker is up.
+	for path, s := range map[string]*sim.Stream{"main": st, "sub": sub, "odd": odd} {
+		if err := srv.Add(path, s); err != nil {
+			t.Fatal(err)
+		}
 	}
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	time.Sleep(truth.Duration - 3*time.Second)
+	time.Sleep(truth.Duration - 3*time.Second) // one loop of the scene
 	stats := w.Pipeline().Stats()
 	mainDecoded := w.Pipeline().Camera(id).Stats().FramesDecoded
-	cancel()
-	if err := <-done; err != nil {
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,25 +65,19 @@ func TestWorkerOverTLS(t *testing.T) {
 	parallel(t, loadTLS)
 	kafkaAddr, s3, ca, wrongCA := tlsServices(t)
 	secret, _ := s3.User.Password()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	deps := worker.Deps{Logger: stderrLog(slog.LevelWarn)}
 
-	cfg := tlsConfig(t, kafkaAddr, s3, ca, ca)
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := worker.New(ctx, cfg, worker.Deps{Logger: log})
+	w, err := runWorker(t, t.Context(), tlsConfig(t, kafkaAddr, s3, ca, ca), deps)
 	if err != nil {
-		cancel()
 		t.Fatalf("worker with the right CA: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
 	waitFor(t, 30*time.Second, "kafka and evidence up over TLS", func() bool {
-		h := readHealthz(t, w.MetricsAddr())
+		h := w.healthz(t)
 		k, _ := h.dep("kafka")
 		e, _ := h.dep("evidence")
 		return k && e
 	})
-	cancel()
-	if err := <-done; err != nil {
+	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -97,8 +90,9 @@ func TestWorkerOverTLS(t *testing.T) {
 		{"minio wrong CA", ca, wrongCA, "evidence"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := tlsConfig(t, kafkaAddr, s3, tc.kafkaCA, tc.s3CA)
-			_, err := worker.New(context.Background(), cfg, worker.Deps{Logger: log})
+			// worker.New only validates; Run refuses the server
+			// certificate before the worker is ready.
+			_, err := runWorker(t, t.Context(), tlsConfig(t, kafkaAddr, s3, tc.kafkaCA, tc.s3CA), deps)
 			if err == nil {
 				t.Fatal("the worker started although the server certificate is not from its CA")
 			}
