@@ -1,9 +1,10 @@
-// Tests of the deployment files, all static: this machine runs no docker
-// daemon and reaches no Kubernetes cluster, so the image, the compose file
-// and the manifests are checked by parsing them with the tools' own
-// libraries (BuildKit's Dockerfile parser, compose-go's loader with the
-// embedded Compose specification, the Kubernetes API types) and by loading
-// every patrol configuration they carry with patrol's own loader.
+// Tests of the deployment files. This machine runs no docker daemon and
+// reaches no Kubernetes cluster, so the image, the compose file and the
+// manifests are checked by parsing them with the tools' own libraries
+// (BuildKit's Dockerfile parser, compose-go's loader with the embedded
+// Compose specification, the Kubernetes API types) and by loading every
+// patrol configuration they carry with patrol's own loader. The image is
+// also built with podman and run as a worker: TestImage (image_test.go).
 package deploy_test
 
 import (

@@ -3,7 +3,10 @@
 # libavcodec/libswscale with libx264/libx265, pkg-config), only when
 # missing. `deps.sh test` (test.sh) adds what only the tests need: Debian's
 # chromium with a CJK font (the console's browser test,
-# testkit/e2e/console_*_test.go).
+# testkit/e2e/console_*_test.go). `deps.sh image` (image.sh) adds what
+# building and running the container image needs: podman with runc (crun,
+# podman's first choice, fails on hybrid cgroup hosts), uidmap and
+# debootstrap for the base images.
 set -euo pipefail
 pkgs=()
 if ! pkg-config --exists opencv4 libavcodec libavformat libavutil libswscale 2>/dev/null; then
@@ -18,6 +21,11 @@ if [ "${1:-}" = test ]; then
   if ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; then
     pkgs+=(fonts-wqy-zenhei)
   fi
+fi
+if [ "${1:-}" = image ]; then
+  for p in podman runc uidmap debootstrap; do
+    if ! dpkg -s "$p" >/dev/null 2>&1; then pkgs+=("$p"); fi
+  done
 fi
 if [ "${#pkgs[@]}" = 0 ]; then
   exit 0

@@ -5,22 +5,42 @@
 # three-broker Kafka cluster for the replication tests
 # (deploy/testenv/cluster.sh; internal/publisher/broker/cluster_test.go kills and
 # restarts one of its brokers) unless PATROL_TEST_KAFKA_CLUSTER already
-# points at one; stops what it started.
+# points at one; stops what it started. Builds the container image with
+# podman (deploy/testenv/image.sh), in the background while the services
+# start, unless PATROL_TEST_IMAGE already names one; TestImage
+# (deploy/image_test.go) runs it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=deploy/testenv
 started=0
 cluster_started=0
 cluster_pid=
+image_pid=
+image_log=
 cleanup() {
+  if [ -n "$image_pid" ]; then wait "$image_pid" 2>/dev/null || true; fi
+  if [ -n "$image_log" ]; then rm -f "$image_log"; fi
   if [ -n "$cluster_pid" ]; then wait "$cluster_pid" 2>/dev/null || true; fi
   if [ "$cluster_started" = 1 ]; then "$here/cluster.sh" stop || true; fi
   if [ "$started" = 1 ]; then "$here/services.sh" stop || true; fi
 }
 trap cleanup EXIT
 
-# What only the tests need (chromium for the console's browser test).
+# What only the tests need (chromium for the console's browser test;
+# podman, runc and debootstrap for the image).
 "$here/deps.sh" test
+"$here/deps.sh" image
+
+# The image: base images from the Debian archive, then deploy/Dockerfile
+# (about 7 minutes on a fresh machine, seconds when nothing changed).
+# Mostly downloads and dpkg, so it runs beside the services' setup; it is
+# waited for before the first test.
+if [ -z "${PATROL_TEST_IMAGE:-}" ]; then
+  image_log=$(mktemp)
+  echo "test: building the image in the background (deploy/testenv/image.sh)" >&2
+  "$here/image.sh" build >"$image_log" 2>&1 &
+  image_pid=$!
+fi
 
 need_services=0
 if [ -z "${PATROL_TEST_KAFKA:-}" ] || [ -z "${PATROL_TEST_S3:-}" ]; then need_services=1; fi
@@ -58,6 +78,16 @@ pure=(./cases/... ./models/... ./internal/config/... ./internal/safepath ./inter
   ./internal/worker/depcheck ./internal/worker/cluster ./internal/console/...)
 echo "test: CGO_ENABLED=0 go build ${pure[*]}" >&2
 CGO_ENABLED=0 go build "${pure[@]}"
+
+if [ -n "$image_pid" ]; then
+  echo "test: waiting for the image build" >&2
+  rc=0
+  wait "$image_pid" || rc=$?
+  image_pid=
+  cat "$image_log" >&2
+  if [ "$rc" != 0 ]; then echo "test: the image build failed" >&2; exit "$rc"; fi
+  eval "$("$here/image.sh" env | sed 's/^/export /')"
+fi
 
 # Every package runs under the race detector: the suite is dominated by
 # real-time streams and by C code (libavcodec, OpenCV), which -race does not
