@@ -10,7 +10,7 @@ export PATROL_ASSET_MIRROR
 GOFLAGS ?= -buildvcs=false
 export GOFLAGS
 
-.PHONY: all deps build assets demo test test-quick test-go fuzz services-up services-down cluster-up cluster-down vet fmt clean
+.PHONY: all deps build assets demo test test-quick test-go fuzz services-up services-down cluster-up cluster-down vet lint fmt clean
 
 all: build
 
@@ -53,6 +53,10 @@ cluster-up:
 	deploy/testenv/cluster.sh start
 cluster-down:
 	deploy/testenv/cluster.sh stop
+
+## lint: golangci-lint at its pinned version (installed into the cache once; make test runs it too)
+lint:
+	deploy/testenv/lint.sh
 
 vet:
 	$(GO) vet ./...

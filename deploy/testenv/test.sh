@@ -70,6 +70,11 @@ go vet ./...
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$bad" ]; then echo "gofmt needed: $bad" >&2; exit 1; fi
 
+# golangci-lint at its pinned version (.golangci.yml: errorlint, dupl,
+# tparallel and the standard set); installed into the cache once.
+echo "test: golangci-lint" >&2
+"$here/lint.sh"
+
 # Packages without cgo must stay that way: configuration, cases, outbox,
 # Kafka and the other pure parts build with CGO_ENABLED=0 (docs/architecture.md).
 pure=(./cases/... ./models/... ./internal/config/... ./internal/safepath ./internal/backoff/... ./internal/detect ./internal/detect/motion

@@ -32,8 +32,8 @@ type fleet struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	pipe     *pipeline.Pipeline
-	registry *Table
-	state    *Table
+	registry *kafka.Table
+	state    *kafka.Table
 	stateW   *broker.Writer
 	member   *cluster.Member
 	kick     chan struct{}

@@ -134,8 +134,3 @@ func rejected(err error) bool {
 
 // Close flushes and closes the writer.
 func (k *Writer) Close() error { return k.w.Close() }
-
-// Security is kafka.Security.
-//
-// Deprecated: use kafka.Security; kept while the end-to-end tests move.
-type Security = kafka.Security
