@@ -109,20 +109,18 @@ func TestFleet(t *testing.T) {
 		d, _ := waitOwned(t, rest, ids, 60*time.Second)
 		failovers = append(failovers, d)
 		t.Logf("kill %d: %s killed with SIGKILL; its cameras streaming on the others after %v", k+1, v.name, d.Round(100*time.Millisecond))
-		// The killed worker comes back (same data directory) and rejoins.
+		// The cases the killed worker had opened continue on the new owners.
 		if k == 0 {
 			waitContinued(t, brokerAddr, cfg.Kafka.CasesTopic, from, victims, v.name, 60*time.Second)
 		}
 		// The killed worker comes back (same data directory), rejoins and
 		// is given a share again.
 		nw := startFleetWorker(t, cfgFile, v.name, root)
-		alive = append(rest, nw)
-		for len(nw.healthz()) == 0 || !ownedOnce(alive, ids) {
-			if time.Since(killAt) > 90*time.Second {
-				t.Fatalf("restarted %s given no cameras", nw.name)
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
+		rest = append(rest, nw)
+		alive = rest
+		waitFor(t, 90*time.Second-time.Since(killAt), "restarted "+nw.name+" given cameras", func() bool {
+			return len(nw.healthz()) > 0 && ownedOnce(alive, ids)
+		})
 	}
 	t.Logf("SIGKILL failover over %d kills: median %v, max %v", len(failovers), median(failovers).Round(100*time.Millisecond),
 		slices.Max(failovers).Round(100*time.Millisecond))
@@ -162,7 +160,7 @@ func TestFleet(t *testing.T) {
 	termAt := time.Now()
 	v.kill(syscall.SIGTERM)
 	exited := time.Since(termAt)
-	d, _ = waitOwned(t, alive[1:], ids[:11], 30*time.Second)
+	waitOwned(t, alive[1:], ids[:11], 30*time.Second)
 	t.Logf("%s stopped with SIGTERM (exited after %v); its cameras streaming on the others %v after the signal", v.name,
 		exited.Round(100*time.Millisecond), time.Since(termAt).Round(100*time.Millisecond))
 	if time.Since(termAt) > 10*time.Second {

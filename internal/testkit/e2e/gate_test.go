@@ -69,8 +69,8 @@ func (g *gate) serve() {
 			g.conns = append(g.conns, c, up)
 			g.mu.Unlock()
 			done := make(chan struct{}, 2)
-			go func() { io.Copy(up, c); done <- struct{}{} }()
-			go func() { io.Copy(c, up); done <- struct{}{} }()
+			go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+			go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 			<-done
 		}()
 	}

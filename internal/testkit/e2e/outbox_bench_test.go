@@ -31,7 +31,9 @@ func TestOutboxThroughput(t *testing.T) {
 	}
 	n := 60
 	if s := os.Getenv("PATROL_OUTBOX_BENCH_CASES"); s != "" {
-		fmt.Sscan(s, &n)
+		if _, err := fmt.Sscan(s, &n); err != nil {
+			t.Fatalf("PATROL_OUTBOX_BENCH_CASES: %v", err)
+		}
 	}
 	r := newRig(t)
 	r.t0 = time.Now().Add(-time.Hour) // every candidate's post-roll is over

@@ -107,7 +107,7 @@ func TestOutboxKafkaDown(t *testing.T) {
 // case's evidence and before it published it (and, second, right after the
 // broker acknowledged it); a new publisher on the same outbox publishes the
 // case, without uploading again, once per (case_id, seq).
-func TestOutboxKill(t *testing.T) {
+func TestOutboxKill(t *testing.T) { //nolint:tparallel // its subtests share its CPU claim (parallel, main_test.go): one after the other
 	parallel(t, loadOutboxKill)
 	for _, stage := range []string{publisher.HookStored, publisher.HookPublished} {
 		t.Run("after-"+stage, func(t *testing.T) {
@@ -163,7 +163,7 @@ func TestOutboxHelperProcess(t *testing.T) {
 	p := r.publisher(t, 0, nil, func(s, id string) {
 		if s == stage {
 			fmt.Fprintf(os.Stderr, "helper: SIGKILL at %s of %s\n", s, id)
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 	})
 	c, _ := r.candidate(0)

@@ -25,7 +25,7 @@ import (
 // listener with every supported mechanism, configured the way a worker is;
 // a wrong password fails without appearing in the error, and stops a
 // worker in Run, before it is ready, as a misconfiguration of kafka.
-func TestKafkaSASL(t *testing.T) {
+func TestKafkaSASL(t *testing.T) { //nolint:tparallel // its subtests share its CPU claim (parallel, main_test.go): one after the other
 	parallel(t, loadSASL)
 	raw := os.Getenv("PATROL_TEST_KAFKA_SASL")
 	if raw == "" {

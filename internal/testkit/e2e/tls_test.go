@@ -61,7 +61,7 @@ func tlsConfig(t *testing.T, kafkaAddr string, s3 *url.URL, kafkaCA, s3CA string
 // (both dependencies up in /healthz); given an unrelated CA it refuses to
 // start with an error that names the certificate problem and carries no
 // secret.
-func TestWorkerOverTLS(t *testing.T) {
+func TestWorkerOverTLS(t *testing.T) { //nolint:tparallel // its subtests share its CPU claim (parallel, main_test.go): one after the other
 	parallel(t, loadTLS)
 	kafkaAddr, s3, ca, wrongCA := tlsServices(t)
 	secret, _ := s3.User.Password()
@@ -99,7 +99,7 @@ func TestWorkerOverTLS(t *testing.T) {
 			msg := err.Error()
 			t.Logf("%s: %v", tc.name, err)
 			if !errors.Is(err, worker.ErrMisconfigured) || !strings.HasPrefix(msg, tc.wantDependency+":") ||
-				!(strings.Contains(msg, "certificate") || strings.Contains(msg, "x509")) {
+				(!strings.Contains(msg, "certificate") && !strings.Contains(msg, "x509")) {
 				t.Fatalf("error %q does not name %s's certificate problem", msg, tc.wantDependency)
 			}
 			if strings.Contains(msg, secret) {
