@@ -18,7 +18,7 @@ import (
 // TestCameraRestartHealthEvents stops the camera's RTSP server and starts it
 // again on the same address: the stream must resume within the backoff
 // bound, and "offline" then "streaming" must appear on patrol.health.v1.
-// Not parallel: the bound leaves less than a second (main_test.go).
+// Not parallel: it times the reconnection (main_test.go).
 func TestCameraRestartHealthEvents(t *testing.T) {
 	broker, s3cfg := services(t)
 	cam := newSimCamera(t, restartableSimServer(t), "parking-e2e", media.H264, "e2e-restart")
@@ -57,8 +57,13 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 	}
 	restarted := time.Now()
 	sent := pc.Stats().FramesSent
-	// Backoff cap 2 s (jitter stays below it), then up to one GOP for a key frame.
-	waitFor(t, 6*time.Second, "stream resumed", func() bool { return pc.Stats().FramesSent > sent })
+	// The bound: the backoff cap (jitter stays below it), then the next
+	// sample point of the camera (4 s for a camera without rules, the
+	// first picture after the reconnect being a key frame), plus 1 s for
+	// the RTSP handshake. It was 6 s, which the sampling alone could use
+	// up (resumed at 6.04 s when the server came back mid-wait).
+	bound := cfg.Ingest.BackoffMax + cfg.SampleInterval(cfg.Cameras[0]) + time.Second
+	waitFor(t, bound, "stream resumed", func() bool { return pc.Stats().FramesSent > sent })
 	t.Logf("stream resumed %v after the server came back", time.Since(restarted).Round(10*time.Millisecond))
 	w.waitCamera(t, 10*time.Second, camID, health.StateStreaming)
 	checkMetrics(t, w.MetricsAddr(), camID, false)
