@@ -109,7 +109,7 @@ func camerasApply(ctx context.Context, cfg *config.Config, reg *kafka.Table, cam
 	if err != nil {
 		return err
 	}
-	w, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Cluster.RegistryTopic, sec)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Cluster.RegistryTopic, Security: sec})
 	if err != nil {
 		return err
 	}

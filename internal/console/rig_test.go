@@ -163,7 +163,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // publish writes messages to topic (key, value pairs).
 func publish(t *testing.T, cfg *config.Config, topic string, kv ...[]byte) {
 	t.Helper()
-	w, err := broker.NewWriter(cfg.Kafka.Brokers, topic)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: cfg.Kafka.Brokers, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestSASL(t *testing.T) {
 			cfg := testConfig(t, addr)
 			sec := kafka.Security{SASL: mech}
 			r := startConsole(t, cfg, Deps{Security: sec})
-			w, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Kafka.CasesTopic, sec)
+			w, err := broker.NewWriter(broker.WriterConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CasesTopic, Security: sec})
 			if err != nil {
 				t.Fatal(err)
 			}

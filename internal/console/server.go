@@ -143,10 +143,10 @@ func (s *Server) openKafka() (err error) {
 	if s.suppressions, err = ktable.New(sec.TableConfig(k.Brokers, cc.SuppressionsTopic), ktable.Deps{Logger: s.log}); err != nil {
 		return err
 	}
-	if s.verdictsW, err = broker.NewWriter(k.Brokers, cc.VerdictsTopic, sec); err != nil {
+	if s.verdictsW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: cc.VerdictsTopic, Security: sec}); err != nil {
 		return err
 	}
-	if s.suppressW, err = broker.NewWriter(k.Brokers, cc.SuppressionsTopic, sec); err != nil {
+	if s.suppressW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: cc.SuppressionsTopic, Security: sec}); err != nil {
 		return err
 	}
 	if !s.cfg.Cluster.Enabled {
@@ -155,7 +155,7 @@ func (s *Server) openKafka() (err error) {
 	if s.registry, err = ktable.New(sec.TableConfig(k.Brokers, s.cfg.Cluster.RegistryTopic), ktable.Deps{Logger: s.log}); err != nil {
 		return err
 	}
-	s.registryW, err = broker.NewWriter(k.Brokers, s.cfg.Cluster.RegistryTopic, sec)
+	s.registryW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: s.cfg.Cluster.RegistryTopic, Security: sec})
 	return err
 }
 

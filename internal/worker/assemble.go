@@ -123,7 +123,7 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 
 // writer is a Kafka writer on topic, closed by closeAll.
 func (w *Worker) writer(topic string) (*broker.Writer, error) {
-	kw, err := broker.NewWriter(w.cfg.Kafka.Brokers, topic, w.sec)
+	kw, err := broker.NewWriter(broker.WriterConfig{Brokers: w.cfg.Kafka.Brokers, Topic: topic, Security: w.sec})
 	if err != nil {
 		return nil, err
 	}

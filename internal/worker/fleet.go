@@ -66,7 +66,7 @@ func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fle
 	if err != nil {
 		return nil, err
 	}
-	if f.stateW, err = broker.NewWriter(cfg.Kafka.Brokers, cl.CaseStateTopic, sec); err != nil {
+	if f.stateW, err = broker.NewWriter(broker.WriterConfig{Brokers: cfg.Kafka.Brokers, Topic: cl.CaseStateTopic, Security: sec}); err != nil {
 		return nil, err
 	}
 	f.member, err = cluster.New(cluster.Config{

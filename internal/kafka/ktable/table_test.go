@@ -30,7 +30,7 @@ func TestTable(t *testing.T) {
 		kafka.Topic{Name: topic, Partitions: 4, Compacted: true}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := broker.NewWriter([]string{addr}, topic)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: []string{addr}, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}

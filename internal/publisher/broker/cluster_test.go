@@ -423,7 +423,7 @@ func TestBrokerKilledDuringBurst(t *testing.T) {
 	}
 	t.Logf("topic %s: partitions by leader %v; killing broker %d", topic, led, victim)
 
-	w, err := broker.NewWriter(brokers, topic)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: brokers, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}

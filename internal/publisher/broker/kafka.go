@@ -62,20 +62,30 @@ type Writer struct {
 	w *kafkago.Writer
 }
 
-// NewWriter returns a writer for topic on brokers. Messages with the
-// same key go to the same partition (hash balancer).
-func NewWriter(brokers []string, topic string, sec ...kafka.Security) (*Writer, error) {
-	if len(brokers) == 0 || topic == "" {
+// WriterConfig configures a Writer.
+type WriterConfig struct {
+	// Brokers are the bootstrap brokers (required).
+	Brokers []string
+	// Topic is the topic written (required).
+	Topic string
+	// Security is how to reach the brokers (default: plaintext).
+	Security kafka.Security
+}
+
+// NewWriter returns a writer for cfg.Topic. Messages with the same key go
+// to the same partition (hash balancer); it connects on the first write.
+func NewWriter(cfg WriterConfig) (*Writer, error) {
+	if len(cfg.Brokers) == 0 || cfg.Topic == "" {
 		return nil, errors.New("kafka: brokers and topic required")
 	}
 	var transport kafkago.RoundTripper
-	if len(sec) > 0 && (sec[0].TLS != nil || sec[0].SASL != nil) {
-		transport = &kafkago.Transport{TLS: sec[0].TLS, SASL: sec[0].SASL}
+	if sec := cfg.Security; sec.TLS != nil || sec.SASL != nil {
+		transport = &kafkago.Transport{TLS: sec.TLS, SASL: sec.SASL}
 	}
 	return &Writer{w: &kafkago.Writer{
 		Transport:              transport,
-		Addr:                   kafkago.TCP(brokers...),
-		Topic:                  topic,
+		Addr:                   kafkago.TCP(cfg.Brokers...),
+		Topic:                  cfg.Topic,
 		Balancer:               &kafkago.Hash{},
 		RequiredAcks:           kafkago.RequireAll,
 		BatchTimeout:           10 * time.Millisecond,

@@ -30,7 +30,7 @@ func register(ctx context.Context, cfg *config.Config, cam config.Camera) error 
 		return fmt.Errorf("demo: registry: %w", err)
 	}
 	defer reg.Close()
-	w, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Cluster.RegistryTopic)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Cluster.RegistryTopic})
 	if err != nil {
 		return err
 	}

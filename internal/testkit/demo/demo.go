@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	kw, err := broker.NewWriter(brokers, config.DefaultCasesTopic)
+	kw, err := broker.NewWriter(broker.WriterConfig{Brokers: brokers, Topic: config.DefaultCasesTopic})
 	if err != nil {
 		return err
 	}

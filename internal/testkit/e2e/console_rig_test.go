@@ -236,7 +236,7 @@ func (r *consoleRig) suppressedCount(t *testing.T, camera string) float64 {
 // removeSuppression writes the tombstone of a suppression the test made
 // on the shared default topic.
 func (r *consoleRig) removeSuppression(t *testing.T, id string) {
-	w, err := broker.NewWriter(r.cfg.Kafka.Brokers, r.cfg.Console.SuppressionsTopic)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: r.cfg.Kafka.Brokers, Topic: r.cfg.Console.SuppressionsTopic})
 	if err != nil {
 		t.Error(err)
 		return

@@ -181,7 +181,7 @@ func applyCameras(t *testing.T, cfg *config.Config, cams []config.Camera, prune 
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	w, err := broker.NewWriter(cfg.Kafka.Brokers, cfg.Cluster.RegistryTopic)
+	w, err := broker.NewWriter(broker.WriterConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Cluster.RegistryTopic})
 	if err != nil {
 		t.Fatal(err)
 	}

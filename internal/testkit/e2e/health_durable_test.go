@@ -38,7 +38,7 @@ func TestHealthEventsSurviveOutageAndRestart(t *testing.T) {
 
 	t.Cleanup(func() { service(t, script, "start-kafka") })
 	service(t, script, "stop-kafka")
-	kw, err := broker.NewWriter([]string{brokerAddr}, topic)
+	kw, err := broker.NewWriter(broker.WriterConfig{Brokers: []string{brokerAddr}, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestHealthEventsSurviveOutageAndRestart(t *testing.T) {
 	}
 	service(t, script, "start-kafka")
 
-	kw2, err := broker.NewWriter([]string{brokerAddr}, topic)
+	kw2, err := broker.NewWriter(broker.WriterConfig{Brokers: []string{brokerAddr}, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}

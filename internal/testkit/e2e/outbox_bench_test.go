@@ -85,7 +85,7 @@ func TestOutboxThroughput(t *testing.T) {
 	t.Logf("latency one at a time (accept to published): p50 %v p95 %v", pct(lat, 50), pct(lat, 95))
 
 	// Direct: the same uploads and publish without the outbox.
-	kw, err := broker.NewWriter([]string{r.broker}, r.topic+".direct")
+	kw, err := broker.NewWriter(broker.WriterConfig{Brokers: []string{r.broker}, Topic: r.topic + ".direct"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func (r *rig) openStore(t *testing.T) {
 // opts adjust the configuration.
 func (r *rig) publisher(t *testing.T, maxBytes int64, store evidence.Store, hook func(stage, id string),
 	opts ...func(*publisher.Config, *publisher.Deps)) *publisher.Publisher {
-	kw, err := broker.NewWriter([]string{r.broker}, r.topic)
+	kw, err := broker.NewWriter(broker.WriterConfig{Brokers: []string{r.broker}, Topic: r.topic})
 	if err != nil {
 		t.Fatal(err)
 	}

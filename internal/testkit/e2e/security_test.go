@@ -49,7 +49,7 @@ func TestKafkaSASL(t *testing.T) { //nolint:tparallel // its subtests share its 
 			if err := pkafka.EnsureTopicsSecure(ctx, sec, k.Brokers, topic); err != nil {
 				t.Fatal(err)
 			}
-			w, err := broker.NewWriter(k.Brokers, topic, sec)
+			w, err := broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: topic, Security: sec})
 			if err != nil {
 				t.Fatal(err)
 			}
