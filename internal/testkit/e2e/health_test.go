@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/health"
@@ -72,26 +71,13 @@ func TestCameraRestartHealthEvents(t *testing.T) {
 	}
 
 	var states []string
-	for _, m := range readMessages(t, broker, cfg.Kafka.HealthTopic, from, 3*time.Second) {
-		if string(m.Key) != camID {
-			continue
-		}
-		if err := cases.ValidateHealthJSON(m.Value); err != nil {
-			t.Fatalf("published health event fails the schema: %v", err)
-		}
-		var ev health.Event
-		if err := json.Unmarshal(m.Value, &ev); err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range camHealth(t, broker, cfg.Kafka.HealthTopic, from, camID) {
+		ev := m.event
 		if ev.Kind == health.KindState {
 			states = append(states, ev.State)
 		}
-		hdr := map[string]string{}
-		for _, h := range m.Headers {
-			hdr[h.Key] = string(h.Value)
-		}
-		if hdr["ce_id"] != ev.EventID || hdr["ce_specversion"] != "1.0" || hdr["ce_type"] != "patrol.health."+ev.Kind || hdr["ce_subject"] != camID {
-			t.Errorf("health event headers %v do not match the event %s", hdr, ev.EventID)
+		if m.hdr["ce_id"] != ev.EventID || m.hdr["ce_specversion"] != "1.0" || m.hdr["ce_type"] != "patrol.health."+ev.Kind || m.hdr["ce_subject"] != camID {
+			t.Errorf("health event headers %v do not match the event %s", m.hdr, ev.EventID)
 		}
 	}
 	t.Logf("health states on Kafka: %v", states)
@@ -142,18 +128,8 @@ func TestPictureHealthEvents(t *testing.T) {
 		at          time.Duration
 	}
 	var got []pev
-	for _, m := range readMessages(t, broker, cfg.Kafka.HealthTopic, from, 3*time.Second) {
-		if string(m.Key) != camID {
-			continue
-		}
-		if err := cases.ValidateHealthJSON(m.Value); err != nil {
-			t.Fatalf("published health event fails the schema: %v", err)
-		}
-		var ev health.Event
-		if err := json.Unmarshal(m.Value, &ev); err != nil {
-			t.Fatal(err)
-		}
-		if ev.Kind == health.KindPicture {
+	for _, m := range camHealth(t, broker, cfg.Kafka.HealthTopic, from, camID) {
+		if ev := m.event; ev.Kind == health.KindPicture {
 			got = append(got, pev{ev.State, ev.Previous, ev.At.Sub(start)})
 		}
 	}

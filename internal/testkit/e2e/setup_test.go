@@ -14,6 +14,7 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
+	"github.com/patrol-city/patrol/internal/publisher/health"
 	"github.com/patrol-city/patrol/internal/testkit/sim"
 )
 
@@ -169,4 +170,34 @@ func bookSeqs(dataDir, id string) []int {
 		seqs = append(seqs, c.Seq)
 	}
 	return seqs
+}
+
+// healthMsg is a health event read back from Kafka with its headers.
+type healthMsg struct {
+	event health.Event
+	hdr   map[string]string
+}
+
+// camHealth reads camera's health events on topic from offset from (until
+// 3 s without a message), each checked against the schema.
+func camHealth(t *testing.T, broker, topic string, from int64, camera string) []healthMsg {
+	t.Helper()
+	var out []healthMsg
+	for _, m := range readMessages(t, broker, topic, from, 3*time.Second) {
+		if string(m.Key) != camera {
+			continue
+		}
+		if err := cases.ValidateHealthJSON(m.Value); err != nil {
+			t.Fatalf("published health event fails the schema: %v", err)
+		}
+		hm := healthMsg{hdr: map[string]string{}}
+		if err := json.Unmarshal(m.Value, &hm.event); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range m.Headers {
+			hm.hdr[h.Key] = string(h.Value)
+		}
+		out = append(out, hm)
+	}
+	return out
 }
