@@ -42,7 +42,7 @@ func cmdConsole(ctx context.Context, args []string) error {
 		return err
 	}
 	defer srv.Close()
-	log.Info("console running", "url", srv.URL(), "brokers", strings.Join(cfg.Kafka.Brokers, ","),
+	log.Info("console starting", "listen", cfg.Console.Listen, "brokers", strings.Join(cfg.Kafka.Brokers, ","),
 		"cases", cfg.Kafka.CasesTopic, "verdicts", cfg.Console.VerdictsTopic)
 	return srv.Run(ctx)
 }

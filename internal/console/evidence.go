@@ -2,13 +2,12 @@ package console
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 )
 
@@ -21,15 +20,10 @@ func openEvidence(ev config.Evidence) (evidence.Opener, error) {
 	case "s3", "":
 		var t *tls.Config
 		if ev.CAFile != "" {
-			pem, err := os.ReadFile(ev.CAFile)
-			if err != nil {
+			var err error
+			if t, err = kafka.LoadTLS(ev.CAFile, "", "", false); err != nil {
 				return nil, fmt.Errorf("evidence.ca_file: %w", err)
 			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("evidence.ca_file: %s: no PEM certificate", ev.CAFile)
-			}
-			t = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
 		}
 		return evidence.OpenS3(evidence.S3Config{TLS: t, Endpoint: ev.Endpoint, AccessKey: ev.AccessKey,
 			SecretKey: ev.SecretKey, Bucket: ev.Bucket, Secure: ev.Secure, SkipCreateBucket: true})

@@ -37,14 +37,7 @@ func TestNewValidates(t *testing.T) {
 			c.Console.TLSCert, c.Console.TLSKey = "/nonexistent.crt", "/nonexistent.key"
 		}, "console.tls_cert"},
 		{"no brokers", func(_ *testing.T, c *config.Config) { c.Kafka.Brokers = nil }, "kafka.brokers"},
-		{"listen taken", func(t *testing.T, c *config.Config) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			c.Console.Listen = ln.Addr().String()
-		}, "listen"},
+		{"listen not host:port", func(_ *testing.T, c *config.Config) { c.Console.Listen = "8080" }, "console.listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -73,6 +66,9 @@ func TestNewValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	if s.Addr() != "" {
+		t.Error("New listens")
+	}
 	if !s.users.check("li", "secret") || s.users.check("li", "wrong") || s.users.check("ghost", "secret") {
 		t.Error("htpasswd hash not checked right")
 	}
@@ -85,4 +81,26 @@ func file(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestRunListenTaken: a console whose address is taken fails in Run,
+// naming the address, and leaves nothing running.
+func TestRunListenTaken(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	cfg := testConfig(t, "127.0.0.1:1")
+	cfg.Console.Listen = ln.Addr().String()
+	s, err := New(cfg, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "listen "+cfg.Console.Listen) {
+		t.Fatalf("Run = %v, want a listen error naming %s", err, cfg.Console.Listen)
+	}
+	s.Close()
 }

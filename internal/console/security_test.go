@@ -155,8 +155,14 @@ func TestLoginStyleHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	go func() { _ = s.srv.Serve(s.ln) }()
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(t.Context()) }()
+	t.Cleanup(s.Close)
+	select {
+	case <-s.Ready():
+	case err := <-ran:
+		t.Fatalf("Run: %v", err)
+	}
 	resp, err := http.Get(s.URL() + "/login")
 	if err != nil {
 		t.Fatal(err)

@@ -59,14 +59,19 @@ type Server struct {
 	suppressW    *broker.Writer
 	registryW    *broker.Writer
 
-	ln        net.Listener
-	srv       *http.Server
-	closeOnce sync.Once
+	srv   *http.Server
+	ln    net.Listener  // set by Run before ready is closed
+	ready chan struct{} // closed once Run listens
+
+	life sync.Mutex
+	ran  bool
+	stop context.CancelFunc // cancels Run (nil before Run)
+	done chan struct{}      // closed when Run has returned
 }
 
 // New checks the configuration (users file, roles, TLS files, Kafka,
-// evidence), parses the pages and listens on console.listen; it does not
-// talk to Kafka yet (Run does).
+// evidence, the listen address) and parses the pages. It starts nothing:
+// Run builds the Kafka clients, listens on console.listen and serves.
 func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: no configuration", ErrConfig)
@@ -90,14 +95,12 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if cfg.Kafka.CasesTopic == "" || cc.VerdictsTopic == "" || cc.SuppressionsTopic == "" || cc.SessionTTL <= 0 {
 		return nil, fmt.Errorf("%w: defaults not applied (load it with config.Load or config.Parse)", ErrConfig)
 	}
+	if _, _, err := net.SplitHostPort(cc.Listen); err != nil {
+		return nil, fmt.Errorf("%w: console.listen %q: %w", ErrConfig, cc.Listen, err)
+	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, sessions: newSessions(cc.SessionTTL, deps.Now), limiter: newLimiter(deps.Now),
-		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger)}
-	ok := false
-	defer func() {
-		if !ok {
-			s.Close()
-		}
-	}()
+		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger),
+		ready: make(chan struct{}), done: make(chan struct{})}
 	var err error
 	if s.users, err = loadUsers(cc.UsersFile); err != nil {
 		return nil, err
@@ -120,15 +123,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
-	if err := s.openKafka(); err != nil {
-		return nil, err
-	}
-	if s.ln, err = net.Listen("tcp", cc.Listen); err != nil {
-		return nil, fmt.Errorf("console: listen %s: %w", cc.Listen, err)
-	}
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(deps.Logger.Handler(), slog.LevelWarn)}
-	ok = true
+	// ReadTimeout: a request whose body never arrives (a login held
+	// open) does not hold its connection.
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(deps.Logger.Handler(), slog.LevelWarn)}
 	return s, nil
 }
 
@@ -159,11 +157,24 @@ func (s *Server) openKafka() (err error) {
 	return err
 }
 
-// Addr is the address the console listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+// Ready is closed once Run listens; Addr and URL are known from then on.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// URL is the console's address with its scheme.
+// Addr is the address the console listens on ("" before Ready).
+func (s *Server) Addr() string {
+	select {
+	case <-s.ready:
+		return s.ln.Addr().String()
+	default:
+		return ""
+	}
+}
+
+// URL is the console's address with its scheme ("" before Ready).
 func (s *Server) URL() string {
+	if s.Addr() == "" {
+		return ""
+	}
 	if s.tls != nil {
 		return "https://" + s.Addr()
 	}
@@ -174,10 +185,38 @@ func (s *Server) URL() string {
 // had when it started.
 func (s *Server) Synced() bool { return s.store.synced.Load() }
 
-// Run creates the missing topics (retrying while Kafka is unreachable),
-// follows them and serves until ctx ends; then it stops serving within
-// 5 s and waits for its goroutines.
+// Run builds the Kafka clients, listens on console.listen, creates the
+// missing topics (retrying while Kafka is unreachable), follows them and
+// serves until ctx ends or Close; then it stops serving within 5 s, waits
+// for its goroutines and releases the clients. Run may be called once.
 func (s *Server) Run(ctx context.Context) error {
+	s.life.Lock()
+	if s.ran {
+		s.life.Unlock()
+		return errors.New("console: Run called twice or after Close")
+	}
+	s.ran = true
+	ctx, s.stop = context.WithCancel(ctx)
+	s.life.Unlock()
+	defer close(s.done)
+	defer s.stop()
+	defer s.release()
+	if err := s.openKafka(); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Console.Listen)
+	if err != nil {
+		return fmt.Errorf("console: listen %s: %w", s.cfg.Console.Listen, err)
+	}
+	s.ln = ln
+	close(s.ready)
+	s.log.Info("console: listening", "url", s.URL())
+	return s.serve(ctx)
+}
+
+// serve follows Kafka and serves HTTP until ctx ends.
+func (s *Server) serve(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -256,25 +295,37 @@ func (s *Server) sync(ctx context.Context) error {
 	return s.suppressions.Sync(ctx)
 }
 
-// Close releases the Kafka clients and writers and the listener; call it
-// after Run returned (or instead of Run).
+// Close stops a running console and waits until Run has returned; a
+// console never run has nothing to release.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		if s.ln != nil {
-			_ = s.ln.Close()
+	s.life.Lock()
+	ran, stop := s.ran, s.stop
+	s.ran = true // no Run after Close
+	s.life.Unlock()
+	if !ran || stop == nil {
+		return
+	}
+	stop()
+	<-s.done
+}
+
+// release closes the listener and the Kafka clients and writers (the end
+// of Run).
+func (s *Server) release() {
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+	if s.follow != nil {
+		s.follow.close()
+	}
+	for _, t := range []*ktable.Table{s.registry, s.suppressions} {
+		if t != nil {
+			t.Close()
 		}
-		if s.follow != nil {
-			s.follow.close()
+	}
+	for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.registryW} {
+		if w != nil {
+			_ = w.Close()
 		}
-		for _, t := range []*ktable.Table{s.registry, s.suppressions} {
-			if t != nil {
-				t.Close()
-			}
-		}
-		for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.registryW} {
-			if w != nil {
-				_ = w.Close()
-			}
-		}
-	})
+	}
 }

@@ -134,10 +134,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer con.Close()
 	conDone := make(chan error, 1)
 	go func() { conDone <- con.Run(ctx) }()
+	select {
+	case <-con.Ready():
+	case err := <-conDone:
+		return fmt.Errorf("demo: console: %w", err)
+	}
 	defer func() {
+		con.Close()
 		if err := <-conDone; err != nil {
 			log.Error("console stopped", "err", err)
 		}

@@ -121,6 +121,11 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 	}
 	cdone := make(chan error, 1)
 	go func() { cdone <- r.srv.Run(ctx) }()
+	select {
+	case <-r.srv.Ready():
+	case err := <-cdone:
+		t.Fatalf("console: %v", err)
+	}
 	t.Cleanup(func() {
 		if err := <-cdone; err != nil {
 			t.Errorf("console: %v", err)
