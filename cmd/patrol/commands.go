@@ -148,7 +148,11 @@ func cmdModels(ctx context.Context, args []string) error {
 			return err
 		}
 		for name, m := range all {
-			fmt.Printf("%s\t%s\t%d bytes\t%s\t%s\n", name, m.File.SHA256, m.File.Size, m.File.License, m.File.URL)
+			from := m.File.URL
+			if m.Archive != nil {
+				from = m.Archive.URL + " (" + m.NameInArchive + ")"
+			}
+			fmt.Printf("%s\t%s\t%d bytes\t%s\t%s\n", name, m.File.SHA256, m.File.Size, m.File.License, from)
 		}
 		return nil
 	case "pull":

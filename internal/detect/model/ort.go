@@ -23,6 +23,11 @@ var ortEnv struct {
 	path string // set once a library loaded
 }
 
+// InitRuntime loads ONNX Runtime's library at path into the process (once;
+// later calls must name the same library), for the other models of the
+// detect stage (the plate reader) that share the detector's runtime.
+func InitRuntime(path string) error { return initORT(path) }
+
 // initORT loads the library at path and creates the environment; later
 // calls must name the same library. A failed load can be retried.
 func initORT(path string) error {
