@@ -77,7 +77,7 @@ echo "test: golangci-lint" >&2
 
 # Packages without cgo must stay that way: configuration, cases, outbox,
 # Kafka and the other pure parts build with CGO_ENABLED=0 (docs/architecture.md).
-pure=(./cases/... ./models/... ./internal/config/... ./internal/safepath ./internal/backoff/... ./internal/detect ./internal/detect/motion
+pure=(./cases/... ./models/... ./internal/config/... ./internal/safepath ./internal/runonce ./internal/tlsfiles ./internal/backoff/... ./internal/detect ./internal/detect/motion
   ./internal/detect/static ./internal/media ./internal/kafka/... ./internal/publisher/broker ./internal/publisher/clip
   ./internal/publisher/evidence ./internal/publisher/outbox ./internal/publisher/health
   ./internal/worker/depcheck ./internal/worker/cluster ./internal/console/...)

@@ -36,18 +36,6 @@ func (ws *Windows) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the windows back as their string form.
-func (ws Windows) MarshalYAML() (any, error) { return ws.String(), nil }
-
-// String formats the windows as ParseWindows reads them ("" for always).
-func (ws Windows) String() string {
-	parts := make([]string, len(ws))
-	for i, w := range ws {
-		parts[i] = w.String()
-	}
-	return strings.Join(parts, ",")
-}
-
 // ParseWindows parses comma-separated windows "HH:MM-HH:MM" (seconds
 // allowed, "HH:MM:SS"; "24:00" only as an end), for example
 // "07:00-22:00" or "07:00-09:30,17:00-19:30" or "22:00-06:00". Spaces

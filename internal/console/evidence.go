@@ -1,13 +1,11 @@
 package console
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/patrol-city/patrol/internal/config"
-	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 )
 
@@ -18,15 +16,14 @@ func openEvidence(ev config.Evidence) (evidence.Opener, error) {
 	case "dir":
 		return evidence.NewDir(ev.Dir, ev.Bucket)
 	case "s3", "":
-		var t *tls.Config
-		if ev.CAFile != "" {
-			var err error
-			if t, err = kafka.LoadTLS(ev.CAFile, "", "", false); err != nil {
-				return nil, fmt.Errorf("evidence.ca_file: %w", err)
-			}
+		sc, err := evidence.S3ConfigFor(ev)
+		if err != nil {
+			return nil, err
 		}
-		return evidence.OpenS3(evidence.S3Config{TLS: t, Endpoint: ev.Endpoint, AccessKey: ev.AccessKey,
-			SecretKey: ev.SecretKey, Bucket: ev.Bucket, Secure: ev.Secure, SkipCreateBucket: true})
+		// The console reads: no retention, no presigned URLs, no bucket
+		// created.
+		sc.Retention, sc.PresignExpiry, sc.SkipCreateBucket = 0, 0, true
+		return evidence.OpenS3(sc)
 	}
 	return nil, fmt.Errorf("evidence.kind %q unknown", ev.Kind)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
+	"github.com/patrol-city/patrol/internal/runonce"
 )
 
 // Deps are the console's collaborators; all are optional.
@@ -62,11 +63,7 @@ type Server struct {
 	srv   *http.Server
 	ln    net.Listener  // set by Run before ready is closed
 	ready chan struct{} // closed once Run listens
-
-	life sync.Mutex
-	ran  bool
-	stop context.CancelFunc // cancels Run (nil before Run)
-	done chan struct{}      // closed when Run has returned
+	life  runonce.Guard
 }
 
 // New checks the configuration (users file, roles, TLS files, Kafka,
@@ -100,7 +97,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, sessions: newSessions(cc.SessionTTL, deps.Now), limiter: newLimiter(deps.Now),
 		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger),
-		ready: make(chan struct{}), done: make(chan struct{})}
+		ready: make(chan struct{})}
 	var err error
 	if s.users, err = loadUsers(cc.UsersFile); err != nil {
 		return nil, err
@@ -162,12 +159,10 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Addr is the address the console listens on ("" before Ready).
 func (s *Server) Addr() string {
-	select {
-	case <-s.ready:
-		return s.ln.Addr().String()
-	default:
+	if !runonce.Closed(s.ready) {
 		return ""
 	}
+	return s.ln.Addr().String()
 }
 
 // URL is the console's address with its scheme ("" before Ready).
@@ -190,16 +185,11 @@ func (s *Server) Synced() bool { return s.store.synced.Load() }
 // serves until ctx ends or Close; then it stops serving within 5 s, waits
 // for its goroutines and releases the clients. Run may be called once.
 func (s *Server) Run(ctx context.Context) error {
-	s.life.Lock()
-	if s.ran {
-		s.life.Unlock()
-		return errors.New("console: Run called twice or after Close")
+	ctx, finish, err := s.life.Start(ctx)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
 	}
-	s.ran = true
-	ctx, s.stop = context.WithCancel(ctx)
-	s.life.Unlock()
-	defer close(s.done)
-	defer s.stop()
+	defer finish()
 	defer s.release()
 	if err := s.openKafka(); err != nil {
 		return err
@@ -297,17 +287,7 @@ func (s *Server) sync(ctx context.Context) error {
 
 // Close stops a running console and waits until Run has returned; a
 // console never run has nothing to release.
-func (s *Server) Close() {
-	s.life.Lock()
-	ran, stop := s.ran, s.stop
-	s.ran = true // no Run after Close
-	s.life.Unlock()
-	if !ran || stop == nil {
-		return
-	}
-	stop()
-	<-s.done
-}
+func (s *Server) Close() { s.life.Close() }
 
 // release closes the listener and the Kafka clients and writers (the end
 // of Run).

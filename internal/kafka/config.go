@@ -1,8 +1,6 @@
 package kafka
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/tlsfiles"
 )
 
 // SecurityFor builds the broker connection's TLS and SASL settings from
@@ -20,7 +19,7 @@ import (
 func SecurityFor(k config.Kafka) (Security, error) {
 	var sec Security
 	if k.TLS.Enabled {
-		t, err := LoadTLS(k.TLS.CAFile, k.TLS.CertFile, k.TLS.KeyFile, k.TLS.InsecureSkipVerify)
+		t, err := tlsfiles.Load(k.TLS.CAFile, k.TLS.CertFile, k.TLS.KeyFile, k.TLS.InsecureSkipVerify)
 		if err != nil {
 			return sec, fmt.Errorf("kafka.tls: %w", err)
 		}
@@ -61,32 +60,6 @@ func saslPassword(s config.SASL) (string, error) {
 		return "", fmt.Errorf("kafka.sasl.password_file: %w", err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
-}
-
-// LoadTLS loads a CA bundle and an optional client certificate into a
-// TLS configuration (TLS 1.2 or later); the evidence store's CA file is
-// read with it too.
-func LoadTLS(caFile, certFile, keyFile string, insecure bool) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // operator's explicit choice
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no PEM certificate", caFile)
-		}
-		c.RootCAs = pool
-	}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate %s: %w", certFile, err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
 }
 
 // ReplicationOf is how patrol creates its topics (kafka.replication_factor,

@@ -2,14 +2,12 @@ package worker
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"path/filepath"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/ingest"
-	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
@@ -222,18 +220,11 @@ func openStore(ev config.Evidence) (evidence.Store, *evidence.S3, error) {
 		d, err := evidence.NewDir(ev.Dir, ev.Bucket)
 		return d, nil, err
 	case "s3":
-		var t *tls.Config
-		if ev.CAFile != "" {
-			var err error
-			if t, err = kafka.LoadTLS(ev.CAFile, "", "", false); err != nil {
-				return nil, nil, fmt.Errorf("evidence.ca_file: %w", err)
-			}
+		sc, err := evidence.S3ConfigFor(ev)
+		if err != nil {
+			return nil, nil, err
 		}
-		s, err := evidence.OpenS3(evidence.S3Config{TLS: t,
-			Endpoint: ev.Endpoint, AccessKey: ev.AccessKey, SecretKey: ev.SecretKey,
-			Bucket: ev.Bucket, Secure: ev.Secure, PresignExpiry: ev.PresignExpiry,
-			Retention: ev.Retention, RetentionMode: ev.RetentionMode,
-		})
+		s, err := evidence.OpenS3(sc)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/patrol-city/patrol/internal/publisher"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
 	"github.com/patrol-city/patrol/internal/publisher/health"
+	"github.com/patrol-city/patrol/internal/runonce"
 	"github.com/patrol-city/patrol/internal/worker/depcheck"
 	"github.com/patrol-city/patrol/internal/worker/metrics"
 	"github.com/patrol-city/patrol/models/assets"
@@ -56,11 +57,8 @@ type Worker struct {
 	// shutdownTimeout bounds Run after its context ends (cfg.ShutdownTimeout).
 	shutdownTimeout time.Duration
 
-	life  sync.Mutex
-	ran   bool
-	stop  context.CancelFunc // cancels Run (nil before Run)
-	done  chan struct{}      // closed when Run has returned
-	ready chan struct{}      // closed when every part is up (see Ready)
+	life  runonce.Guard
+	ready chan struct{} // closed when every part is up (see Ready)
 
 	// Set by Run before ready is closed.
 	pub      *publisher.Publisher
@@ -86,7 +84,7 @@ func New(cfg *config.Config, deps Deps) (*Worker, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Worker{cfg: cfg, in: deps, log: deps.Logger, shutdownTimeout: cfg.ShutdownTimeout,
-		done: make(chan struct{}), ready: make(chan struct{})}
+		ready: make(chan struct{})}
 	if w.shutdownTimeout <= 0 {
 		w.shutdownTimeout = 20 * time.Second
 	}
@@ -134,14 +132,7 @@ func (w *Worker) ModelSHA() string {
 	return w.modelSHA
 }
 
-func (w *Worker) isReady() bool {
-	select {
-	case <-w.ready:
-		return true
-	default:
-		return false
-	}
-}
+func (w *Worker) isReady() bool { return runonce.Closed(w.ready) }
 
 // ErrShutdownTimeout is returned by Run when the worker did not stop within
 // the configuration's shutdown_timeout after its context ended (a camera
@@ -157,16 +148,11 @@ var ErrShutdownTimeout = errors.New("worker: shutdown timed out")
 // wrapping ErrShutdownTimeout when the stop took longer (the rest is then
 // abandoned to the process exit). Run may be called once.
 func (w *Worker) Run(ctx context.Context) error {
-	w.life.Lock()
-	if w.ran {
-		w.life.Unlock()
-		return errors.New("worker: Run called twice or after Close")
+	ctx, finish, err := w.life.Start(ctx)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
 	}
-	w.ran = true
-	ctx, w.stop = context.WithCancel(ctx)
-	w.life.Unlock()
-	defer close(w.done)
-	defer w.stop()
+	defer finish()
 	result := make(chan error, 1)
 	go func() { result <- w.run(ctx) }()
 	select {
@@ -187,17 +173,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // Close stops a running worker and waits until Run has returned (within
 // shutdown_timeout); a worker never run has nothing to release.
-func (w *Worker) Close() {
-	w.life.Lock()
-	ran, stop := w.ran, w.stop
-	w.ran = true // no Run after Close
-	w.life.Unlock()
-	if !ran || stop == nil {
-		return
-	}
-	stop()
-	<-w.done
-}
+func (w *Worker) Close() { w.life.Close() }
 
 func (w *Worker) run(ctx context.Context) error {
 	if err := w.assemble(ctx); err != nil {

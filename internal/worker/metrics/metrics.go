@@ -21,6 +21,7 @@ import (
 
 	"github.com/patrol-city/patrol/internal/ingest"
 	"github.com/patrol-city/patrol/internal/pipeline"
+	"github.com/patrol-city/patrol/internal/runonce"
 	"github.com/patrol-city/patrol/internal/worker/depcheck"
 )
 
@@ -108,12 +109,10 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Addr is the address the server listens on ("" before Ready).
 func (s *Server) Addr() string {
-	select {
-	case <-s.ready:
-		return s.ln.Addr().String()
-	default:
+	if !runonce.Closed(s.ready) {
 		return ""
 	}
+	return s.ln.Addr().String()
 }
 
 // Run listens on the configured address and serves until ctx ends.
