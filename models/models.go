@@ -35,6 +35,9 @@ type Model struct {
 // PPOCRRec is the manifest name of the plate reader's text recogniser.
 const PPOCRRec = "ppocr_rec_v6_small"
 
+// PPOCRDet is the manifest name of the plate finder's text detector.
+const PPOCRDet = "ppocr_det_v6_small"
+
 // Tensor describes a model input or output.
 type Tensor struct {
 	Name    string `json:"name"`
