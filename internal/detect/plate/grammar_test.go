@@ -15,6 +15,10 @@ func TestCheck(t *testing.T) {
 		{"津B6H920", true},
 		{"皖KD01833", true}, // new energy: 8 characters
 		{"苏ED51712", true},
+		{"粤B12345D", true},  // large new-energy vehicle
+		{"苏E051712", false}, // new energy: the third character is a series letter
+		{"苏ED5171A", false}, // new energy: the last four are digits
+		{"粤B12345A", false}, // large new energy ends in D or F
 		{"粤B1234警", true},
 		{"B023H6", false},  // province missing
 		{"蒙B023H", false},  // too short
