@@ -56,6 +56,40 @@ type Case struct {
 	// Explanation says why the rule fired, for the dispatcher who
 	// verifies the case; every event carries the opening's explanation.
 	Explanation *Explanation `json:"explanation"`
+	// Plate is the subject vehicle's licence plate on cases of rules that
+	// read plates (a vehicle at rest); nil on other cases. Its Text is set
+	// only when the reads agree.
+	Plate *Plate `json:"plate,omitempty"`
+}
+
+// Why a case's plate has no text (Plate.Reason).
+const (
+	PlateTooSmall   = "too small"
+	PlateOccluded   = "occluded"
+	PlateUnreadable = "unreadable"
+)
+
+// Plate is a vehicle's licence plate, voted over several full-resolution
+// pictures of the dwell.
+type Plate struct {
+	// Text is the plate (passing the plate grammar), nil when the reads
+	// do not agree or none read: a wrong plate costs a dispatcher more
+	// than none.
+	Text *string `json:"text"`
+	// Reason says why Text is nil: PlateTooSmall, PlateOccluded or
+	// PlateUnreadable (the commonest reason among the pictures); empty
+	// when Text is set.
+	Reason string `json:"reason,omitempty"`
+	// Score is the lowest recogniser score among the agreeing reads (0
+	// without text).
+	Score float64 `json:"score"`
+	// Reads is the number of pictures read; Agreeing how many of them
+	// read Text (or the commonest text, when not published).
+	Reads    int `json:"reads"`
+	Agreeing int `json:"agreeing"`
+	// Box is the plate in the last agreeing read, [x, y, w, h] normalized
+	// to the frame (absent without text).
+	Box *[4]float64 `json:"box,omitempty"`
 }
 
 // Score statistics of Explanation.ScoreStat.
@@ -97,6 +131,17 @@ type Explanation struct {
 	// Continued is true on a later event when another track (the object's
 	// track broke up) continued the case.
 	Continued bool `json:"continued"`
+	// SecondLook is what the detector found at full resolution around the
+	// object before the case opened (nil when the rule's second look is
+	// off or the picture was not available).
+	SecondLook *SecondLook `json:"second_look,omitempty"`
+}
+
+// SecondLook is the detector's best box of the rule's classes overlapping
+// the object in a full-resolution crop around it.
+type SecondLook struct {
+	Label string  `json:"label"`
+	Score float64 `json:"score"`
 }
 
 // Rule names the rule that fired and its city event code.
