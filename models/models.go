@@ -38,6 +38,10 @@ const PPOCRRec = "ppocr_rec_v6_small"
 // PPOCRDet is the manifest name of the plate finder's text detector.
 const PPOCRDet = "ppocr_det_v6_small"
 
+// YuNet is the manifest name of the face detector (OpenCV Zoo's YuNet,
+// 2023mar, MIT) that finds the faces of redacted snapshots.
+const YuNet = "yunet_2023mar"
+
 // Tensor describes a model input or output.
 type Tensor struct {
 	Name    string `json:"name"`
