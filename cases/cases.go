@@ -185,7 +185,8 @@ type Object struct {
 type Evidence struct {
 	// Kind is "clip", "snapshot" or "manifest".
 	Kind string `json:"kind"`
-	// Role is "confirmation", "arrival" or "first_sight" (the manifest has
+	// Role is "confirmation", "arrival", "first_sight", "recheck" or
+	// "redacted" (faces and other vehicles' plates blurred; the manifest has
 	// none).
 	Role string `json:"role,omitempty"`
 	// Annotated is true for snapshots with boxes and zone drawn.

@@ -227,11 +227,35 @@ type Rule struct {
 	// MinArea is the smallest static object, as a fraction of the picture
 	// area (static_object; default 0.002).
 	MinArea float64 `yaml:"min_area"`
+	// SecondLook, on a stationary or gathering rule, runs the detector
+	// again on a crop of the full-resolution picture around the object
+	// before the case opens; the case opens only when it finds the rule's
+	// class there with at least SecondLookScore (default true; false
+	// turns it off). See docs/accuracy.md.
+	SecondLook *bool `yaml:"second_look"`
+	// SecondLookScore is the second look's bar (default
+	// DefaultSecondLookScore).
+	SecondLookScore float64 `yaml:"second_look_score"`
+	// Plates reads the licence plate of a vehicle at rest from several
+	// full-resolution pictures of its dwell and puts it on the case
+	// (default true on stationary rules; false turns it off).
+	Plates *bool `yaml:"plates"`
 	// Severity are the rule's severity steps by dwell, e.g. 违停 一般
 	// after 15m and 严重 after 60m (default none). Cases carry the level
 	// reached, and a new level is sent as an "updated" event at once.
 	Severity []SeverityStep `yaml:"severity"`
 }
+
+// DefaultSecondLookScore is the default Rule.SecondLookScore.
+const DefaultSecondLookScore = 0.4
+
+// SecondLookOn reports whether the rule's second look is on.
+func (r Rule) SecondLookOn() bool {
+	return r.SecondLook != nil && *r.SecondLook
+}
+
+// PlatesOn reports whether the rule reads plates.
+func (r Rule) PlatesOn() bool { return r.Plates != nil && *r.Plates }
 
 // SeverityStep is a severity level reached after a dwell.
 type SeverityStep struct {
@@ -409,6 +433,11 @@ type Evidence struct {
 	// PresignExpiry, when set, puts a presigned GET URL valid this long in
 	// every evidence object of a case (kind s3; at most 7 days; default off).
 	PresignExpiry time.Duration `yaml:"presign_expiry"`
+	// Redact stores, beside each case's snapshot, a copy with faces and
+	// the other vehicles' plates blurred (evidence role "redacted"), for
+	// answers to citizens and public notices; the original is untouched
+	// (default true).
+	Redact *bool `yaml:"redact"`
 }
 
 // Load reads, expands, parses, defaults and validates a configuration file.
@@ -487,6 +516,17 @@ func (c *Config) ApplyDefaults() {
 		if r.MaxMovement == 0 {
 			r.MaxMovement = DefaultMaxMovement
 		}
+		if r.SecondLook == nil {
+			on := r.Kind == KindStationary || r.Kind == KindGathering
+			r.SecondLook = &on
+		}
+		if r.SecondLookScore == 0 {
+			r.SecondLookScore = DefaultSecondLookScore
+		}
+		if r.Plates == nil {
+			on := r.Kind == KindStationary
+			r.Plates = &on
+		}
 	}
 	if c.Model.Name == "" {
 		c.Model.Name = "yolox_nano"
@@ -542,6 +582,10 @@ func (c *Config) ApplyDefaults() {
 	}
 	if ev.Bucket == "" {
 		ev.Bucket = DefaultBucket
+	}
+	if ev.Redact == nil {
+		on := true
+		ev.Redact = &on
 	}
 	setDur(&ev.PreRoll, DefaultPreRoll)
 	setDur(&ev.PostRoll, DefaultPostRoll)

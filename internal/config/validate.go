@@ -56,6 +56,9 @@ func (c *Config) Validate() error {
 		if r.LookMatch > 1 {
 			fe.add(p+".look_match", "must be at most 1 (negative: no check)")
 		}
+		if r.SecondLookScore < 0 || r.SecondLookScore > 1 {
+			fe.add(p+".second_look_score", "must be in (0, 1]")
+		}
 		if r.MinPresence > 1 {
 			fe.add(p+".min_presence", "must be at most 1 (negative: no check)")
 		}

@@ -57,3 +57,24 @@ func (c *Camera) FullPicture(recv time.Time) (*media.Image, error) {
 	}
 	return img, nil
 }
+
+// KeyPictures decodes, at full resolution, up to n key units received in
+// (upTo-span, upTo], the latest first: each key unit alone, so a read
+// costs one key-frame decode. Pictures the ring no longer holds, or that
+// fail to decode, are skipped; none is not an error (the caller has the
+// picture of the moment itself). Used to read a parked vehicle's plate on
+// several pictures of its dwell. Safe to call from any goroutine.
+func (c *Camera) KeyPictures(upTo time.Time, span time.Duration, n int) []*media.Image {
+	_, units := c.ring.Range(upTo.Add(-span), upTo)
+	var out []*media.Image
+	for i := len(units) - 1; i >= 0 && len(out) < n; i-- {
+		u := units[i]
+		if !u.Key || !u.Recv.After(upTo.Add(-span)) {
+			continue
+		}
+		if img, err := c.FullPicture(u.Recv); err == nil {
+			out = append(out, img)
+		}
+	}
+	return out
+}

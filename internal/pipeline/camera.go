@@ -39,6 +39,8 @@ type cameraWorker struct {
 	zones   []zoneRules
 
 	inferences, fired, suppressed atomic.Uint64
+	// secondLookDropped counts events the second look did not confirm.
+	secondLookDropped atomic.Uint64
 
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
@@ -245,8 +247,7 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 					w.book.dirty = true
 					continue
 				}
-				w.fired.Add(1)
-				w.submit(f, zr, rr, ev)
+				w.submit(f, zr, rr, ev, det, tracks)
 			}
 		}
 	}
@@ -269,7 +270,7 @@ func (w *cameraWorker) objectInZone(tracks []*detect.Track, width, height int) b
 	return false
 }
 
-func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event) {
+func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev detect.Event, det ObjectDetector, tracks []*detect.Track) {
 	frame := image.Rect(0, 0, f.Width, f.Height)
 	objs := []detect.EventObject{{TrackID: ev.TrackID, Label: ev.Label, Score: ev.Score, Box: ev.Box, Role: detect.RoleSubject}}
 	if len(ev.Objects) > 0 {
@@ -288,16 +289,25 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 			return
 		}
 	}
+	pic, fullBoxes := w.evidencePicture(f, boxes)
+	look, ok := w.closerLook(f, &pic, fullBoxes, rr, ev, det, tracks)
+	if !ok {
+		w.secondLookDropped.Add(1)
+		w.log.Info("second look: not confirmed at full resolution, no case", "rule", rr.cfg.ID, "zone", zr.zone.ID,
+			"track", ev.TrackID, "label", ev.Label, "best", look.why.SecondLook.Label, "score", look.why.SecondLook.Score)
+		return
+	}
+	w.fired.Add(1)
 	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
 		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
 	w.book.open = append(w.book.open, &openCase{
 		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
 		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
 		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
-		Seq: 1, Objects: caseObjs, Why: why(ev), Severity: rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
+		Seq: 1, Objects: caseObjs, Why: look.why, Severity: rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
+		Plate: look.plate,
 	})
 	w.book.dirty, w.book.lifecycle = true, true
-	pic, boxes := w.evidencePicture(f, boxes)
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule:        w.caseRule(rr.cfg),
 		Camera:      caseCamera(w.cfg),
@@ -307,10 +317,12 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		FirstSeen:   ev.FirstSeen,
 		ConfirmedAt: ev.ConfirmedAt,
 		Objects:     caseObjs,
-		Why:         why(ev),
+		Why:         look.why,
 		Severity:    rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
+		Plate:       look.plate,
 		Frame:       pic,
-		Boxes:       boxes,
+		Boxes:       fullBoxes,
+		Redacted:    look.redacted,
 		Clips:       w.cam.Clips(),
 	})
 }

@@ -35,6 +35,9 @@ type openCase struct {
 	Why *cases.Explanation `json:"why,omitempty"`
 	// Severity is the rule's level last sent ("" none).
 	Severity string `json:"severity,omitempty"`
+	// Plate is the subject vehicle's plate read at the opening (nil: the
+	// rule reads none).
+	Plate *cases.Plate `json:"plate,omitempty"`
 	// resumed is when this worker loaded the case from a book (a restart,
 	// or a camera taken over in a fleet): its object has close_after from
 	// then to be seen again before the case closes.

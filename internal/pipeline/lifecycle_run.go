@@ -62,7 +62,7 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 	pic, boxes := w.evidencePicture(f, boxes)
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule: w.caseRule(rr.cfg), Camera: caseCamera(w.cfg), ZoneID: c.ZoneID, Zone: zr.poly,
-		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs, Why: c.Why, Severity: c.Severity,
+		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs, Why: c.Why, Severity: c.Severity, Plate: c.Plate,
 		Frame: pic, Boxes: boxes, Event: event, CaseID: c.CaseID, Seq: c.Seq, At: f.Recv, LastSeen: c.LastSeen,
 	})
 }

@@ -58,6 +58,11 @@ type Deps struct {
 	// frames carry its clock, and Now should be that clock too. Default
 	// nil: every camera is live.
 	Sources map[string]ingest.Source
+	// Plates reads the plates of parking cases and finds the other
+	// vehicles' plates for the redacted copies (optional: nil reads none).
+	Plates PlateReader
+	// Faces finds the faces blurred in the redacted copies (optional).
+	Faces FaceFinder
 }
 
 // HealthSink takes health events; *health.Reporter implements it.
@@ -220,6 +225,9 @@ type CameraStats struct {
 	// Suppressed counts cases not opened because a suppression covered
 	// them.
 	Suppressed uint64
+	// SecondLookDropped counts rule events not opened as cases because
+	// the second look did not find the rule's class at full resolution.
+	SecondLookDropped uint64
 	// DetectWait is the total time pictures waited for the shared detector.
 	DetectWait time.Duration
 	// Interval is the camera's sampling interval (config.SampleInterval).
@@ -254,24 +262,25 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			detState = string(s)
 		}
 		out[w.cfg.ID] = CameraStats{
-			Detect:         det,
-			DetectState:    detState,
-			StreamMismatch: w.aspectMismatch(),
-			Interval:       w.interval,
-			LatencyP50:     p50,
-			LatencyP95:     p95,
-			Ingest:         in,
-			Inferences:     w.inferences.Load(),
-			Gated:          w.gated.Load(),
-			Skipped:        replaced + tooSoon,
-			Replaced:       replaced,
-			DetectWait:     wait,
-			Fired:          w.fired.Load(),
-			Suppressed:     w.suppressed.Load(),
-			State:          string(st),
-			Reason:         reason,
-			Picture:        w.pictureState(),
-			Zones:          w.zoneIDs(),
+			Detect:            det,
+			DetectState:       detState,
+			StreamMismatch:    w.aspectMismatch(),
+			Interval:          w.interval,
+			LatencyP50:        p50,
+			LatencyP95:        p95,
+			Ingest:            in,
+			Inferences:        w.inferences.Load(),
+			Gated:             w.gated.Load(),
+			Skipped:           replaced + tooSoon,
+			Replaced:          replaced,
+			DetectWait:        wait,
+			Fired:             w.fired.Load(),
+			Suppressed:        w.suppressed.Load(),
+			SecondLookDropped: w.secondLookDropped.Load(),
+			State:             string(st),
+			Reason:            reason,
+			Picture:           w.pictureState(),
+			Zones:             w.zoneIDs(),
 		}
 	}
 	return out

@@ -67,6 +67,7 @@ func (p *Publisher) accept(c Candidate) error {
 		EventTime:     c.At.UTC(),
 		Recovered:     c.Recovered,
 		Explanation:   explain(c),
+		Plate:         c.Plate,
 	}
 	if c.CaseID != "" {
 		cs.CaseID = c.CaseID
@@ -117,7 +118,7 @@ func (p *Publisher) acceptLater(c Candidate) error {
 		FirstSeen: c.FirstSeen.UTC(), ConfirmedAt: c.ConfirmedAt.UTC(),
 		DwellS:  c.LastSeen.Sub(c.FirstSeen).Seconds(),
 		Objects: c.Objects, Model: p.cfg.Model, EventTime: c.At.UTC(), LastSeen: &lastSeen,
-		Explanation: explain(c), Severity: c.Severity,
+		Explanation: explain(c), Severity: c.Severity, Plate: c.Plate,
 	}
 	var boxes []snapshot.Box
 	if c.Event == cases.EventUpdated {

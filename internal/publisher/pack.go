@@ -23,6 +23,9 @@ const (
 	RoleConfirmation = "confirmation"
 	RoleArrival      = "arrival"
 	RoleFirstSight   = "first_sight"
+	// RoleRedacted is the clean snapshot with faces and the other
+	// vehicles' plates blurred, for sharing outside the office.
+	RoleRedacted = "redacted"
 )
 
 // packItem is one evidence object before it is stored.
@@ -103,6 +106,13 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 			return nil, fmt.Errorf("snapshot: %w", err)
 		}
 		add(v.name, "snapshot", RoleConfirmation, "image/jpeg", v.boxes != nil, snap, &at, &at)
+	}
+	if c.Redacted != nil {
+		snap, err := snapshot.Encode(c.Redacted, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("redacted snapshot: %w", err)
+		}
+		add("snapshot-redacted.jpg", "snapshot", RoleRedacted, "image/jpeg", false, snap, &at, &at)
 	}
 	if img, when, ok := firstSight(c.Clips, c.FirstSeen); ok {
 		w := when.UTC()

@@ -40,6 +40,7 @@ type pendingRecord struct {
 	Objects     []cases.Object     `json:"objects"`
 	Boxes       []image.Rectangle  `json:"boxes"`
 	Why         *cases.Explanation `json:"why,omitempty"`
+	Plate       *cases.Plate       `json:"plate,omitempty"`
 	ClipStart   *time.Time         `json:"clip_start,omitempty"`
 	ClipEnd     *time.Time         `json:"clip_end,omitempty"`
 }
@@ -70,7 +71,7 @@ func (p *Publisher) savePending(c Candidate) error {
 		}
 	}
 	rec := pendingRecord{Version: 1, CaseID: id, Rule: c.Rule, Camera: c.Camera, ZoneID: c.ZoneID,
-		Zone: c.Zone, TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: c.Objects, Boxes: c.Boxes, Why: c.Why}
+		Zone: c.Zone, TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: c.Objects, Boxes: c.Boxes, Why: c.Why, Plate: c.Plate}
 	if c.Clips != nil {
 		if data, s, e, err := cutClip(c.Clips, c.ConfirmedAt.Add(-p.cfg.PreRoll), p.deps.Now()); err == nil {
 			if err := outbox.ReplaceFile(p.cfg.PendingDir, id+".mp4", data); err != nil {
@@ -127,7 +128,7 @@ func (p *Publisher) loadPending() []Candidate {
 			continue
 		}
 		c := Candidate{Rule: r.Rule, Camera: r.Camera, ZoneID: r.ZoneID, Zone: r.Zone, TrackID: r.TrackID,
-			FirstSeen: r.FirstSeen, ConfirmedAt: r.ConfirmedAt, Objects: r.Objects, Boxes: r.Boxes, Why: r.Why,
+			FirstSeen: r.FirstSeen, ConfirmedAt: r.ConfirmedAt, Objects: r.Objects, Boxes: r.Boxes, Why: r.Why, Plate: r.Plate,
 			CaseID: r.CaseID, Event: cases.EventOpened, Seq: 1, Recovered: true}
 		if jpg, err := os.ReadFile(filepath.Join(p.cfg.PendingDir, r.CaseID+".jpg")); err == nil {
 			if img, err := snapshot.Decode(jpg); err == nil {

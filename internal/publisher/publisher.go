@@ -106,9 +106,15 @@ type Candidate struct {
 	Why *cases.Explanation
 	// Severity is the rule's level reached at this event ("" none).
 	Severity string
+	// Plate is the subject vehicle's plate (nil: the rule reads none).
+	Plate *cases.Plate
 	// Frame is the picture at confirmation; Boxes are drawn on its snapshot.
 	Frame media.Image
 	Boxes []image.Rectangle
+	// Redacted is Frame with faces and the other vehicles' plates blurred
+	// ("opened" only; nil: no redacted copy). It is stored beside the
+	// snapshot as role "redacted" (not kept for a recovered case).
+	Redacted *media.Image
 	// Clips is the camera's history; required for "opened" (the clip).
 	Clips ClipSource
 	// Event is cases.EventOpened (default), EventUpdated or EventClosed.

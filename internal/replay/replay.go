@@ -184,6 +184,11 @@ func (r *Replay) Run(ctx context.Context, in Input) (*Result, error) {
 		defer closeDets()
 		dets, sha = d, s
 	}
+	look, err := worker.NewCloserLook(ctx, &wcfg, r.deps.Fetcher)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer look.Close()
 	clock := clockwork.NewFakeClockAt(r.cfg.Start)
 	col := &collector{}
 	pub, err := publisher.New(publisher.Config{
@@ -196,6 +201,7 @@ func (r *Replay) Run(ctx context.Context, in Input) (*Result, error) {
 	src := newSource(in, r.cfg.Start, r.cfg.Speed, clock)
 	pipe, err := pipeline.New(&wcfg, pipeline.Deps{
 		Detectors: dets, Publisher: pub, Logger: r.deps.Logger, Now: clock.Now,
+		Plates: look.Plates, Faces: look.Faces,
 		Sources: map[string]ingest.Source{r.cfg.Camera: src},
 	})
 	if err != nil {

@@ -33,6 +33,11 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 	}
 	w.closers = append(w.closers, func() error { closeDets(); return nil })
 	w.modelSHA = sha
+	look, err := NewCloserLook(ctx, cfg, deps.Fetcher)
+	if err != nil {
+		return err
+	}
+	w.closers = append(w.closers, func() error { look.Close(); return nil })
 
 	store := deps.Store
 	var s3 *evidence.S3
@@ -90,7 +95,7 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 	// ctx ends: their Run gets a context that outlives it.
 	w.goBackground(ctx, func(c context.Context) { _ = rep.Run(c) })
 	w.goBackground(ctx, func(c context.Context) { _ = pub.Run(c) })
-	pdeps := pipeline.Deps{Detectors: dets, Publisher: pub, Logger: w.log, Health: rep}
+	pdeps := pipeline.Deps{Detectors: dets, Publisher: pub, Logger: w.log, Health: rep, Plates: look.Plates, Faces: look.Faces}
 	srcs := metrics.Sources{Dependencies: w.deps, Delivery: delivery{pub, rep}}
 	if len(cfg.Kafka.Brokers) > 0 {
 		sp, err := newSuppressions(cfg, w.sec, w.log)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"sync"
 
 	"gocv.io/x/gocv"
 )
@@ -69,8 +70,10 @@ type Result struct {
 
 // Reader finds and reads the plate in a vehicle's box: text regions from
 // the Finder, kept when plate-shaped, rectified, read by the Recognizer,
-// held to the grammar. Not safe for concurrent use; Close frees it.
+// held to the grammar. ReadVehicle is not safe for concurrent use;
+// ReadPicture and Regions are (serialised). Close frees it.
 type Reader struct {
+	mu   sync.Mutex // serialises ReadPicture and Regions
 	cfg  ReaderConfig
 	find *Finder
 	rec  *Recognizer

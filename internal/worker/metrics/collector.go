@@ -29,6 +29,7 @@ var (
 	dGated      = desc("gated_frames_total", "Frames not sent to the detector because the picture did not change in the zones (motion gate).")
 	dWait       = desc("detect_wait_seconds_total", "Time pictures waited for the shared detector.")
 	dFired      = desc("rules_fired_total", "Rules fired (candidate cases), suppressed ones included.")
+	dSecondLook = desc("second_look_dropped_total", "Rule events not opened as cases because the second look at full resolution did not find the rule's class.")
 	dSuppressed = desc("cases_suppressed_total", "Candidate cases not opened because a dispatcher's suppression covered them.")
 	dRingBytes  = desc("ring_bytes", "Bytes held in the compressed ring buffer.")
 	dRingSecs   = desc("ring_seconds", "Seconds of stream held in the compressed ring buffer.")
@@ -122,6 +123,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dWait, prometheus.CounterValue, st.DetectWait.Seconds(), lv...)
 		counter(dFired, st.Fired)
 		counter(dSuppressed, st.Suppressed)
+		counter(dSecondLook, st.SecondLookDropped)
 		gauge(dRingBytes, float64(in.Ring.Bytes))
 		gauge(dRingSecs, in.Ring.Span.Seconds())
 		if in.HasDrift {

@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"image"
+	"sort"
+	"time"
+
+	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/internal/detect"
+	"github.com/patrol-city/patrol/internal/detect/plate"
+	"github.com/patrol-city/patrol/internal/media"
+)
+
+// A closer look at a case before it opens (issue 21), at full resolution
+// and once per case, never per picture: the second look (the detector on a
+// crop around the object), the plate (read on several key frames of the
+// dwell) and the redacted copy of the snapshot.
+
+// PlateReader reads and finds licence plates in full-resolution pictures;
+// *plate.Reader implements it. Calls may come from several goroutines.
+type PlateReader interface {
+	ReadPicture(img *media.Image, box image.Rectangle) (plate.Result, error)
+	Regions(img *media.Image, box image.Rectangle) ([]image.Rectangle, error)
+}
+
+// FaceFinder finds faces in a full-resolution picture, for the redacted
+// copies. Calls may come from several goroutines.
+type FaceFinder interface {
+	Faces(img *media.Image) ([]image.Rectangle, error)
+}
+
+// Closer look settings.
+const (
+	// plateReads is how many key frames of the dwell a plate is read on.
+	plateReads = 3
+	// plateAgree is how many of them must read the same text.
+	plateAgree = 2
+	// secondLookContext widens the crop around the object by this share
+	// of its larger side on each side.
+	secondLookContext = 0.5
+	// secondLookIoU is the overlap a second-look box needs with the
+	// object's.
+	secondLookIoU = 0.3
+)
+
+// vehicles are the labels whose cases carry a plate.
+var vehicles = map[string]bool{"car": true, "truck": true, "bus": true, "motorcycle": true}
+
+// secondLook runs det on a crop of full around the targets (the object,
+// or a gathering's members; full's pixels) and returns the best box of the
+// rule's labels overlapping one of them; ok is false when none reaches the
+// rule's bar. A failed detection lets the case open.
+func (w *cameraWorker) secondLook(det ObjectDetector, full *media.Image, targets []image.Rectangle, rr ruleRunner) (*cases.SecondLook, bool) {
+	var union image.Rectangle
+	for _, t := range targets {
+		union = union.Union(t)
+	}
+	m := int(float64(max(union.Dx(), union.Dy())) * secondLookContext)
+	crop := union.Inset(-m).Intersect(image.Rect(0, 0, full.Width, full.Height))
+	if crop.Dx() < 8 || crop.Dy() < 8 {
+		return nil, true
+	}
+	dets, err := det.DetectImage(cropImage(full, crop))
+	if err != nil {
+		w.log.Warn("second look failed; the case opens without it", "err", err)
+		return nil, true
+	}
+	var best *cases.SecondLook
+	for _, d := range dets {
+		if !rr.labels[d.Label] {
+			continue
+		}
+		box := d.Box.Add(crop.Min)
+		for _, t := range targets {
+			if detect.IoU(box, t) >= secondLookIoU && (best == nil || float64(d.Score) > best.Score) {
+				best = &cases.SecondLook{Label: d.Label, Score: round3(float64(d.Score))}
+			}
+		}
+	}
+	if best == nil {
+		return &cases.SecondLook{Label: "none"}, false
+	}
+	return best, best.Score >= rr.cfg.SecondLookScore
+}
+
+// cropImage copies the rectangle r (inside img) into a packed picture.
+func cropImage(img *media.Image, r image.Rectangle) *media.Image {
+	out := &media.Image{Width: r.Dx(), Height: r.Dy(), BGR: make([]byte, r.Dx()*r.Dy()*3)}
+	for y := range r.Dy() {
+		src := ((r.Min.Y+y)*img.Width + r.Min.X) * 3
+		copy(out.BGR[y*r.Dx()*3:(y+1)*r.Dx()*3], img.BGR[src:src+r.Dx()*3])
+	}
+	return out
+}
+
+// readPlate reads the plate of the vehicle in box (f's pixels) on up to
+// plateReads key frames of the main stream within the dwell, and votes:
+// a text is published only when at least plateAgree reads give it and no
+// read gives another.
+func (w *cameraWorker) readPlate(f media.Frame, box image.Rectangle, dwell time.Duration, pic *media.Image, picBox image.Rectangle) *cases.Plate {
+	pics := w.cam.KeyPictures(f.Recv, dwell, plateReads)
+	if len(pics) == 0 && pic != nil && pic.Width > f.Width {
+		pics = []*media.Image{pic} // one read cannot agree: text stays nil
+	}
+	texts, reasons := map[string]int{}, map[string]int{}
+	scores := map[string]float64{}
+	boxes := map[string]image.Rectangle{}
+	sizes := map[string]image.Point{}
+	for _, p := range pics {
+		b := scaleBox(box, f.Width, f.Height, p.Width, p.Height)
+		if p == pic {
+			b = picBox
+		}
+		res, err := w.p.deps.Plates.ReadPicture(p, b)
+		if err != nil {
+			w.log.Warn("plate not read", "err", err)
+			continue
+		}
+		if res.Text == "" {
+			reasons[res.Reason]++
+			continue
+		}
+		if n := texts[res.Text]; n == 0 || res.Score < scores[res.Text] {
+			scores[res.Text] = res.Score
+		}
+		texts[res.Text]++
+		boxes[res.Text], sizes[res.Text] = res.Box, image.Pt(p.Width, p.Height)
+	}
+	out := &cases.Plate{Reads: len(pics)}
+	top, n := commonest(texts)
+	out.Agreeing = n
+	if n >= plateAgree && n == sumOf(texts) {
+		t := top
+		b, sz := boxes[top], sizes[top]
+		fw, fh := float64(sz.X), float64(sz.Y)
+		out.Text, out.Score = &t, round3(scores[top])
+		out.Box = &[4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)}
+		return out
+	}
+	out.Reason = cases.PlateUnreadable
+	if len(texts) == 0 {
+		if r, k := commonest(reasons); k > 0 {
+			out.Reason = r
+		}
+	}
+	return out
+}
+
+// commonest is the key with the highest count (ties: the smallest key).
+func commonest(m map[string]int) (string, int) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	best, n := "", 0
+	for _, k := range keys {
+		if m[k] > n {
+			best, n = k, m[k]
+		}
+	}
+	return best, n
+}
+
+func sumOf(m map[string]int) int {
+	s := 0
+	for _, v := range m {
+		s += v
+	}
+	return s
+}
+
+// scaleBox maps b from a w x h picture to a tw x th one.
+func scaleBox(b image.Rectangle, w, h, tw, th int) image.Rectangle {
+	sx, sy := float64(tw)/float64(w), float64(th)/float64(h)
+	return image.Rect(int(float64(b.Min.X)*sx+0.5), int(float64(b.Min.Y)*sy+0.5),
+		int(float64(b.Max.X)*sx+0.5), int(float64(b.Max.Y)*sy+0.5)).Intersect(image.Rect(0, 0, tw, th))
+}
