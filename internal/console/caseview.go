@@ -26,6 +26,33 @@ type CaseView struct {
 	FirstSight   string `json:"first_sight,omitempty"`
 	Confirmation string `json:"confirmation,omitempty"`
 	Recheck      string `json:"recheck,omitempty"`
+	// Redacted are the redacted copies of the case's snapshots (faces
+	// and the other vehicles' plates blurred, for sharing), in event
+	// order.
+	Redacted []RedactedView `json:"redacted,omitempty"`
+	// Earlier are the cases confirmed before this one with the same plate
+	// text, newest first (at most maxEarlier of EarlierTotal).
+	Earlier      []Item `json:"earlier_same_plate,omitempty"`
+	EarlierTotal int    `json:"earlier_same_plate_total,omitempty"`
+}
+
+// RedactedView is a redacted snapshot and the event it came with.
+type RedactedView struct {
+	URL   string `json:"url"`
+	Seq   int    `json:"seq"`
+	Event string `json:"event"`
+}
+
+// roleRedacted is the evidence role of a snapshot's redacted copy.
+const roleRedacted = "redacted"
+
+// view is the case page's view with the earlier cases of its plate.
+func (s *Store) view(id string) (CaseView, bool) {
+	v, ok := s.detail(id)
+	if ok {
+		v.Earlier, v.EarlierTotal = s.samePlate(v.Item)
+	}
+	return v, ok
 }
 
 // EventView is one event of the case with its pictures.
@@ -91,6 +118,10 @@ func (s *Store) detail(id string) (CaseView, bool) {
 	for _, ev := range e.events {
 		ew := EventView{caseEvent: ev}
 		for _, x := range ev.Evidence {
+			if x.Role == roleRedacted {
+				v.Redacted = append(v.Redacted, RedactedView{URL: evidenceURL(id, x), Seq: ev.Seq, Event: ev.Event})
+				continue
+			}
 			if x.Kind == "snapshot" && ev.Event != cases.EventOpened {
 				ew.Pictures = append(ew.Pictures, evidenceURL(id, x))
 			}

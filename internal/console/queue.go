@@ -24,30 +24,44 @@ type Filter struct {
 	Camera, Rule, Zone, Severity string
 	// State is the newest event: opened, updated or closed.
 	State string
-	// Status is statusReview (default), statusReviewed or statusAll.
+	// Status is statusReview (default), statusReviewed or statusAll
+	// (the default of a plate search, which looks for every case).
 	Status string
+	// Plate is a plate's text (normPlate), matched exactly against the
+	// published text; the pages refuse one that fails check.
+	Plate string
 }
 
 // filterFrom reads a filter from query parameters.
 func filterFrom(q url.Values) Filter {
 	f := Filter{Camera: q.Get("camera"), Rule: q.Get("rule"), Zone: q.Get("zone"), Severity: q.Get("severity"),
-		State: q.Get("state"), Status: q.Get("status")}
-	if f.Status != statusReviewed && f.Status != statusAll {
-		f.Status = statusReview
+		State: q.Get("state"), Status: q.Get("status"), Plate: normPlate(q.Get("plate"))}
+	if f.Status != statusReview && f.Status != statusReviewed && f.Status != statusAll {
+		f.Status = f.defaultStatus()
 	}
 	return f
+}
+
+// defaultStatus is the status of a filter without one: every case for a
+// plate search, else the cases to review.
+func (f Filter) defaultStatus() string {
+	if f.Plate != "" {
+		return statusAll
+	}
+	return statusReview
 }
 
 // Query encodes the filter as query parameters (without the default
 // status), for links that keep it.
 func (f Filter) Query() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"camera": f.Camera, "rule": f.Rule, "zone": f.Zone, "severity": f.Severity, "state": f.State} {
+	for k, v := range map[string]string{"camera": f.Camera, "rule": f.Rule, "zone": f.Zone, "severity": f.Severity,
+		"state": f.State, "plate": f.Plate} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	if f.Status != statusReview {
+	if f.Status != f.defaultStatus() {
 		q.Set("status", f.Status)
 	}
 	return q.Encode()
@@ -69,6 +83,8 @@ type Item struct {
 	Rule     cases.Rule     `json:"rule"`
 	ZoneID   string         `json:"zone_id"`
 	Verdict  *cases.Verdict `json:"verdict,omitempty"`
+	// Plate is the newest event's plate (nil on rules that read none).
+	Plate *cases.Plate `json:"plate,omitempty"`
 }
 
 // Place is the camera's address and grid cell, else its name, else id.
@@ -92,7 +108,8 @@ func (it Item) Place() string {
 func (s *Store) item(e *caseEntry) Item {
 	c := e.c
 	it := Item{CaseID: c.CaseID, Seq: e.seq, State: c.Event, ConfirmedAt: c.ConfirmedAt, FirstSeen: c.FirstSeen,
-		LastSeen: c.LastSeen, DwellS: c.DwellS, Severity: c.Severity, Camera: c.Camera, Rule: c.Rule, ZoneID: c.ZoneID}
+		LastSeen: c.LastSeen, DwellS: c.DwellS, Severity: c.Severity, Camera: c.Camera, Rule: c.Rule, ZoneID: c.ZoneID,
+		Plate: c.Plate}
 	if c.LastSeen != nil {
 		it.DwellS = max(it.DwellS, c.LastSeen.Sub(c.FirstSeen).Seconds())
 	}
@@ -111,6 +128,7 @@ func (f Filter) matches(it Item) bool {
 		f.Zone != "" && it.ZoneID != f.Zone,
 		f.Severity != "" && it.Severity != f.Severity,
 		f.State != "" && it.State != f.State,
+		f.Plate != "" && plateText(it.Plate) != f.Plate,
 		f.Status == statusReview && it.Verdict != nil,
 		f.Status == statusReviewed && it.Verdict == nil:
 		return false
