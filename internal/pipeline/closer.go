@@ -112,6 +112,7 @@ func (w *cameraWorker) readPlate(f media.Frame, box image.Rectangle, dwell time.
 			b = picBox
 		}
 		res, err := w.p.deps.Plates.ReadPicture(p, b)
+		w.log.Debug("plate read", "box", b, "picture", image.Pt(p.Width, p.Height), "text", res.Text, "reason", res.Reason, "score", res.Score)
 		if err != nil {
 			w.log.Warn("plate not read", "err", err)
 			continue

@@ -99,10 +99,10 @@ func NewFinder(cfg FinderConfig) (*Finder, error) {
 	return &Finder{cfg: cfg, sess: sess}, nil
 }
 
-// Find returns the text regions of img (BGR, at least 8x8) as
+// Find returns the text regions of img (BGR, at least 8x8), their
 // quadrilaterals in img's pixels, corners in the order top-left,
 // top-right, bottom-right, bottom-left.
-func (f *Finder) Find(img gocv.Mat) ([]Quad, error) {
+func (f *Finder) Find(img gocv.Mat) ([]Region, error) {
 	if f == nil || f.sess == nil {
 		return nil, errors.New("plate: finder closed")
 	}
@@ -125,6 +125,13 @@ func (f *Finder) Find(img gocv.Mat) ([]Quad, error) {
 	}
 	sx, sy := float64(img.Cols())/float64(w), float64(img.Rows())/float64(h)
 	return f.regions(out.GetData(), w, h, sx, sy), nil
+}
+
+// Region is a text region: its quadrilateral, and other readings of its
+// corners worth trying when Quad does not read.
+type Region struct {
+	Quad         Quad
+	Alternatives []Quad
 }
 
 // inputSize scales (cols, rows) so that the longer side is at most side,
@@ -163,7 +170,7 @@ func normalise(img gocv.Mat, w, h int) []float32 {
 // regions turns the probability map (w x h) into quadrilaterals scaled by
 // (sx, sy): pixels above the threshold, their outer contours, each
 // approximated by four corners and grown by the unclip ratio.
-func (f *Finder) regions(prob []float32, w, h int, sx, sy float64) []Quad {
+func (f *Finder) regions(prob []float32, w, h int, sx, sy float64) []Region {
 	bin := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U)
 	defer bin.Close()
 	px, _ := bin.DataPtrUint8()
@@ -175,17 +182,17 @@ func (f *Finder) regions(prob []float32, w, h int, sx, sy float64) []Quad {
 	}
 	contours := gocv.FindContours(bin, gocv.RetrievalList, gocv.ChainApproxSimple)
 	defer contours.Close()
-	var out []Quad
+	var out []Region
 	for i := range contours.Size() {
-		q, ok := quadOf(contours.At(i))
-		if !ok {
-			continue
+		var alts []Quad
+		for _, q := range quadOf(contours.At(i)) {
+			if q, ok := q.unclip(f.cfg.Unclip); ok {
+				alts = append(alts, q.scale(sx, sy))
+			}
 		}
-		q, ok = q.unclip(f.cfg.Unclip)
-		if !ok {
-			continue
+		if len(alts) > 0 {
+			out = append(out, Region{Quad: alts[0], Alternatives: alts[1:]})
 		}
-		out = append(out, q.scale(sx, sy))
 	}
 	return out
 }

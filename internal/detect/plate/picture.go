@@ -52,13 +52,13 @@ func (r *Reader) Regions(img *media.Image, box image.Rectangle) ([]image.Rectang
 	defer crop.Close()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	quads, err := r.find.Find(crop)
+	regions, err := r.find.Find(crop)
 	if err != nil {
 		return nil, err
 	}
 	var out []image.Rectangle
-	for _, q := range quads {
-		if asp := q.Width() / q.Height(); asp >= minAspect && asp <= maxAspect {
+	for _, rg := range regions {
+		if q := rg.Quad; q.Width() >= minAspect*q.Height() && q.Width() <= maxAspect*q.Height() {
 			out = append(out, q.widen(margins[1]).Translate(box.Min).Bounds().Intersect(box))
 		}
 	}

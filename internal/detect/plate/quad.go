@@ -81,18 +81,22 @@ func (q Quad) perimeter() float64 {
 	return s
 }
 
-// quadOf approximates a contour by four corners: its convex hull
-// simplified (Douglas-Peucker) until four corners remain, else its
-// minimum-area rectangle. ok is false for a degenerate contour.
-func quadOf(c gocv.PointVector) (Quad, bool) {
+// quadOf approximates a contour by four corners, in up to two ways: the
+// four vertices of its convex hull (lightly simplified) that span the
+// largest area, and the hull simplified until four corners remain; the
+// minimum-area rectangle when neither works. Nil for a degenerate
+// contour. (Simplifying the hull cuts a corner off a plate whose region
+// came out ragged, as on a compressed picture; the largest quadrilateral
+// misses the slant of some plates seen at an angle: both are read.)
+func quadOf(c gocv.PointVector) []Quad {
 	if c.Size() < 3 {
-		return Quad{}, false
+		return nil
 	}
 	hull := gocv.NewMat()
 	defer hull.Close()
 	gocv.ConvexHull(c, &hull, false, true)
 	if hull.Rows() < 3 || hull.Cols() != 1 || hull.Channels() != 2 {
-		return Quad{}, false
+		return nil
 	}
 	pts := make([]image.Point, hull.Rows())
 	for i := range pts {
@@ -102,16 +106,65 @@ func quadOf(c gocv.PointVector) (Quad, bool) {
 	hv := gocv.NewPointVectorFromPoints(pts)
 	defer hv.Close()
 	peri := gocv.ArcLength(hv, true)
-	for eps := 0.01; eps <= 0.1; eps += 0.01 {
-		a := gocv.ApproxPolyDP(hv, eps*peri, true)
-		if a.Size() == 4 {
-			ps := a.ToPoints()
-			a.Close()
-			return order(ps)
+	var out []Quad
+	add := func(ps []image.Point) {
+		if q, ok := order(ps); ok && (len(out) == 0 || out[0] != q) {
+			out = append(out, q)
 		}
-		a.Close()
 	}
-	return order(gocv.MinAreaRect(hv).Points)
+	largest := false
+	for eps := 0.005; eps <= 0.1; eps += 0.005 {
+		a := gocv.ApproxPolyDP(hv, eps*peri, true)
+		ps := a.ToPoints()
+		a.Close()
+		if len(ps) < 4 {
+			break
+		}
+		if len(ps) <= maxHullCorners && !largest {
+			add(largestQuad(ps))
+			largest = true
+		}
+		if len(ps) == 4 {
+			add(ps)
+			break
+		}
+	}
+	if len(out) == 0 {
+		add(gocv.MinAreaRect(hv).Points)
+	}
+	return out
+}
+
+// maxHullCorners bounds the search of largestQuad (C(24, 4) = 10626).
+const maxHullCorners = 24
+
+// largestQuad returns the four points of a convex polygon (in order)
+// spanning the largest area.
+func largestQuad(ps []image.Point) []image.Point {
+	n := len(ps)
+	best, area := []image.Point(nil), -1.0
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			for k := j + 1; k < n; k++ {
+				for l := k + 1; l < n; l++ {
+					q := []image.Point{ps[i], ps[j], ps[k], ps[l]}
+					if a := polyArea(q); a > area {
+						best, area = q, a
+					}
+				}
+			}
+		}
+	}
+	return best
+}
+
+func polyArea(ps []image.Point) float64 {
+	s := 0
+	for i := range ps {
+		j := (i + 1) % len(ps)
+		s += ps[i].X*ps[j].Y - ps[j].X*ps[i].Y
+	}
+	return math.Abs(float64(s)) / 2
 }
 
 // order puts four points in the order top-left, top-right, bottom-right,

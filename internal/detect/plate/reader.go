@@ -115,38 +115,52 @@ func (r *Reader) ReadVehicle(img gocv.Mat, box image.Rectangle) (Result, error) 
 	}
 	crop := img.Region(box)
 	defer crop.Close()
-	quads, err := r.find.Find(crop)
+	regions, err := r.find.Find(crop)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Reason: ReasonOccluded}
-	for _, q := range quads {
+	for _, rg := range regions {
+		got, q, reason, err := r.readAny(crop, rg)
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case got.Text != "":
+			if res.Text == "" || got.Score > res.Score {
+				q = q.Translate(box.Min)
+				res = Result{Text: got.Text, Score: got.Score, Quad: q, Box: q.Bounds().Intersect(box)}
+			}
+		case res.Text == "" && reason == ReasonUnreadable:
+			res.Reason = reason
+		case res.Text == "" && reason == ReasonTooSmall && res.Reason == ReasonOccluded:
+			res.Reason = reason
+		}
+	}
+	return res, nil
+}
+
+// readAny reads a region's quadrilaterals in turn until one reads; reason
+// is "" when none is plate-shaped.
+func (r *Reader) readAny(crop gocv.Mat, rg Region) (got Reading, q Quad, reason string, err error) {
+	for _, q := range append([]Quad{rg.Quad}, rg.Alternatives...) {
 		asp := q.Width() / q.Height()
 		if asp < minAspect || asp > maxAspect {
 			continue
 		}
 		if q.Height() < float64(r.cfg.MinPlateHeight) {
-			if res.Reason == ReasonOccluded {
-				res.Reason = ReasonTooSmall
+			if reason == "" {
+				reason = ReasonTooSmall
 			}
 			continue
 		}
 		got, err := r.readRegion(crop, q, asp)
-		if err != nil {
-			return Result{}, err
+		if err != nil || got.Text != "" {
+			return got, q, "", err
 		}
-		q = q.Translate(box.Min)
-		if got.Text == "" {
-			if res.Text == "" {
-				res.Reason = ReasonUnreadable
-			}
-			continue
-		}
-		if res.Text == "" || got.Score > res.Score {
-			res = Result{Text: got.Text, Score: got.Score, Quad: q, Box: q.Bounds().Intersect(box)}
-		}
+		reason = ReasonUnreadable
 	}
-	return res, nil
+	return Reading{}, Quad{}, reason, nil
 }
 
 // margins are the horizontal margins a region is read with (a fraction
@@ -188,7 +202,8 @@ func (r *Reader) readOnce(img gocv.Mat, q Quad, aspect float64) (Reading, error)
 	if err != nil {
 		return Reading{}, err
 	}
-	if Check(one.Text) == nil {
+	colour := colourOf(plate)
+	if Check(one.Text) == nil && fitsColour(one.Text, colour) {
 		return one, nil
 	}
 	if aspect < twoRowAspect && plate.Rows() >= 2*r.cfg.MinPlateHeight {
@@ -205,7 +220,7 @@ func (r *Reader) readOnce(img gocv.Mat, q Quad, aspect float64) (Reading, error)
 		if err != nil {
 			return Reading{}, err
 		}
-		if two := (Reading{Text: a.Text + b.Text, Score: min(a.Score, b.Score)}); Check(two.Text) == nil {
+		if two := (Reading{Text: a.Text + b.Text, Score: min(a.Score, b.Score)}); Check(two.Text) == nil && fitsColour(two.Text, colour) {
 			return two, nil
 		}
 	}

@@ -85,6 +85,6 @@ func SceneStream(sc *Scene, assetDir string, codec media.Codec) (*Stream, error)
 	}
 	defer r.Close()
 	return EncodeFrames(r, sc.Frames(), av.EncoderConfig{
-		Codec: codec, Width: sc.Size[0], Height: sc.Size[1], FPS: sc.FPS, GOP: sc.GOP,
+		Codec: codec, Width: sc.Size[0], Height: sc.Size[1], FPS: sc.FPS, GOP: sc.GOP, Bitrate: sc.Bitrate,
 	})
 }

@@ -22,6 +22,9 @@ type Scene struct {
 	FPS int `yaml:"fps"`
 	// GOP is the key-frame interval in frames (default FPS: one per second).
 	GOP int `yaml:"gop"`
+	// Bitrate is the encoder's target in bits/s (default: the encoder's,
+	// 1 Mbit/s; a 1080p IP camera sends about 4 Mbit/s).
+	Bitrate int `yaml:"bitrate"`
 	// Duration is the length of one loop (required).
 	Duration time.Duration `yaml:"duration"`
 	// Background is the still picture behind the actors.

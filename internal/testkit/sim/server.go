@@ -74,7 +74,10 @@ func NewServer(cfg ServerConfig, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, streams: map[string]*served{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.srv = &gortsplib.Server{Handler: s, RTSPAddress: cfg.Address,
+	// A still scene at a camera's bit rate puts nearly every bit in its key
+	// frames: up to a thousand packets at once, beyond gortsplib's default
+	// queue of 256.
+	s.srv = &gortsplib.Server{Handler: s, RTSPAddress: cfg.Address, WriteQueueSize: 4096,
 		UDPRTPAddress: cfg.UDPRTPAddress, UDPRTCPAddress: cfg.UDPRTCPAddress, TLSConfig: cfg.TLS}
 	if err := s.srv.Start(); err != nil {
 		return nil, fmt.Errorf("sim: start rtsp server on %s: %w", cfg.Address, err)
