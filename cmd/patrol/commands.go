@@ -139,7 +139,7 @@ func cmdSim(ctx context.Context, args []string) error {
 
 func cmdModels(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: patrol models pull [name ...] | list")
+		return errors.New("usage: patrol models pull [name ...] | list (pull without names: every model the default configuration runs)")
 	}
 	switch args[0] {
 	case "list":
@@ -158,7 +158,9 @@ func cmdModels(ctx context.Context, args []string) error {
 	case "pull":
 		names := args[1:]
 		if len(names) == 0 {
-			names = []string{"yolox_nano"}
+			// What the default configuration runs: the detector, the
+			// plate reader and the face detector of the redacted copies.
+			names = []string{"yolox_nano", models.PPOCRDet, models.PPOCRRec, models.YuNet}
 		}
 		f := assets.DefaultFetcher()
 		for _, n := range names {

@@ -6,6 +6,7 @@
 //	patrol demo   [-duration 3m] [-data DIR]   everything on one machine
 //	patrol sim    [-listen ADDR] -scene NAME|FILE ... -file VIDEO ...   test camera
 //	patrol models pull|list              fetch and verify detection models
+//	patrol plates [-json] FILE...         the vehicles and licence plates of still pictures
 //	patrol cameras apply|list|get -config worker.yaml   the fleet's camera registry
 package main
 
@@ -28,6 +29,7 @@ commands:
   demo     run the whole pipeline on a simulated camera with embedded Kafka
   sim      serve simulated cameras over RTSP
   models   pull or list detection models
+  plates   read the vehicles and licence plates of still pictures
   cameras  apply, list or get the cameras of the fleet's registry (Kafka)
   console  serve the web console for dispatchers and operators
   eval     measure precision, recall and alarm error on the scripted scene suite
@@ -60,6 +62,8 @@ func run() int {
 		err = cmdSim(ctx, args)
 	case "models":
 		err = cmdModels(ctx, args)
+	case "plates":
+		err = cmdPlates(ctx, args)
 	case "cameras":
 		err = cmdCameras(ctx, args)
 	case "console":

@@ -30,6 +30,10 @@ const (
 	DefaultMinPlateHeight = 10
 )
 
+// vehicleMargin widens a vehicle's box on each side, in percent of its
+// width and height, before the plate is searched.
+const vehicleMargin = 5
+
 // Plate-shaped: width over height of a rectified region. Single-row
 // plates are 3.1-3.4, two-row plates 2; the unclipped regions of plates
 // seen at an angle come out lower.
@@ -113,6 +117,10 @@ func (r *Reader) ReadVehicle(img gocv.Mat, box image.Rectangle) (Result, error) 
 	if box.Dx() < r.cfg.MinVehicleWidth || box.Dy() < 8 {
 		return Result{Reason: ReasonTooSmall}, nil
 	}
+	// A plate sits at the vehicle's edge, and a detector's box may cut
+	// it: a region that touches the crop's border loses a character.
+	box = image.Rect(box.Min.X-box.Dx()*vehicleMargin/100, box.Min.Y-box.Dy()*vehicleMargin/100,
+		box.Max.X+box.Dx()*vehicleMargin/100, box.Max.Y+box.Dy()*vehicleMargin/100).Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
 	crop := img.Region(box)
 	defer crop.Close()
 	regions, err := r.find.Find(crop)
