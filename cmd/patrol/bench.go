@@ -21,6 +21,7 @@ benchmarks:
            CPU, memory, drops, inferences and detection latency
   ingest   CPU and memory of N cameras decoding key frames only vs all frames
   detect   both detector backends side by side on this machine
+  plate    the plate reader's milliseconds per vehicle on labelled pictures
 
 Run 'patrol bench <benchmark> -h' for its flags.`
 
@@ -38,6 +39,8 @@ func cmdBench(ctx context.Context, args []string) error {
 		return cmdBenchPipeline(ctx, args[1:])
 	case "detect":
 		return cmdBenchDetect(ctx, args[1:])
+	case "plate":
+		return cmdBenchPlate(ctx, args[1:])
 	case "sim-synthetic":
 		return cmdSimSynthetic(ctx, args[1:])
 	case "-h", "--help", "help":

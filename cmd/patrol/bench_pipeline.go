@@ -79,6 +79,10 @@ func cmdBenchPipeline(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "truth cameras\t%d scenes: precision %.2f, recall %.2f (%d of %d cases), alarm error median %.1f s, max %.1f s\n",
 			t.SceneCount, t.Precision, t.Recall, t.TP, t.ExpectedCases, t.AlarmErrorMedianS, t.AlarmErrorMaxS)
 	}
+	if c := r.CaseCost; c.Events > 0 {
+		fmt.Fprintf(tw, "per case\t%d rule events looked at closer: second look %.0f ms, plate %.0f ms, redacted copy %.0f ms each\n",
+			c.Events, c.SecondLookMS, c.PlateMS, c.RedactMS)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -77,3 +77,13 @@ func TestPlatesCommand(t *testing.T) {
 		t.Error("a missing picture read")
 	}
 }
+
+// TestBenchPlateSmoke runs `patrol bench plate -rounds 1`.
+func TestBenchPlateSmoke(t *testing.T) {
+	if err := cmdBenchPlate(context.Background(), []string{"-rounds", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdBenchPlate(context.Background(), []string{"-rounds", "0"}); err == nil {
+		t.Error("-rounds 0 accepted")
+	}
+}

@@ -41,6 +41,8 @@ type cameraWorker struct {
 	inferences, fired, suppressed atomic.Uint64
 	// secondLookDropped counts events the second look did not confirm.
 	secondLookDropped atomic.Uint64
+	// looks times the closer looks at cases (closerLook).
+	looks lookTimes
 
 	picture   *picture.Monitor // used by the analyse goroutine only
 	picMu     sync.Mutex
@@ -59,6 +61,8 @@ type cameraWorker struct {
 	interval    time.Duration  // sampling interval (config.SampleInterval)
 	run         runner         // the streams' goroutines
 	current     pictureCache   // Picture's last answer
+	// view is the part of the frame analysed (model.zone_crop).
+	view view
 	// played is closed once a recorded camera's source has ended and its
 	// last picture is analysed (nil for a live camera).
 	played chan struct{}
@@ -163,6 +167,9 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		picProbs: map[picture.Problem]bool{},
 		interval: p.cfg.SampleInterval(cc),
 	}
+	if p.cfg.Model.ZoneCropOn() {
+		w.view = zoneView(cc.Zones)
+	}
 	if err := w.openStreams(); err != nil {
 		return nil, err
 	}
@@ -175,7 +182,8 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 		z := detect.Zone{ID: zc.ID}
 		var poly [][2]float64
 		for _, pt := range zc.Polygon {
-			z.Polygon = append(z.Polygon, detect.Point{X: pt[0], Y: pt[1]})
+			in := w.view.into(pt)
+			z.Polygon = append(z.Polygon, detect.Point{X: in[0], Y: in[1]})
 			poly = append(poly, [2]float64{pt[0], pt[1]})
 		}
 		zr := zoneRules{zone: z, poly: poly}
@@ -183,6 +191,12 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			rc, ok := p.cfg.RuleByID(rid)
 			if !ok {
 				return nil, fmt.Errorf("zone %s: unknown rule %q", zc.ID, rid)
+			}
+			for i, m := range rc.Masks {
+				if i == 0 {
+					rc.Masks = make([][][]float64, len(rc.Masks))
+				}
+				rc.Masks[i] = w.view.polygon(m)
 			}
 			st, err := buildRule(rc, z, p.loc)
 			if err != nil {
@@ -213,11 +227,13 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 
 // offer hands a decoded picture to the shared detector pool. It is called
 // from the camera's decode goroutine and never blocks.
-func (w *cameraWorker) offer(f media.Frame) { w.p.pool.offer(w.idx, f) }
+func (w *cameraWorker) offer(f media.Frame) {
+	w.checkAspect(f)
+	w.p.pool.offer(w.idx, w.view.frame(f))
+}
 
 // process analyses one picture with det (the pool worker's detector).
 func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
-	w.checkAspect(f)
 	w.checkPicture(f)
 	var tracks []*detect.Track
 	if w.skipInference(f) {
@@ -279,7 +295,9 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 	var caseObjs []cases.Object
 	var boxes []image.Rectangle
 	for _, o := range objs {
-		caseObjs = append(caseObjs, caseObject(o, f.Width, f.Height))
+		co := caseObject(o, f.Width, f.Height)
+		co.Box = w.view.normBox(co.Box)
+		caseObjs = append(caseObjs, co)
 		boxes = append(boxes, o.Box.Intersect(frame))
 	}
 	if sp := w.p.deps.Suppressions; sp != nil && len(caseObjs) > 0 {

@@ -35,62 +35,28 @@ const (
 	plateReads = 3
 	// plateAgree is how many of them must read the same text.
 	plateAgree = 2
-	// secondLookContext widens the crop around the object by this share
-	// of its larger side on each side.
-	secondLookContext = 0.5
-	// secondLookIoU is the overlap a second-look box needs with the
-	// object's.
-	secondLookIoU = 0.3
 )
 
 // vehicles are the labels whose cases carry a plate.
 var vehicles = map[string]bool{"car": true, "truck": true, "bus": true, "motorcycle": true}
 
-// secondLook runs det on a crop of full around the targets (the object,
-// or a gathering's members; full's pixels) and returns the best box of the
-// rule's labels overlapping one of them; ok is false when none reaches the
-// rule's bar. A failed detection lets the case open.
+// secondLook looks again at the targets (the object, or a gathering's
+// members; full's pixels) on a crop of full (detect.SecondLook) and returns
+// the best box of the rule's labels; ok is false when it does not reach
+// the rule's bar. A failed or impossible look lets the case open.
 func (w *cameraWorker) secondLook(det ObjectDetector, full *media.Image, targets []image.Rectangle, rr ruleRunner) (*cases.SecondLook, bool) {
-	var union image.Rectangle
-	for _, t := range targets {
-		union = union.Union(t)
-	}
-	m := int(float64(max(union.Dx(), union.Dy())) * secondLookContext)
-	crop := union.Inset(-m).Intersect(image.Rect(0, 0, full.Width, full.Height))
-	if crop.Dx() < 8 || crop.Dy() < 8 {
-		return nil, true
-	}
-	dets, err := det.DetectImage(cropImage(full, crop))
-	if err != nil {
+	best, looked, err := detect.SecondLook(full, targets, rr.labels, det.DetectImage)
+	switch {
+	case err != nil:
 		w.log.Warn("second look failed; the case opens without it", "err", err)
 		return nil, true
-	}
-	var best *cases.SecondLook
-	for _, d := range dets {
-		if !rr.labels[d.Label] {
-			continue
-		}
-		box := d.Box.Add(crop.Min)
-		for _, t := range targets {
-			if detect.IoU(box, t) >= secondLookIoU && (best == nil || float64(d.Score) > best.Score) {
-				best = &cases.SecondLook{Label: d.Label, Score: round3(float64(d.Score))}
-			}
-		}
-	}
-	if best == nil {
+	case !looked:
+		return nil, true
+	case best.Label == "":
 		return &cases.SecondLook{Label: "none"}, false
 	}
-	return best, best.Score >= rr.cfg.SecondLookScore
-}
-
-// cropImage copies the rectangle r (inside img) into a packed picture.
-func cropImage(img *media.Image, r image.Rectangle) *media.Image {
-	out := &media.Image{Width: r.Dx(), Height: r.Dy(), BGR: make([]byte, r.Dx()*r.Dy()*3)}
-	for y := range r.Dy() {
-		src := ((r.Min.Y+y)*img.Width + r.Min.X) * 3
-		copy(out.BGR[y*r.Dx()*3:(y+1)*r.Dx()*3], img.BGR[src:src+r.Dx()*3])
-	}
-	return out
+	look := &cases.SecondLook{Label: best.Label, Score: round3(float64(best.Score))}
+	return look, look.Score >= rr.cfg.SecondLookScore
 }
 
 // readPlate reads the plate of the vehicle in box (f's pixels) on up to
@@ -107,7 +73,7 @@ func (w *cameraWorker) readPlate(f media.Frame, box image.Rectangle, dwell time.
 	boxes := map[string]image.Rectangle{}
 	sizes := map[string]image.Point{}
 	for _, p := range pics {
-		b := scaleBox(box, f.Width, f.Height, p.Width, p.Height)
+		b := w.view.toFrame(box, f.Width, f.Height, p.Width, p.Height)
 		if p == pic {
 			b = picBox
 		}
@@ -171,9 +137,19 @@ func sumOf(m map[string]int) int {
 	return s
 }
 
-// scaleBox maps b from a w x h picture to a tw x th one.
-func scaleBox(b image.Rectangle, w, h, tw, th int) image.Rectangle {
-	sx, sy := float64(tw)/float64(w), float64(th)/float64(h)
-	return image.Rect(int(float64(b.Min.X)*sx+0.5), int(float64(b.Min.Y)*sy+0.5),
-		int(float64(b.Max.X)*sx+0.5), int(float64(b.Max.Y)*sy+0.5)).Intersect(image.Rect(0, 0, tw, th))
+// readPlateAgain reads the plate of an open case whose plate has no text
+// yet on the key frames since its last event (an update): a plate hidden
+// at the opening may be readable later. The new vote replaces the old
+// only when it gives a text.
+func (w *cameraWorker) readPlateAgain(f media.Frame, c *openCase, window time.Duration) {
+	if c.Plate == nil || c.Plate.Text != nil || w.p.deps.Plates == nil || c.TrackID == 0 {
+		return
+	}
+	start := time.Now()
+	defer since(&w.looks.plate, start)
+	again := w.readPlate(f, c.Box, window, nil, image.Rectangle{})
+	if again.Text != nil {
+		c.Plate = again
+		w.log.Info("plate read on a later picture", "case", c.CaseID, "plate", *again.Text)
+	}
 }

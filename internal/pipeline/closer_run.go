@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"image"
+	"sync/atomic"
+	"time"
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
@@ -19,6 +21,15 @@ type closerLook struct {
 	redacted *media.Image
 }
 
+// lookTimes adds up what the closer looks at a camera's cases cost, by
+// stage (nanoseconds).
+type lookTimes struct {
+	events, secondLook, plate, redact atomic.Int64
+}
+
+// since adds the time since start to a stage.
+func since(stage *atomic.Int64, start time.Time) { stage.Add(int64(time.Since(start))) }
+
 // closerLook looks again at an event before its case opens. pic is the
 // evidence picture of f (full resolution when the ring still holds it)
 // and boxes the event's object boxes in pic's pixels. ok is false when
@@ -26,7 +37,7 @@ type closerLook struct {
 func (w *cameraWorker) closerLook(f media.Frame, pic *media.Image, boxes []image.Rectangle, rr ruleRunner, ev detect.Event,
 	det ObjectDetector, tracks []*detect.Track) (closerLook, bool) {
 	out := closerLook{why: why(ev)}
-	full := pic.Width > f.Width
+	w.looks.events.Add(1)
 	objs := ev.Objects
 	if len(objs) == 0 {
 		objs = []detect.EventObject{{TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box, Role: detect.RoleSubject}}
@@ -45,8 +56,10 @@ func (w *cameraWorker) closerLook(f media.Frame, pic *media.Image, boxes []image
 		}
 	}
 	kind := rr.cfg.Kind
-	if full && rr.cfg.SecondLookOn() && (kind == config.KindStationary || kind == config.KindGathering) && len(targets) > 0 {
+	if rr.cfg.SecondLookOn() && (kind == config.KindStationary || kind == config.KindGathering) && len(targets) > 0 {
+		start := time.Now()
 		look, ok := w.secondLook(det, pic, targets, rr)
+		since(&w.looks.secondLook, start)
 		out.why.SecondLook = look
 		if !ok {
 			return out, false
@@ -54,14 +67,18 @@ func (w *cameraWorker) closerLook(f media.Frame, pic *media.Image, boxes []image
 	}
 	var plateBox image.Rectangle
 	if w.p.deps.Plates != nil && rr.cfg.PlatesOn() && subject >= 0 && vehicles[objs[subject].Label] {
+		start := time.Now()
 		out.plate = w.readPlate(f, objs[subject].Box, ev.ConfirmedAt.Sub(ev.FirstSeen), pic, boxes[subject])
+		since(&w.looks.plate, start)
 		if b := out.plate.Box; b != nil {
 			plateBox = image.Rect(int(b[0]*float64(pic.Width)), int(b[1]*float64(pic.Height)),
 				int((b[0]+b[2])*float64(pic.Width)+0.5), int((b[1]+b[3])*float64(pic.Height)+0.5))
 		}
 	}
 	if w.p.cfg.Evidence.Redact != nil && *w.p.cfg.Evidence.Redact && (w.p.deps.Faces != nil || w.p.deps.Plates != nil) {
+		start := time.Now()
 		out.redacted = w.redacted(f, pic, ev.TrackID, plateBox, tracks)
+		since(&w.looks.redact, start)
 	}
 	return out, true
 }
@@ -84,7 +101,7 @@ func (w *cameraWorker) redacted(f media.Frame, pic *media.Image, subject uint64,
 			if t.ID == subject || !vehicles[t.Label] || !t.LastSeen.Equal(f.Recv) {
 				continue
 			}
-			regions, err := w.p.deps.Plates.Regions(pic, scaleBox(t.Box, f.Width, f.Height, pic.Width, pic.Height))
+			regions, err := w.p.deps.Plates.Regions(pic, w.view.toFrame(t.Box, f.Width, f.Height, pic.Width, pic.Height))
 			if err != nil {
 				w.log.Warn("plates not found; no redacted copy", "err", err)
 				return nil

@@ -18,18 +18,15 @@ const analysisSize = model.DefaultInputSize
 // test decoder) it returns f's own picture and boxes.
 func (w *cameraWorker) evidencePicture(f media.Frame, boxes []image.Rectangle) (media.Image, []image.Rectangle) {
 	full, err := w.cam.FullPicture(f.Recv)
-	if err != nil || full.Width == f.Width && full.Height == f.Height {
+	if err != nil || !w.view.on && full.Width == f.Width && full.Height == f.Height {
 		if err != nil {
 			w.log.Debug("snapshot at analysis size", "err", err)
 		}
 		return f.Image, boxes
 	}
-	sx := float64(full.Width) / float64(f.Width)
-	sy := float64(full.Height) / float64(f.Height)
 	out := make([]image.Rectangle, len(boxes))
 	for i, b := range boxes {
-		out[i] = image.Rect(int(float64(b.Min.X)*sx+0.5), int(float64(b.Min.Y)*sy+0.5),
-			int(float64(b.Max.X)*sx+0.5), int(float64(b.Max.Y)*sy+0.5)).Intersect(image.Rect(0, 0, full.Width, full.Height))
+		out[i] = w.view.toFrame(b, f.Width, f.Height, full.Width, full.Height)
 	}
 	return *full, out
 }

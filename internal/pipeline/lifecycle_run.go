@@ -38,6 +38,7 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 			w.sendLater(f, c, cases.EventUpdated, []image.Rectangle{c.Box})
 		case f.Recv.Sub(c.LastEvent) >= lc.UpdateInterval && c.LastSeen.Equal(f.Recv):
 			c.Seq++
+			w.readPlateAgain(f, c, lc.UpdateInterval)
 			c.LastEvent, book.dirty, book.lifecycle = f.Recv, true, true
 			w.sendLater(f, c, cases.EventUpdated, []image.Rectangle{c.Box})
 		}
@@ -56,6 +57,7 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 	objs := c.Objects
 	if event == cases.EventUpdated && len(objs) > 0 {
 		o := caseObject(detect.EventObject{TrackID: c.TrackID, Label: c.Label, Score: float32(objs[0].Score), Box: c.Box, Role: objs[0].Role}, f.Width, f.Height)
+		o.Box = w.view.normBox(o.Box)
 		objs = append([]cases.Object{o}, objs[1:]...)
 	}
 	w.log.Info("case "+event, "case", c.CaseID, "seq", c.Seq, "last_seen", c.LastSeen.Format(time.RFC3339))

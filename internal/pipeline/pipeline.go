@@ -228,6 +228,11 @@ type CameraStats struct {
 	// SecondLookDropped counts rule events not opened as cases because
 	// the second look did not find the rule's class at full resolution.
 	SecondLookDropped uint64
+	// Looked counts rule events looked at closer before a case opens;
+	// SecondLookTime, PlateTime and RedactTime are what the second look,
+	// the plate reads and the redacted copy took for them in all.
+	Looked                                uint64
+	SecondLookTime, PlateTime, RedactTime time.Duration
 	// DetectWait is the total time pictures waited for the shared detector.
 	DetectWait time.Duration
 	// Interval is the camera's sampling interval (config.SampleInterval).
@@ -277,6 +282,10 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			Fired:             w.fired.Load(),
 			Suppressed:        w.suppressed.Load(),
 			SecondLookDropped: w.secondLookDropped.Load(),
+			Looked:            uint64(w.looks.events.Load()),
+			SecondLookTime:    time.Duration(w.looks.secondLook.Load()),
+			PlateTime:         time.Duration(w.looks.plate.Load()),
+			RedactTime:        time.Duration(w.looks.redact.Load()),
 			State:             string(st),
 			Reason:            reason,
 			Picture:           w.pictureState(),

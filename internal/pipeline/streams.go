@@ -35,7 +35,7 @@ func (w *cameraWorker) openStreams() error {
 		BackoffMax:     in.BackoffMax,
 		StallTimeout:   p.cfg.Monitoring.StallTimeout,
 		OfflineAfter:   p.cfg.Monitoring.OfflineAfter,
-		AnalysisSize:   analysisSize,
+		AnalysisSize:   w.view.analysisSize(analysisSize),
 	}
 	main := base
 	main.URL = cc.URL

@@ -121,6 +121,9 @@ type PipelineResult struct {
 	LatencyP95MS float64 `json:"latency_p95_ms"`
 	// Truth is the scenes' report when PipelineConfig.Truth is set.
 	Truth *eval.Report `json:"truth,omitempty"`
+	// CaseCost is what each rule event cost before its case opened, by
+	// stage, over the whole run (warm-up included: cases are rare).
+	CaseCost CaseCost `json:"case_cost"`
 }
 
 // Pipeline runs the real worker (worker.New with the default
@@ -295,6 +298,7 @@ func (m *window) result(cfg *PipelineConfig, wcfg *config.Config, base int64) *P
 	}
 	r.LatencyP95MS = round(float64(p95.Microseconds())/1000, 1)
 	r.InferencesPerSec = round(float64(r.Inferences)/wall.Seconds(), 2)
+	r.CaseCost = caseCost(m.s1)
 	if r.Inferences > 0 {
 		r.WaitMeanMS = round(float64(wait.Microseconds())/1000/float64(r.Inferences), 1)
 	}
@@ -349,5 +353,29 @@ func pipelineConfig(urls, brokers []string, dir string) *config.Config {
 		})
 	}
 	c.ApplyDefaults()
+	return c
+}
+
+// CaseCost is the mean cost of the closer look per rule event, by stage,
+// in milliseconds of wall time on the analysing goroutine.
+type CaseCost struct {
+	Events       uint64  `json:"events"`
+	SecondLookMS float64 `json:"second_look_ms"`
+	PlateMS      float64 `json:"plate_ms"`
+	RedactMS     float64 `json:"redact_ms"`
+}
+
+// caseCost sums the cameras' closer looks.
+func caseCost(stats map[string]pipeline.CameraStats) CaseCost {
+	var c CaseCost
+	var sl, pl, rd time.Duration
+	for _, s := range stats {
+		c.Events += s.Looked
+		sl, pl, rd = sl+s.SecondLookTime, pl+s.PlateTime, rd+s.RedactTime
+	}
+	if c.Events > 0 {
+		per := func(d time.Duration) float64 { return round(float64(d.Microseconds())/1000/float64(c.Events), 1) }
+		c.SecondLookMS, c.PlateMS, c.RedactMS = per(sl), per(pl), per(rd)
+	}
 	return c
 }
