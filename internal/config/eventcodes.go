@@ -17,9 +17,14 @@ type EventCode struct {
 	Name string `yaml:"name"`
 }
 
-// DefaultEventCodes is the table used when the configuration lists none.
+// DefaultEventCodes is the table used when the configuration lists none:
+// the rows of GB/T 30428.2-2013's event table that a rule kind covers,
+// as docs/categories.md lists them (TestCategoriesMatchDefaultEventCodes
+// holds the two together).
 var DefaultEventCodes = []EventCode{
 	{Code: "0102", Category: "01", CategoryName: "市容环境", Subcategory: "02", Name: "暴露垃圾"},
+	{Code: "0103", Category: "01", CategoryName: "市容环境", Subcategory: "03", Name: "积存垃圾渣土"},
+	{Code: "0108", Category: "01", CategoryName: "市容环境", Subcategory: "08", Name: "废弃家具设备"},
 	{Code: "0501", Category: "05", CategoryName: "街面秩序", Subcategory: "01", Name: "无照经营游商"},
 	{Code: "0504", Category: "05", CategoryName: "街面秩序", Subcategory: "04", Name: "店外经营"},
 	{Code: "0505", Category: "05", CategoryName: "街面秩序", Subcategory: "05", Name: "机动车乱停放"},
