@@ -85,22 +85,11 @@ func cmdPlates(ctx context.Context, args []string) error {
 
 // newPlateReader pulls the plate models and ONNX Runtime and loads them.
 func newPlateReader(ctx context.Context, f *assets.Fetcher) (*plate.Reader, error) {
-	det, _, err := models.Pull(ctx, f, models.PPOCRDet)
-	if err != nil {
-		return nil, err
-	}
-	rec, _, err := models.Pull(ctx, f, models.PPOCRRec)
-	if err != nil {
-		return nil, err
-	}
 	lib, _, err := models.PullRuntime(ctx, f, models.ONNXRuntime)
 	if err != nil {
 		return nil, err
 	}
-	return plate.NewReader(plate.ReaderConfig{
-		Recognizer: plate.Config{ModelPath: rec, RuntimeLibrary: lib},
-		Finder:     plate.FinderConfig{ModelPath: det, RuntimeLibrary: lib},
-	})
+	return plate.Pull(ctx, f, lib)
 }
 
 // readPlates reads one picture and prints a line per vehicle.

@@ -85,7 +85,7 @@ func TestCategoriesMatchDefaultEventCodes(t *testing.T) {
 			continue
 		}
 		m := firstKind.FindStringSubmatch(r.coveredBy)
-		if m == nil || !kinds[m[1]] {
+		if len(m) < 2 || !kinds[m[1]] {
 			t.Errorf("docs/categories.md: %s is covered by %q, which does not start with an existing rule kind", r.code, r.coveredBy)
 		}
 		covered[r.code] = true

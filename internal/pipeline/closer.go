@@ -20,7 +20,7 @@ import (
 // *plate.Reader implements it. Calls may come from several goroutines.
 type PlateReader interface {
 	ReadPicture(img *media.Image, box image.Rectangle) (plate.Result, error)
-	Regions(img *media.Image, box image.Rectangle) ([]image.Rectangle, error)
+	Plates(img *media.Image) ([]image.Rectangle, error)
 }
 
 // FaceFinder finds faces in a full-resolution picture, for the redacted

@@ -35,7 +35,7 @@ func since(stage *atomic.Int64, start time.Time) { stage.Add(int64(time.Since(st
 // and boxes the event's object boxes in pic's pixels. ok is false when
 // the second look does not find the rule's class: no case opens.
 func (w *cameraWorker) closerLook(f media.Frame, pic *media.Image, boxes []image.Rectangle, rr ruleRunner, ev detect.Event,
-	det ObjectDetector, tracks []*detect.Track) (closerLook, bool) {
+	det ObjectDetector) (closerLook, bool) {
 	out := closerLook{why: why(ev)}
 	w.looks.events.Add(1)
 	objs := ev.Objects
@@ -77,16 +77,17 @@ func (w *cameraWorker) closerLook(f media.Frame, pic *media.Image, boxes []image
 	}
 	if w.p.cfg.Evidence.Redact != nil && *w.p.cfg.Evidence.Redact && (w.p.deps.Faces != nil || w.p.deps.Plates != nil) {
 		start := time.Now()
-		out.redacted = w.redacted(f, pic, ev.TrackID, plateBox, tracks)
+		out.redacted = w.redacted(pic, plateBox)
 		since(&w.looks.redact, start)
 	}
 	return out, true
 }
 
-// redacted is a copy of pic with faces and every plate-shaped region of
-// the other vehicles in view blurred, except the case's own plate
-// (plateBox, pic's pixels). nil when it cannot be made.
-func (w *cameraWorker) redacted(f media.Frame, pic *media.Image, subject uint64, plateBox image.Rectangle, tracks []*detect.Track) *media.Image {
+// redacted is a copy of pic with faces and every plate in it blurred
+// (searched over the whole picture: the detector may not have found their
+// vehicles), except the case's own plate (plateBox, pic's pixels). nil
+// when it cannot be made.
+func (w *cameraWorker) redacted(pic *media.Image, plateBox image.Rectangle) *media.Image {
 	var blur []image.Rectangle
 	if w.p.deps.Faces != nil {
 		faces, err := w.p.deps.Faces.Faces(pic)
@@ -97,19 +98,14 @@ func (w *cameraWorker) redacted(f media.Frame, pic *media.Image, subject uint64,
 		blur = append(blur, faces...)
 	}
 	if w.p.deps.Plates != nil {
-		for _, t := range tracks {
-			if t.ID == subject || !vehicles[t.Label] || !t.LastSeen.Equal(f.Recv) {
-				continue
-			}
-			regions, err := w.p.deps.Plates.Regions(pic, w.view.toFrame(t.Box, f.Width, f.Height, pic.Width, pic.Height))
-			if err != nil {
-				w.log.Warn("plates not found; no redacted copy", "err", err)
-				return nil
-			}
-			for _, r := range regions {
-				if !r.Overlaps(plateBox) {
-					blur = append(blur, r)
-				}
+		plates, err := w.p.deps.Plates.Plates(pic)
+		if err != nil {
+			w.log.Warn("plates not found; no redacted copy", "err", err)
+			return nil
+		}
+		for _, r := range plates {
+			if !r.Overlaps(plateBox) {
+				blur = append(blur, r)
 			}
 		}
 	}

@@ -58,29 +58,14 @@ func NewCloserLook(ctx context.Context, cfg *config.Config, fetcher *assets.Fetc
 		}
 		lib = p
 	}
-	pull := func(name string) (string, error) {
-		p, _, err := models.Pull(ctx, fetcher, name)
-		return p, err
-	}
 	// The plate reader also finds the other vehicles' plates to blur.
-	det, err := pull(models.PPOCRDet)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := pull(models.PPOCRRec)
-	if err != nil {
-		return nil, err
-	}
-	r, err := plate.NewReader(plate.ReaderConfig{
-		Recognizer: plate.Config{ModelPath: rec, RuntimeLibrary: lib},
-		Finder:     plate.FinderConfig{ModelPath: det, RuntimeLibrary: lib},
-	})
+	r, err := plate.Pull(ctx, fetcher, lib)
 	if err != nil {
 		return nil, err
 	}
 	out.Plates, out.close = r, append(out.close, r.Close)
 	if faces {
-		p, err := pull(models.YuNet)
+		p, _, err := models.Pull(ctx, fetcher, models.YuNet)
 		if err != nil {
 			out.Close()
 			return nil, err

@@ -8,31 +8,19 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/patrol-city/patrol/internal/media"
 	"github.com/patrol-city/patrol/internal/testkit/runtimes"
 	"github.com/patrol-city/patrol/internal/testkit/testenv"
-	"github.com/patrol-city/patrol/models"
 )
 
 // reader pulls both models (like `patrol models pull`) and loads them.
 func reader(t *testing.T) *Reader {
 	t.Helper()
-	f := runtimes.Fetcher(testenv.Mirror())
-	rec, _, err := models.Pull(context.Background(), f, models.PPOCRRec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, _, err := models.Pull(context.Background(), f, models.PPOCRDet)
-	if err != nil {
-		t.Fatal(err)
-	}
 	lib, err := runtimes.ONNXRuntime()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewReader(ReaderConfig{
-		Recognizer: Config{ModelPath: rec, RuntimeLibrary: lib},
-		Finder:     FinderConfig{ModelPath: det, RuntimeLibrary: lib},
-	})
+	r, err := Pull(context.Background(), runtimes.Fetcher(testenv.Mirror()), lib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +111,45 @@ func TestReaderReasons(t *testing.T) {
 	}
 	if _, err := r.find.Find(gocv.NewMat()); err == nil {
 		t.Error("an empty picture searched")
+	}
+}
+
+// TestPlatesToBlur: the plate search over a whole picture finds the
+// sedan's plate and the van's behind the motorbike (its vehicle is hardly
+// detected), by tile, at the picture's own resolution.
+func TestPlatesToBlur(t *testing.T) {
+	r := reader(t)
+	img := gocv.IMRead(filepath.Join(testenv.Mirror(), "testdata", "plates", "street_suED51712.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	px, err := img.DataPtrUint8()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := r.Plates(&media.Image{Width: img.Cols(), Height: img.Rows(), BGR: px})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d plate-coloured regions: %v", len(found), found)
+	for name, want := range map[string]image.Rectangle{
+		"the sedan's plate": image.Rect(1755, 751, 1860, 844),
+		"the van's plate":   image.Rect(280, 407, 331, 425),
+	} {
+		covered := 0
+		for y := want.Min.Y; y < want.Max.Y; y++ {
+			for x := want.Min.X; x < want.Max.X; x++ {
+				for _, f := range found {
+					if image.Pt(x, y).In(f) {
+						covered++
+						break
+					}
+				}
+			}
+		}
+		if covered*10 < want.Dx()*want.Dy()*8 {
+			t.Errorf("%s %v: %d of its %d pixels would be blurred, want 80 %%", name, want, covered, want.Dx()*want.Dy())
+		}
+	}
+	if got := tiles(1920, 1080); len(got) != 4 || got[3].Max != image.Pt(1920, 1080) {
+		t.Errorf("tiles of 1080p: %v", got)
 	}
 }
