@@ -204,6 +204,9 @@ type Rule struct {
 	StallClasses []string `yaml:"stall_classes"`
 	// MinPeople is the smallest group of a gathering (default 1).
 	MinPeople int `yaml:"min_people"`
+	// MinCount is how many objects of a count rule's classes must each be
+	// at rest in the zone for min_dwell (default DefaultMinCount).
+	MinCount int `yaml:"min_count"`
 	// MinDwellNoStall is how long people must stay without a stall object
 	// for a gathering (default 3 x min_dwell).
 	MinDwellNoStall time.Duration `yaml:"min_dwell_no_stall"`
@@ -291,7 +294,17 @@ const (
 	KindStationary   RuleKind = "stationary"
 	KindGathering    RuleKind = "gathering"
 	KindStaticObject RuleKind = "static_object"
+	// KindCount: at least min_count objects of the rule's classes at rest
+	// in the zone for min_dwell, one case for the group (0506 with bicycle
+	// and motorcycle; a crowd with person).
+	KindCount RuleKind = "count"
 )
+
+// DefaultMinCount is the default Rule.MinCount.
+const DefaultMinCount = 3
+
+// DefaultCountClasses are the default classes of a count rule.
+var DefaultCountClasses = []string{"bicycle", "motorcycle"}
 
 // DefaultStaticExclude are the default classes of a static_object rule:
 // the detector's classes of people and vehicles, which have rules of their
@@ -518,6 +531,12 @@ func (c *Config) ApplyDefaults() {
 		}
 		if r.Kind == KindGathering && len(r.Classes) == 0 {
 			r.Classes = []string{"person"}
+		}
+		if r.Kind == KindCount && len(r.Classes) == 0 {
+			r.Classes = append([]string(nil), DefaultCountClasses...)
+		}
+		if r.Kind == KindCount && r.MinCount == 0 {
+			r.MinCount = DefaultMinCount
 		}
 		if r.Kind == KindStaticObject && len(r.Classes) == 0 {
 			r.Classes = append([]string(nil), DefaultStaticExclude...)

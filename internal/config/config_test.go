@@ -116,7 +116,7 @@ func TestParseErrors(t *testing.T) {
 		{"camera id too long", "id: cam-1", "id: " + strings.Repeat("a", 65), "cameras[0].id: ", nil},
 		{"zone id space", "id: z1", `id: "zone 1"`, `cameras[0].zones[0].id: "zone 1" is not a valid id`, nil},
 		{"rule id escapes", "  - id: parking", "  - id: ../parking", `rules[0].id: "../parking" is not a valid id`, nil},
-		{"unknown kind", "classes: [car]", "classes: [car]\n    kind: parked", `rules[0].kind: unknown kind "parked" (stationary, gathering or static_object)`, nil},
+		{"unknown kind", "classes: [car]", "classes: [car]\n    kind: parked", `rules[0].kind: unknown kind "parked" (stationary, gathering, static_object or count)`, nil},
 		{"confirm score above 1", "classes: [car]", "classes: [car]\n    confirm_score: 1.5", "rules[0].confirm_score: must be at most 1", nil},
 		{"presence above 1", "classes: [car]", "classes: [car]\n    min_presence: 2", "rules[0].min_presence: must be at most 1", nil},
 		{"severity steps fall", "classes: [car]", "classes: [car]\n    severity: [{after: 60m, level: 严重}, {after: 15m, level: 一般}]", "rules[0].severity[1].after: steps must rise in dwell", nil},

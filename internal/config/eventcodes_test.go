@@ -61,7 +61,7 @@ func TestCategoriesMatchDefaultEventCodes(t *testing.T) {
 	if len(rows) < 20 {
 		t.Fatalf("docs/categories.md: %d table rows, want the 街面秩序 and 市容环境 groups", len(rows))
 	}
-	kinds := map[string]bool{string(KindStationary): true, string(KindGathering): true, string(KindStaticObject): true}
+	kinds := map[string]bool{string(KindStationary): true, string(KindGathering): true, string(KindStaticObject): true, string(KindCount): true}
 	defaults := map[string]EventCode{}
 	for _, e := range DefaultEventCodes {
 		defaults[e.Code] = e

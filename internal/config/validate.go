@@ -44,8 +44,11 @@ func (c *Config) Validate() error {
 			fe.add(p+".id", "duplicate rule id %q", r.ID)
 		}
 		ruleIDs[r.ID] = true
-		if r.Kind != KindStationary && r.Kind != KindGathering && r.Kind != KindStaticObject {
-			fe.add(p+".kind", "unknown kind %q (stationary, gathering or static_object)", r.Kind)
+		if r.Kind != KindStationary && r.Kind != KindGathering && r.Kind != KindStaticObject && r.Kind != KindCount {
+			fe.add(p+".kind", "unknown kind %q (stationary, gathering, static_object or count)", r.Kind)
+		}
+		if r.MinCount < 0 {
+			fe.add(p+".min_count", "must be at least 1")
 		}
 		if r.ConfirmScore > 1 {
 			fe.add(p+".confirm_score", "must be at most 1 (negative: no check)")

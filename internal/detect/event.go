@@ -9,6 +9,8 @@ import (
 const (
 	KindStationary = "stationary"
 	KindGathering  = "gathering"
+	// KindCount is a Count rule's: a group of objects at rest.
+	KindCount = "count"
 )
 
 // Object roles, as in EventObject.Role.
@@ -26,7 +28,7 @@ const (
 type Event struct {
 	// RuleID, Code and Name come from the rule's config, ZoneID from its zone.
 	RuleID, Code, Name, ZoneID string
-	// Kind is the rule kind: KindStationary or KindGathering.
+	// Kind is the rule kind: KindStationary, KindGathering or KindCount.
 	Kind string
 	// TrackID, Label, Score and Box describe the track when the rule fired.
 	// For a gathering TrackID is the lowest member track ID (it identifies

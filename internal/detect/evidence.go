@@ -24,6 +24,9 @@ type Explanation struct {
 	// PresentAtStart is true when the object was already there in the
 	// rule's first picture: the dwell is then a lower bound.
 	PresentAtStart bool
+	// Count is the number of objects at rest in a count rule's group when
+	// it fired (0 for other kinds).
+	Count int
 }
 
 // scoreHist is a histogram of detector scores in steps of 0.01: a median

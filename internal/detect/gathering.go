@@ -121,6 +121,9 @@ type Gathering struct {
 	filter          ruleFilter
 	state           map[uint64]*personState
 	groups          []*firedGroup
+	// count makes it a Count rule (NewCount): events of KindCount whose
+	// members are every object at rest in the group.
+	count bool
 }
 
 // NewGathering validates cfg and zone and returns the rule.

@@ -80,7 +80,7 @@ func (g *Gathering) consider(grp []restingPerson, stalls, everyone []*Track, now
 	}
 	var members []*Track
 	for _, p := range grp {
-		if p.dwell >= need {
+		if p.dwell >= need || g.count {
 			members = append(members, p.t)
 		}
 	}
@@ -111,8 +111,12 @@ func (g *Gathering) fire(members, stalls []*Track, dwell time.Duration, now time
 	byID := func(a, b *Track) int { return cmp.Compare(a.ID, b.ID) }
 	slices.SortFunc(members, byID)
 	slices.SortFunc(stalls, byID)
+	kind := KindGathering
+	if g.count {
+		kind = KindCount
+	}
 	ev := Event{
-		RuleID: g.cfg.ID, Code: g.cfg.Code, Name: g.cfg.Name, ZoneID: g.zone.ID, Kind: KindGathering,
+		RuleID: g.cfg.ID, Code: g.cfg.Code, Name: g.cfg.Name, ZoneID: g.zone.ID, Kind: kind,
 		TrackID: members[0].ID, Label: members[0].Label,
 		FirstSeen: now.Add(-dwell), ConfirmedAt: now, Dwell: dwell,
 	}
@@ -131,6 +135,9 @@ func (g *Gathering) fire(members, stalls []*Track, dwell time.Duration, now time
 	}
 	fg.area = ev.Box
 	ev.Why = Explanation{Dwell: dwell, Pictures: len(members), Score: ev.Score, LookMatch: 1, Presence: 1}
+	if g.count {
+		ev.Why.Count = len(members)
+	}
 	g.groups = append(g.groups, fg)
 	g.filter.fired(now)
 	return ev

@@ -78,12 +78,12 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 func why(ev detect.Event) *cases.Explanation {
 	e := ev.Why
 	stat := cases.StatMedian
-	if ev.Kind == detect.KindGathering {
+	if ev.Kind == detect.KindGathering || ev.Kind == detect.KindCount {
 		stat = cases.StatMax
 	}
 	return &cases.Explanation{DwellS: e.Dwell.Seconds(), Pictures: e.Pictures, ScoreStat: stat,
 		Score: round3(float64(e.Score)), LookMatch: round3(max(-1, min(1, e.LookMatch))), Gaps: e.Gaps,
-		Presence: round3(max(0, min(1, e.Presence))), PresentAtStart: e.PresentAtStart}
+		Presence: round3(max(0, min(1, e.Presence))), PresentAtStart: e.PresentAtStart, Count: e.Count}
 }
 
 // caseObject describes an event object in a case, its box normalized.

@@ -34,6 +34,12 @@ func buildRule(rc config.Rule, z detect.Zone, loc *time.Location) (zoneRule, err
 			MinScore: float32(rc.MinScore), MinBoxSize: rc.MinBoxSize, Masks: masks,
 			Windows: windows, Location: loc, Cooldown: rc.Cooldown,
 		}, z)
+	case config.KindCount:
+		return detect.NewCount(detect.CountConfig{
+			ID: rc.ID, Code: rc.Code, Name: rc.Name, ZoneID: z.ID, Classes: rc.Classes, MinCount: rc.MinCount,
+			MinDwell: rc.MinDwell, MinScore: float32(rc.MinScore), MinBoxSize: rc.MinBoxSize, Masks: masks,
+			Windows: windows, Location: loc, Cooldown: rc.Cooldown,
+		}, z)
 	case config.KindStaticObject:
 		// The camera's static-object finder (staticFinder) turns what
 		// appears and stays into tracks labelled static.Label; the rule

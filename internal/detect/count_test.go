@@ -1,0 +1,72 @@
+package detect
+
+import (
+	"testing"
+	"time"
+)
+
+// bikeAt is a 60x40 bicycle standing at (x, y) pixels.
+func bikeAt(x, y float64) Detection { return det("bicycle", 0.6, int(x)-30, int(y)-40, 60, 40) }
+
+// TestCount: bicycles parked one after another over a zone give one case
+// for the group once MinCount of them have stood for MinDwell, with every
+// bicycle at rest as its members; bicycles riding through give none; too
+// few give none.
+func TestCount(t *testing.T) {
+	t.Parallel()
+	parked := func(n int) func(s int) []Detection {
+		return func(s int) []Detection {
+			var out []Detection
+			for k := range n {
+				if s >= 2*k { // one more every 2 s
+					out = append(out, bikeAt(200+float64(k)*100, 600))
+				}
+			}
+			return out
+		}
+	}
+	riding := func(s int) []Detection {
+		var out []Detection
+		for k := 0; 3*k <= s; k++ {
+			if x := 60 + 90*float64(s-3*k); x < 1200 {
+				out = append(out, bikeAt(x, 600+float64(k%3)*30))
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		scene  func(s int) []Detection
+		events int
+		at     int // second of the event
+		count  int
+	}{
+		{"six parked", parked(6), 1, 14, 6}, // the third arrives at 4 s, stands 10 s
+		{"two parked", parked(2), 0, 0, 0},  // fewer than MinCount
+		{"riding through", riding, 0, 0, 0}, // none at rest
+	} {
+		rule, err := NewCount(CountConfig{ID: "bikes", Code: "0506", MinDwell: 10 * time.Second}, sidewalk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := run(t, rule, 60, tc.scene)
+		n := 0
+		for s, evs := range got {
+			for _, ev := range evs {
+				n++
+				if ev.Kind != KindCount || ev.Why.Count != tc.count || len(ev.Objects) != tc.count || s != tc.at {
+					t.Errorf("%s: at %d s kind %s count %d (%d objects), want at %d s count %d", tc.name, s, ev.Kind, ev.Why.Count, len(ev.Objects), tc.at, tc.count)
+				}
+			}
+		}
+		if n != tc.events {
+			t.Errorf("%s: %d events, want %d", tc.name, n, tc.events)
+		}
+	}
+	if _, err := NewCount(CountConfig{ID: "x", MinCount: -1, MinDwell: time.Second}, sidewalk); err == nil {
+		t.Error("MinCount -1 accepted")
+	}
+	if _, err := NewCount(CountConfig{ID: "x"}, sidewalk); err == nil {
+		t.Error("no MinDwell accepted")
+	}
+}
