@@ -71,7 +71,8 @@ func SecondLook(img *media.Image, targets []image.Rectangle, labels map[string]b
 	if crop.Dx() < 8 || crop.Dy() < 8 || len(img.BGR) != img.Width*img.Height*3 {
 		return Glance{}, false, nil
 	}
-	dets, err := detect(cropImage(img, crop))
+	sub := img.Crop(crop)
+	dets, err := detect(&sub)
 	if err != nil {
 		return Glance{}, false, err
 	}
@@ -88,14 +89,4 @@ func SecondLook(img *media.Image, targets []image.Rectangle, labels map[string]b
 		}
 	}
 	return best, true, nil
-}
-
-// cropImage copies the rectangle r (inside img) into a packed picture.
-func cropImage(img *media.Image, r image.Rectangle) *media.Image {
-	out := &media.Image{Width: r.Dx(), Height: r.Dy(), BGR: make([]byte, r.Dx()*r.Dy()*3)}
-	for y := range r.Dy() {
-		src := ((r.Min.Y+y)*img.Width + r.Min.X) * 3
-		copy(out.BGR[y*r.Dx()*3:(y+1)*r.Dx()*3], img.BGR[src:src+r.Dx()*3])
-	}
-	return out
 }

@@ -66,6 +66,18 @@ type Image struct {
 	BGR           []byte
 }
 
+// Crop copies the rectangle r of img (r must lie inside it and img be
+// packed: len(BGR) == Width*Height*3) into a new packed picture.
+func (img *Image) Crop(r image.Rectangle) Image {
+	out := Image{Width: r.Dx(), Height: r.Dy(), BGR: make([]byte, r.Dx()*r.Dy()*3)}
+	row := r.Dx() * 3
+	for y := range r.Dy() {
+		src := ((r.Min.Y+y)*img.Width + r.Min.X) * 3
+		copy(out.BGR[y*row:(y+1)*row], img.BGR[src:src+row])
+	}
+	return out
+}
+
 // Frame is a decoded picture with its timing.
 type Frame struct {
 	Image

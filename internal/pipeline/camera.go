@@ -188,12 +188,7 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 			if !ok {
 				return nil, fmt.Errorf("zone %s: unknown rule %q", zc.ID, rid)
 			}
-			for i, m := range rc.Masks {
-				if i == 0 {
-					rc.Masks = make([][][]float64, len(rc.Masks))
-				}
-				rc.Masks[i] = w.view.polygon(m)
-			}
+			rc.Masks = w.view.polygons(rc.Masks) // new slices: rc shares the configuration's
 			st, err := buildRule(rc, z, p.loc)
 			if err != nil {
 				return nil, fmt.Errorf("zone %s rule %s: %w", zc.ID, rid, err)

@@ -98,10 +98,9 @@ func (w *cameraWorker) readPlate(f media.Frame, box image.Rectangle, dwell time.
 	out.Agreeing = n
 	if n >= plateAgree && n == sumOf(texts) {
 		t := top
-		b, sz := boxes[top], sizes[top]
-		fw, fh := float64(sz.X), float64(sz.Y)
-		out.Text, out.Score = &t, round3(scores[top])
-		out.Box = &[4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)}
+		sz := sizes[top]
+		box := normRect(boxes[top], sz.X, sz.Y)
+		out.Text, out.Score, out.Box = &t, round3(scores[top]), &box
 		return out
 	}
 	out.Reason = cases.PlateUnreadable

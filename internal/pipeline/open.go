@@ -88,12 +88,18 @@ func why(ev detect.Event) *cases.Explanation {
 
 // caseObject describes an event object in a case, its box normalized.
 func caseObject(o detect.EventObject, w, h int) cases.Object {
-	b := o.Box.Intersect(image.Rect(0, 0, w, h))
-	fw, fh := float64(w), float64(h)
 	return cases.Object{
 		TrackID: o.TrackID, Label: o.Label, Score: round3(float64(o.Score)), Role: o.Role,
-		Box: [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)},
+		Box: normRect(o.Box, w, h),
 	}
+}
+
+// normRect is b, clipped to a w x h picture, as [x, y, w, h] normalized
+// to it.
+func normRect(b image.Rectangle, w, h int) [4]float64 {
+	b = b.Intersect(image.Rect(0, 0, w, h))
+	fw, fh := float64(w), float64(h)
+	return [4]float64{round3(float64(b.Min.X) / fw), round3(float64(b.Min.Y) / fh), round3(float64(b.Dx()) / fw), round3(float64(b.Dy()) / fh)}
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -92,12 +92,7 @@ func (v view) frame(f media.Frame) media.Frame {
 		return f
 	}
 	out := f
-	out.Width, out.Height = r.Dx(), r.Dy()
-	out.BGR = make([]byte, r.Dx()*r.Dy()*3)
-	for y := range r.Dy() {
-		src := ((r.Min.Y+y)*f.Width + r.Min.X) * 3
-		copy(out.BGR[y*r.Dx()*3:(y+1)*r.Dx()*3], f.BGR[src:src+r.Dx()*3])
-	}
+	out.Image = f.Crop(r)
 	return out
 }
 
@@ -108,6 +103,18 @@ func (v view) into(p []float64) []float64 {
 		return p
 	}
 	return []float64{(p[0] - v.x) / v.w, (p[1] - v.y) / v.h}
+}
+
+// polygons maps polygons (a rule's masks) into the view, as new slices.
+func (v view) polygons(ps [][][]float64) [][][]float64 {
+	if ps == nil {
+		return nil
+	}
+	out := make([][][]float64, len(ps))
+	for i, p := range ps {
+		out[i] = v.polygon(p)
+	}
+	return out
 }
 
 // polygon maps a polygon into the view.
