@@ -157,3 +157,41 @@ func TestPublisherShape(t *testing.T) {
 	}
 	idle.Close()
 }
+
+// TestPendingOfThisProcessNotRecovered: a case submitted before Run (its
+// pending record already on disk when Run starts) is published once, not a
+// second time as a case left by a killed worker.
+func TestPendingOfThisProcessNotRecovered(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, w := &fakeStore{}, &fakeWriter{}
+	p, err := New(Config{Worker: "w1", Model: cases.Model{Name: "yolox_nano", SHA256: sha(nil)}, RetryBase: 10 * time.Millisecond,
+		RetryMax: 50 * time.Millisecond, DrainTimeout: 2 * time.Second, PostRoll: 300 * time.Millisecond,
+		Outbox: outbox.Config{Dir: filepath.Join(dir, "outbox")}, PendingDir: filepath.Join(dir, "pending")},
+		Deps{Store: s, Cases: w, Logger: slog.New(slog.NewTextHandler(testLogSink, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := candidate(encodeClips(t), 3)
+	c.ConfirmedAt = time.Now()
+	p.Submit(c)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "pending", caseIDOf(c)+".json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no pending record")
+		}
+	}
+	go func() { _ = p.Run(context.Background()) }()
+	for deadline := time.Now().Add(10 * time.Second); len(w.all()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not published")
+		}
+	}
+	waitEmpty(t, p)
+	p.Close()
+	if msgs := w.all(); len(msgs) != 1 || wireOf(t, msgs[0].Value).Recovered {
+		t.Fatalf("%d messages (want 1, not recovered)", len(msgs))
+	}
+}

@@ -188,12 +188,17 @@ type Publisher struct {
 	// for it, so seq 2 is never queued before seq 1.
 	openMu  sync.Mutex
 	opening map[string]chan struct{}
+	// left holds the candidates a killed worker left pending, read by New
+	// (before anything can be submitted, so a case saved by this process is
+	// never taken for one left behind) and submitted by Run.
+	left []Candidate
 
 	published, failed, retries atomic.Uint64
 }
 
-// New validates the configuration and opens the outbox (indexing the
-// entries left in it); nothing is delivered until Run.
+// New validates the configuration, opens the outbox (indexing the entries
+// left in it) and reads the cases left pending in Config.PendingDir;
+// nothing is delivered until Run.
 func New(cfg Config, deps Deps) (*Publisher, error) {
 	if cfg.Worker == "" {
 		return nil, errors.New("publisher: worker name required")
@@ -239,6 +244,7 @@ func New(cfg Config, deps Deps) (*Publisher, error) {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
 	p.ob = ob
+	p.left = p.loadPending()
 	p.acceptCtx, p.cancelAccept = context.WithCancel(context.Background())
 	p.runCtx, p.cancelRun = context.WithCancel(context.Background())
 	return p, nil
@@ -262,7 +268,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	defer stop()
 	go p.uploader()
 	go p.sender()
-	for _, c := range p.loadPending() {
+	for _, c := range p.left {
 		p.log.Warn("completing a case confirmed before the last stop (killed during its post-roll)", "camera", c.Camera.ID, "case", c.CaseID)
 		p.Submit(c)
 	}
