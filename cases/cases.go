@@ -14,10 +14,16 @@ const SchemaVersion = 1
 
 // Event kinds of a case: one "opened" when the rule is confirmed, "updated"
 // at an interval while the object stays, one "closed" when it has gone.
+// A rule with a correction window (限时自行整改) first sends "warning" when
+// its dwell is reached; the case is "opened" only if the object is still
+// there when the window ends, else the warning is "withdrawn" (corrected)
+// and nothing follows.
 const (
-	EventOpened  = "opened"
-	EventUpdated = "updated"
-	EventClosed  = "closed"
+	EventOpened    = "opened"
+	EventUpdated   = "updated"
+	EventClosed    = "closed"
+	EventWarning   = "warning"
+	EventWithdrawn = "withdrawn"
 )
 
 // Case is one candidate case for a dispatcher to verify.
@@ -60,6 +66,20 @@ type Case struct {
 	// read plates (a vehicle at rest); nil on other cases. Its Text is set
 	// only when the reads agree.
 	Plate *Plate `json:"plate,omitempty"`
+	// Warning is set on every event of a case whose rule has a correction
+	// window: when the warning was sent and until when the object may be
+	// removed; nil otherwise.
+	Warning *Warning `json:"warning,omitempty"`
+}
+
+// Warning is the correction window given before a case opens.
+type Warning struct {
+	// At is when the rule's dwell was reached and the warning sent.
+	At time.Time `json:"at"`
+	// WindowS is the rule's correction window in seconds; Until is At
+	// plus the window, when the case opens if the object is still there.
+	WindowS float64   `json:"window_s"`
+	Until   time.Time `json:"until"`
 }
 
 // Why a case's plate has no text (Plate.Reason).

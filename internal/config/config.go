@@ -247,7 +247,16 @@ type Rule struct {
 	// after 15m and 严重 after 60m (default none). Cases carry the level
 	// reached, and a new level is sent as an "updated" event at once.
 	Severity []SeverityStep `yaml:"severity"`
+	// CorrectionWindow gives the offender time to correct first (限时自行
+	// 整改): when the dwell is reached a "warning" event is sent (for a
+	// loudspeaker or an SMS), and the case opens only if the object is
+	// still there when the window ends; else the warning is "withdrawn".
+	// Default 0: no warning, the case opens at once. At most 24h.
+	CorrectionWindow time.Duration `yaml:"correction_window"`
 }
+
+// MaxCorrectionWindow is the longest Rule.CorrectionWindow.
+const MaxCorrectionWindow = 24 * time.Hour
 
 // DefaultZoneCrop is the default Model.ZoneCrop.
 const DefaultZoneCrop = true

@@ -86,6 +86,9 @@ func (c *Config) Validate() error {
 		if r.MinDwell < 0 {
 			fe.add(p+".min_dwell", "must not be negative")
 		}
+		if r.CorrectionWindow < 0 || r.CorrectionWindow > MaxCorrectionWindow {
+			fe.add(p+".correction_window", "must be between 0 (off) and %v", MaxCorrectionWindow)
+		}
 		if r.MaxMovement < 0 || r.MaxMovement > 10 {
 			fe.add(p+".max_movement", "must be between 0 and 10 box diagonals")
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 )
 
@@ -54,6 +55,7 @@ var funcs = template.FuncMap{
 		return t.Local().Format("2006-01-02 15:04:05")
 	},
 	"dwell": dwell,
+	"event": eventName,
 	"pct":   func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
 	"num":   func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"join":  strings.Join,
@@ -146,4 +148,21 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	sub, _ := fs.Sub(staticFS, "web/static")
 	w.Header().Set("Cache-Control", "no-cache")
 	http.StripPrefix("/static/", http.FileServerFS(sub)).ServeHTTP(w, r)
+}
+
+// eventNames are the case events as the console shows them, Chinese first.
+var eventNames = map[string]string{
+	cases.EventOpened:    "发现 opened",
+	cases.EventUpdated:   "仍在 updated",
+	cases.EventClosed:    "已离开 closed",
+	cases.EventWarning:   "预警 warning",
+	cases.EventWithdrawn: "已整改 withdrawn",
+}
+
+// eventName is a case event as shown (the event itself when unknown).
+func eventName(e string) string {
+	if n, ok := eventNames[e]; ok {
+		return n
+	}
+	return e
 }

@@ -22,7 +22,8 @@ const maxQueue = 500
 // Filter selects cases of the queue; empty fields match everything.
 type Filter struct {
 	Camera, Rule, Zone, Severity string
-	// State is the newest event: opened, updated or closed.
+	// State is the newest event: warning, opened, updated, closed or
+	// withdrawn.
 	State string
 	// Status is statusReview (default), statusReviewed or statusAll
 	// (the default of a plate search, which looks for every case).

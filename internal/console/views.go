@@ -31,7 +31,7 @@ type queueData struct {
 // reason.
 func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	f := filterFrom(r.URL.Query())
-	d := queueData{Filter: f, Options: s.store.options(), States: []string{cases.EventOpened, cases.EventUpdated, cases.EventClosed}}
+	d := queueData{Filter: f, Options: s.store.options(), States: []string{cases.EventWarning, cases.EventOpened, cases.EventUpdated, cases.EventClosed, cases.EventWithdrawn}}
 	status := http.StatusOK
 	if err := f.check(); err != nil {
 		d.Error, status = err.Error(), http.StatusBadRequest

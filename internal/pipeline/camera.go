@@ -37,6 +37,8 @@ type cameraWorker struct {
 	inferences, fired, suppressed atomic.Uint64
 	// secondLookDropped counts events the second look did not confirm.
 	secondLookDropped atomic.Uint64
+	// warnings counts the warnings of rules with a correction window.
+	warnings warningStats
 	// looks times the closer looks at cases (closerLook).
 	looks lookTimes
 

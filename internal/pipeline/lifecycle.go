@@ -38,6 +38,11 @@ type openCase struct {
 	// Plate is the subject vehicle's plate read at the opening (nil: the
 	// rule reads none).
 	Plate *cases.Plate `json:"plate,omitempty"`
+	// Warning is the correction window of a rule that warns first (nil:
+	// none); Warned is true while the window runs and the case is not
+	// opened yet (warning.go).
+	Warning *cases.Warning `json:"warning,omitempty"`
+	Warned  bool           `json:"warned,omitempty"`
 	// resumed is when this worker loaded the case from a book (a restart,
 	// or a camera taken over in a fleet): its object has close_after from
 	// then to be seen again before the case closes.

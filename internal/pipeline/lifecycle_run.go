@@ -25,6 +25,10 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 		if t := byID[c.TrackID]; c.TrackID != 0 && t != nil && inView[t.ID] {
 			c.LastSeen, c.Box, book.dirty = f.Recv, t.Box, true
 		}
+		if c.Warned && c.Warning != nil {
+			w.advanceWarning(f, c, lc.CloseAfter)
+			continue
+		}
 		level := w.severityAt(c, f.Recv)
 		switch {
 		case f.Recv.Sub(c.unseenSince()) >= lc.CloseAfter:
@@ -55,10 +59,8 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 		return
 	}
 	objs := c.Objects
-	if event == cases.EventUpdated && len(objs) > 0 {
-		o := caseObject(detect.EventObject{TrackID: c.TrackID, Label: c.Label, Score: float32(objs[0].Score), Box: c.Box, Role: objs[0].Role}, f.Width, f.Height)
-		o.Box = w.view.normBox(o.Box)
-		objs = append([]cases.Object{o}, objs[1:]...)
+	if event == cases.EventUpdated {
+		objs = w.currentObjects(f, c)
 	}
 	w.log.Info("case "+event, "case", c.CaseID, "seq", c.Seq, "last_seen", c.LastSeen.Format(time.RFC3339))
 	pic, boxes := w.evidencePicture(f, boxes)
@@ -66,7 +68,19 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 		Rule: w.caseRule(rr.cfg), Camera: caseCamera(w.cfg), ZoneID: c.ZoneID, Zone: zr.poly,
 		TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: objs, Why: c.Why, Severity: c.Severity, Plate: c.Plate,
 		Frame: pic, Boxes: boxes, Event: event, CaseID: c.CaseID, Seq: c.Seq, At: f.Recv, LastSeen: c.LastSeen,
+		Warning: c.Warning,
 	})
+}
+
+// currentObjects are case c's objects with its subject where it is now.
+func (w *cameraWorker) currentObjects(f media.Frame, c *openCase) []cases.Object {
+	objs := c.Objects
+	if len(objs) == 0 {
+		return objs
+	}
+	o := caseObject(detect.EventObject{TrackID: c.TrackID, Label: c.Label, Score: float32(objs[0].Score), Box: c.Box, Role: objs[0].Role}, f.Width, f.Height)
+	o.Box = w.view.normBox(o.Box)
+	return append([]cases.Object{o}, objs[1:]...)
 }
 
 // severityAt is the level of case c's rule for its dwell at now ("" when

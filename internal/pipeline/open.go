@@ -43,18 +43,18 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 			"track", ev.TrackID, "label", ev.Label, "best", look.why.SecondLook.Label, "score", look.why.SecondLook.Score)
 		return
 	}
-	w.fired.Add(1)
 	w.log.Info("rule fired", "rule", rr.cfg.ID, "zone", zr.zone.ID, "track", ev.TrackID,
 		"label", ev.Label, "dwell", ev.Dwell.Round(1e9))
-	w.book.open = append(w.book.open, &openCase{
+	oc := &openCase{
 		CaseID: cases.ID(w.cfg.ID, rr.cfg.ID, zr.zone.ID, ev.TrackID, ev.FirstSeen),
 		RuleID: rr.cfg.ID, ZoneID: zr.zone.ID, TrackID: ev.TrackID, Label: ev.Label, Box: ev.Box,
 		FirstSeen: ev.FirstSeen, ConfirmedAt: ev.ConfirmedAt, LastSeen: ev.ConfirmedAt, LastEvent: ev.ConfirmedAt,
 		Seq: 1, Objects: caseObjs, Why: look.why, Severity: rr.cfg.SeverityAt(ev.ConfirmedAt.Sub(ev.FirstSeen)),
 		Plate: look.plate,
-	})
+	}
+	w.book.open = append(w.book.open, oc)
 	w.book.dirty, w.book.lifecycle = true, true
-	w.p.deps.Publisher.Submit(publisher.Candidate{
+	cand := publisher.Candidate{
 		Rule:        w.caseRule(rr.cfg),
 		Camera:      caseCamera(w.cfg),
 		ZoneID:      zr.zone.ID,
@@ -70,7 +70,13 @@ func (w *cameraWorker) submit(f media.Frame, zr zoneRules, rr ruleRunner, ev det
 		Boxes:       fullBoxes,
 		Redacted:    look.redacted,
 		Clips:       w.cam.Clips(),
-	})
+	}
+	if win := rr.cfg.CorrectionWindow; win > 0 {
+		w.warnFirst(oc, &cand, win)
+	} else {
+		w.fired.Add(1)
+	}
+	w.p.deps.Publisher.Submit(cand)
 }
 
 // why is the case explanation of an event; its score statistic follows

@@ -228,6 +228,9 @@ type CameraStats struct {
 	// SecondLookDropped counts rule events not opened as cases because
 	// the second look did not find the rule's class at full resolution.
 	SecondLookDropped uint64
+	// Warnings counts, per rule id, the warnings of rules with a
+	// correction window (nil when none warned).
+	Warnings map[string]WarningCounts
 	// Looked counts rule events looked at closer before a case opens;
 	// SecondLookTime, PlateTime and RedactTime are what the second look,
 	// the plate reads and the redacted copy took for them in all.
@@ -282,6 +285,7 @@ func (p *Pipeline) Stats() map[string]CameraStats {
 			Fired:             w.fired.Load(),
 			Suppressed:        w.suppressed.Load(),
 			SecondLookDropped: w.secondLookDropped.Load(),
+			Warnings:          w.warnings.snapshot(),
 			Looked:            uint64(w.looks.events.Load()),
 			SecondLookTime:    time.Duration(w.looks.secondLook.Load()),
 			PlateTime:         time.Duration(w.looks.plate.Load()),

@@ -68,6 +68,7 @@ func (p *Publisher) accept(c Candidate) error {
 		Recovered:     c.Recovered,
 		Explanation:   explain(c),
 		Plate:         c.Plate,
+		Warning:       c.Warning,
 	}
 	if c.CaseID != "" {
 		cs.CaseID = c.CaseID
@@ -105,8 +106,9 @@ func (p *Publisher) accept(c Candidate) error {
 	return nil
 }
 
-// acceptLater enqueues an "updated" or "closed" event of an open case: the
-// case as opened, the event time, and a fresh snapshot as its evidence.
+// acceptLater enqueues an event other than "opened" ("updated", "closed",
+// "warning", "withdrawn"): the case as opened (or warned), the event time,
+// and a fresh snapshot as its evidence.
 func (p *Publisher) acceptLater(c Candidate) error {
 	if c.CaseID == "" {
 		return errors.New("publisher: later case event without case id")
@@ -118,10 +120,10 @@ func (p *Publisher) acceptLater(c Candidate) error {
 		FirstSeen: c.FirstSeen.UTC(), ConfirmedAt: c.ConfirmedAt.UTC(),
 		DwellS:  c.LastSeen.Sub(c.FirstSeen).Seconds(),
 		Objects: c.Objects, Model: p.cfg.Model, EventTime: c.At.UTC(), LastSeen: &lastSeen,
-		Explanation: explain(c), Severity: c.Severity, Plate: c.Plate,
+		Explanation: explain(c), Severity: c.Severity, Plate: c.Plate, Warning: c.Warning,
 	}
 	var boxes []snapshot.Box
-	if c.Event == cases.EventUpdated {
+	if c.Event == cases.EventUpdated || c.Event == cases.EventWarning {
 		for i, b := range c.Boxes {
 			o := c.Objects[min(i, len(c.Objects)-1)]
 			boxes = append(boxes, snapshot.Box{Label: o.Label, Score: float32(o.Score), Rect: b, Color: color.RGBA{R: 255, A: 255}})
@@ -135,8 +137,11 @@ func (p *Publisher) acceptLater(c Candidate) error {
 	key := fmt.Sprintf("%s/%s/%s/%s", c.Camera.ID, c.ConfirmedAt.UTC().Format("2006/01/02"), cs.CaseID, name)
 	sum := sha256.Sum256(snap)
 	role := ""
-	if c.Event == cases.EventClosed {
+	switch c.Event {
+	case cases.EventClosed, cases.EventWithdrawn:
 		role = "recheck" // the spot after the object has gone (核查)
+	case cases.EventWarning:
+		role = "warning"
 	}
 	cs.Evidence = []cases.Evidence{{Kind: "snapshot", Role: role, Bucket: p.deps.Store.Bucket(), Key: key,
 		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(snap)), ContentType: "image/jpeg"}}

@@ -41,8 +41,12 @@ type pendingRecord struct {
 	Boxes       []image.Rectangle  `json:"boxes"`
 	Why         *cases.Explanation `json:"why,omitempty"`
 	Plate       *cases.Plate       `json:"plate,omitempty"`
-	ClipStart   *time.Time         `json:"clip_start,omitempty"`
-	ClipEnd     *time.Time         `json:"clip_end,omitempty"`
+	Warning     *cases.Warning     `json:"warning,omitempty"`
+	// Seq is the opened event's sequence number (absent: 1; 2 after a
+	// warning).
+	Seq       int        `json:"seq,omitempty"`
+	ClipStart *time.Time `json:"clip_start,omitempty"`
+	ClipEnd   *time.Time `json:"clip_end,omitempty"`
 }
 
 // caseIDOf is the case id of a candidate ("opened" derives it).
@@ -71,7 +75,8 @@ func (p *Publisher) savePending(c Candidate) error {
 		}
 	}
 	rec := pendingRecord{Version: 1, CaseID: id, Rule: c.Rule, Camera: c.Camera, ZoneID: c.ZoneID,
-		Zone: c.Zone, TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: c.Objects, Boxes: c.Boxes, Why: c.Why, Plate: c.Plate}
+		Zone: c.Zone, TrackID: c.TrackID, FirstSeen: c.FirstSeen, ConfirmedAt: c.ConfirmedAt, Objects: c.Objects, Boxes: c.Boxes, Why: c.Why, Plate: c.Plate,
+		Warning: c.Warning, Seq: c.Seq}
 	if c.Clips != nil {
 		if data, s, e, err := cutClip(c.Clips, c.ConfirmedAt.Add(-p.cfg.PreRoll), p.deps.Now()); err == nil {
 			if err := outbox.ReplaceFile(p.cfg.PendingDir, id+".mp4", data); err != nil {
@@ -129,7 +134,7 @@ func (p *Publisher) loadPending() []Candidate {
 		}
 		c := Candidate{Rule: r.Rule, Camera: r.Camera, ZoneID: r.ZoneID, Zone: r.Zone, TrackID: r.TrackID,
 			FirstSeen: r.FirstSeen, ConfirmedAt: r.ConfirmedAt, Objects: r.Objects, Boxes: r.Boxes, Why: r.Why, Plate: r.Plate,
-			CaseID: r.CaseID, Event: cases.EventOpened, Seq: 1, Recovered: true}
+			CaseID: r.CaseID, Event: cases.EventOpened, Seq: max(r.Seq, 1), Recovered: true, Warning: r.Warning}
 		if jpg, err := os.ReadFile(filepath.Join(p.cfg.PendingDir, r.CaseID+".jpg")); err == nil {
 			if img, err := snapshot.Decode(jpg); err == nil {
 				c.Frame = *img

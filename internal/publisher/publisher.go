@@ -108,6 +108,9 @@ type Candidate struct {
 	Severity string
 	// Plate is the subject vehicle's plate (nil: the rule reads none).
 	Plate *cases.Plate
+	// Warning is the correction window of a rule that warns first (nil:
+	// none), on every event of its case.
+	Warning *cases.Warning
 	// Frame is the picture at confirmation; Boxes are drawn on its snapshot.
 	Frame media.Image
 	Boxes []image.Rectangle
@@ -117,8 +120,9 @@ type Candidate struct {
 	Redacted *media.Image
 	// Clips is the camera's history; required for "opened" (the clip).
 	Clips ClipSource
-	// Event is cases.EventOpened (default), EventUpdated or EventClosed.
-	// Later events carry only a fresh snapshot.
+	// Event is cases.EventOpened (default), EventUpdated, EventClosed,
+	// EventWarning or EventWithdrawn. Events other than "opened" carry
+	// only a fresh snapshot.
 	Event string
 	// CaseID of a later event (default for "opened": derived by cases.ID).
 	CaseID string

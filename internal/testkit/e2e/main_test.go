@@ -68,6 +68,7 @@ var (
 	loadPicture    = load{25, 60 * time.Second}  // a worker without rules; encodes its scene first (0.19)
 	loadStartDown  = load{15, 57 * time.Second}  // a worker mostly waiting on its services (0.13)
 	loadParking    = load{20, 53 * time.Second}  // per codec: a worker with detection, the clip decoded (0.40 for both)
+	loadWarning    = load{20, 50 * time.Second}  // a worker with detection, two rules on one car (as parking)
 	loadPlate      = load{40, 45 * time.Second}  // a 1080p camera: encodes its scene, decodes full pictures, reads plates
 	loadSubStream  = load{30, 50 * time.Second}  // two cameras; re-encodes the scene twice first (0.26)
 	loadPostRoll   = load{25, 33 * time.Second}  // a worker process, then a worker (0.22)

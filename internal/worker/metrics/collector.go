@@ -31,6 +31,7 @@ var (
 	dFired      = desc("rules_fired_total", "Rules fired (candidate cases), suppressed ones included.")
 	dSecondLook = desc("second_look_dropped_total", "Rule events not opened as cases because the second look at full resolution did not find the rule's class.")
 	dSuppressed = desc("cases_suppressed_total", "Candidate cases not opened because a dispatcher's suppression covered them.")
+	dWarnings   = desc("warnings_total", "Warnings of a rule with a correction window (限时自行整改) by outcome: warned (sent), withdrawn (the object left within the window) or opened (a case followed); warned minus the others are still running.", "rule", "outcome")
 	dRingBytes  = desc("ring_bytes", "Bytes held in the compressed ring buffer.")
 	dRingSecs   = desc("ring_seconds", "Seconds of stream held in the compressed ring buffer.")
 	dDrift      = desc("clock_drift_seconds", "Server receive time minus camera time (RTCP sender reports) of the latest picture.")
@@ -124,6 +125,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(dFired, st.Fired)
 		counter(dSuppressed, st.Suppressed)
 		counter(dSecondLook, st.SecondLookDropped)
+		for rule, n := range st.Warnings {
+			for _, o := range []struct {
+				name string
+				v    uint64
+			}{{"warned", n.Warned}, {"withdrawn", n.Withdrawn}, {"opened", n.Opened}} {
+				ch <- prometheus.MustNewConstMetric(dWarnings, prometheus.CounterValue, float64(o.v), c.worker, id, rule, o.name)
+			}
+		}
 		gauge(dRingBytes, float64(in.Ring.Bytes))
 		gauge(dRingSecs, in.Ring.Span.Seconds())
 		if in.HasDrift {
