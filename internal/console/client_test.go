@@ -55,6 +55,15 @@ func (c *client) login(user string) *client {
 	return c.fetchToken()
 }
 
+// logout ends the client's session (its device cookie stays).
+func (c *client) logout() *client {
+	c.t.Helper()
+	if resp := c.do(http.MethodPost, "/logout", "", "", true); resp.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("logout: %s", resp.Status)
+	}
+	return c
+}
+
 // fetchToken keeps the session's CSRF token, read from a page.
 func (c *client) fetchToken() *client {
 	c.t.Helper()

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -29,12 +30,20 @@ var loginCSP = func() string {
 	return csp + "; style-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(h[:]) + "'"
 }()
 
-// safeNext keeps a post-login destination on this site.
+// safeNext keeps a post-login destination on this site: a path (with
+// its query) that a browser cannot read as another host. Control
+// characters and backslashes anywhere refuse it (browsers drop tabs and
+// newlines and read "\\" as "/": "/\t/evil.example" would lead away).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	if len(next) > 2048 || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/login") {
+		return "/"
+	}
+	return u.RequestURI()
 }
 
 // loginPage serves GET /login with a fresh form token (also set as the
@@ -58,10 +67,10 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, d loginData) {
 }
 
 // login handles POST /login: the form token must match the cookie; more
-// than loginMaxFailures failures within loginWindow for the user name or
-// the client address answer 429 (the password is not even checked); a
-// wrong user or password answers 401; success starts a session (cookie
-// patrol_session) and redirects to next.
+// failures than the limits within loginWindow (ratelimit.go, device.go)
+// answer 429 (the password is not even checked); a wrong user or password
+// answers 401; success starts a session (cookie patrol_session), sets the
+// device cookie and redirects to next.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
@@ -72,8 +81,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, http.StatusForbidden, loginData{Next: next, User: user, Error: "The login form expired: try again."})
 		return
 	}
-	keys := []string{"user:" + user, "ip:" + clientIP(r)}
-	if s.limiter.blocked(keys...) {
+	if len(user) > maxUserName {
+		s.limiter.fail(limitsFor("", clientIP(r), ""))
+		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, Error: "Wrong user name or password."})
+		return
+	}
+	keys := limitsFor(user, clientIP(r), s.devices.device(r, user))
+	if s.limiter.blocked(keys) {
 		s.log.Warn("console: login refused, too many failures", "user", user, "client", clientIP(r))
 		w.Header().Set("Retry-After", "60")
 		s.renderLogin(w, http.StatusTooManyRequests, loginData{Next: next, User: user, Error: "Too many failed logins: wait a minute."})
@@ -83,7 +97,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("console: users file not reloaded, keeping the accounts read before", "err", err)
 	}
 	if !s.users.check(user, pass) {
-		s.limiter.fail(keys...)
+		s.limiter.fail(keys)
 		s.log.Warn("console: login failed", "user", user, "client", clientIP(r))
 		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, User: user, Error: "Wrong user name or password."})
 		return
@@ -91,6 +105,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ss := s.sessions.create(user)
 	http.SetCookie(w, s.cookie(sessionCookie, ss.id, s.cfg.Console.SessionTTL))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	dc := s.cookie(deviceCookie, s.devices.issue(user), deviceTTL)
+	dc.Path = "/login"
+	http.SetCookie(w, dc)
 	s.log.Info("console: login", "user", user, "client", clientIP(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -95,12 +95,19 @@ func TestZoneSave(t *testing.T) {
 // the camera's newest health event, at console.worker_url with
 // "{worker}" replaced; 404 when the worker does not run the camera or
 // none reported it; the cameras page shows the newest states and owner.
+// A worker name that is an address (127.0.0.1, 2130706433) is not
+// fetched from (before: the console asked 127.0.0.1 for it), and a
+// worker's redirect is not followed (before: it was).
 func TestCameraPicture(t *testing.T) {
 	t.Parallel()
 	jpeg := []byte("\xff\xd8\xff\xe0 a picture \xff\xd9")
 	asked := make(chan string, 10)
 	worker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked <- r.URL.Path
+		if r.URL.Path == "/cameras/cam-5/picture.jpg" {
+			http.Redirect(w, r, "/cameras/cam-1/picture.jpg", http.StatusFound)
+			return
+		}
 		if r.URL.Path != "/cameras/cam-1/picture.jpg" {
 			http.NotFound(w, r)
 			return
@@ -117,17 +124,22 @@ func TestCameraPicture(t *testing.T) {
 	ev := func(worker, cam, kind, state, prev string, d time.Duration) []byte {
 		return mustJSON(health.NewEvent(worker, cam, "东门", kind, state, prev, "", at.Add(d)))
 	}
-	// cam-1 moved from worker w-old to the worker at 127.0.0.1 (a name
-	// that is also its address here); cam-2's owner does not run it.
+	// cam-1 moved from worker w-old to the worker "localhost" (a name
+	// that is also its address here); cam-2's owner does not run it;
+	// cam-3 and cam-4 are claimed by names that are addresses; cam-5's
+	// worker redirects.
 	publish(t, cfg, cfg.Kafka.HealthTopic,
 		[]byte("cam-1"), ev("w-old", "cam-1", health.KindState, health.StateStreaming, health.StateConnecting, 0),
-		[]byte("cam-1"), ev("127.0.0.1", "cam-1", health.KindState, health.StateConnecting, "", time.Second),
-		[]byte("cam-1"), ev("127.0.0.1", "cam-1", health.KindState, health.StateStreaming, health.StateConnecting, 2*time.Second),
-		[]byte("cam-1"), ev("127.0.0.1", "cam-1", health.KindPicture, health.PictureCovered, health.PictureOK, 3*time.Second),
-		[]byte("cam-1"), ev("127.0.0.1", "cam-1", health.KindPicture, health.PictureCovered, health.PictureOK, 3*time.Second), // duplicate
-		[]byte("cam-2"), ev("127.0.0.1", "cam-2", health.KindState, health.StateOffline, health.StateConnecting, 0))
+		[]byte("cam-1"), ev("localhost", "cam-1", health.KindState, health.StateConnecting, "", time.Second),
+		[]byte("cam-1"), ev("localhost", "cam-1", health.KindState, health.StateStreaming, health.StateConnecting, 2*time.Second),
+		[]byte("cam-1"), ev("localhost", "cam-1", health.KindPicture, health.PictureCovered, health.PictureOK, 3*time.Second),
+		[]byte("cam-1"), ev("localhost", "cam-1", health.KindPicture, health.PictureCovered, health.PictureOK, 3*time.Second), // duplicate
+		[]byte("cam-2"), ev("localhost", "cam-2", health.KindState, health.StateOffline, health.StateConnecting, 0),
+		[]byte("cam-3"), ev("127.0.0.1", "cam-3", health.KindState, health.StateStreaming, "", 0),
+		[]byte("cam-4"), ev("2130706433", "cam-4", health.KindState, health.StateStreaming, "", 0),
+		[]byte("cam-5"), ev("localhost", "cam-5", health.KindState, health.StateStreaming, "", 0))
 	oper := r.client().login("oper")
-	waitFor(t, 20*time.Second, "both cameras", func() bool { return len(r.srv.Cameras()) == 2 })
+	waitFor(t, 20*time.Second, "the cameras", func() bool { return len(r.srv.Cameras()) == 5 })
 
 	body, resp := oper.get("/cameras/cam-1/picture.jpg")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" || body != string(jpeg) {
@@ -139,12 +151,34 @@ func TestCameraPicture(t *testing.T) {
 	if _, resp := oper.get("/cameras/cam-2/picture.jpg"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("picture of a camera its worker does not run: %s, want 404", resp.Status)
 	}
-	if _, resp := oper.get("/cameras/cam-3/picture.jpg"); resp.StatusCode != http.StatusNotFound {
+	<-asked
+	if _, resp := oper.get("/cameras/cam-9/picture.jpg"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("picture of an unknown camera: %s, want 404", resp.Status)
+	}
+	for _, cam := range []string{"cam-3", "cam-4"} {
+		if _, resp := oper.get("/cameras/" + cam + "/picture.jpg"); resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("%s, claimed by an address: %s, want 502", cam, resp.Status)
+		}
+	}
+	select {
+	case p := <-asked:
+		t.Errorf("a worker named by an address was asked for %s", p)
+	default:
+	}
+	if _, resp := oper.get("/cameras/cam-5/picture.jpg"); resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("a worker's redirect: %s, want 502", resp.Status)
+	}
+	if p := <-asked; p != "/cameras/cam-5/picture.jpg" {
+		t.Errorf("worker asked for %s", p)
+	}
+	select {
+	case p := <-asked:
+		t.Errorf("the redirect was followed to %s", p)
+	case <-time.After(100 * time.Millisecond):
 	}
 	rows := r.srv.Cameras()
 	if rows[0].ID != "cam-1" || rows[0].State != health.StateStreaming || rows[0].Picture != health.PictureCovered ||
-		rows[0].Worker != "127.0.0.1" || rows[1].State != health.StateOffline || rows[0].InRegistry {
+		rows[0].Worker != "localhost" || rows[1].State != health.StateOffline || rows[0].InRegistry {
 		t.Errorf("camera rows %+v", rows)
 	}
 	page, _ := oper.get("/cameras/cam-1")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -15,13 +16,29 @@ import (
 // maxPicture bounds a picture read from a worker (a 4K JPEG is far less).
 const maxPicture = 16 << 20
 
+// workerLabel is what a worker name must be to become part of a host
+// name: one DNS label (RFC 1123), so console.worker_url decides the rest
+// of the address. A health event's worker name is Kafka input: one with
+// dots (an IP address, another domain) would send the console, with its
+// credential, wherever the topic's writer wants (SSRF).
+var workerLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// numericLabel matches labels that resolvers read as an IPv4 address
+// (inet_aton: "2130706433", "0x7f000001").
+var numericLabel = regexp.MustCompile(`^(0x[0-9a-f]+|[0-9]+)$`)
+
 // workerURL is the base address of a worker from console.worker_url.
 func (s *Server) workerURL(worker string) (string, error) {
-	if err := config.CheckID(worker); err != nil {
-		return "", fmt.Errorf("worker name: %w", err)
+	if !workerLabel.MatchString(worker) || numericLabel.MatchString(worker) {
+		return "", fmt.Errorf("worker name %q is not a host name label (lower-case letters, digits, '-'; not a number): "+
+			"its picture is not fetched", worker)
 	}
 	return strings.TrimRight(strings.ReplaceAll(s.cfg.Console.WorkerURL, "{worker}", worker), "/"), nil
 }
+
+// noRedirect keeps the console's requests to workers where worker_url
+// sends them.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // servePicture proxies GET /cameras/{id}/picture.jpg to the worker that
 // owns the camera (the worker of its newest health event): its current

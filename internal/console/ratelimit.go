@@ -8,9 +8,11 @@ import (
 )
 
 // Login rate limit: after loginMaxFailures failed logins within
-// loginWindow for one user name or from one client address, further
-// attempts are refused with 429 (even with the right password) until the
-// oldest failure is a window old.
+// loginWindow on one key, further attempts on it are refused with 429
+// (even with the right password) until the oldest failure is a window
+// old. The keys (device.go): a client with a valid device cookie for the
+// user counts on its cookie alone; other clients on the user name, on the
+// user name and address, and on the address (addressMaxFailures).
 const (
 	loginMaxFailures = 10
 	loginWindow      = time.Minute
@@ -50,21 +52,21 @@ func (l *limiter) recent(key string, now time.Time) []time.Time {
 	return fs
 }
 
-// blocked reports whether any key has reached the limit.
-func (l *limiter) blocked(keys ...string) bool {
+// blocked reports whether any key has reached its limit.
+func (l *limiter) blocked(ls loginLimits) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
-		if len(l.recent(k, now)) >= loginMaxFailures {
+	for _, k := range ls {
+		if len(l.recent(k.key, now)) >= k.max {
 			return true
 		}
 	}
 	return false
 }
 
-// fail records a failed login for every key.
-func (l *limiter) fail(keys ...string) {
+// fail records a failed login on every key.
+func (l *limiter) fail(ls loginLimits) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -76,12 +78,12 @@ func (l *limiter) fail(keys ...string) {
 			l.failures = map[string][]time.Time{}
 		}
 	}
-	for _, k := range keys {
-		fs := l.recent(k, now)
-		if len(fs) >= loginMaxFailures {
+	for _, k := range ls {
+		fs := l.recent(k.key, now)
+		if len(fs) >= k.max {
 			fs = fs[1:] // keep the window's newest failures only
 		}
-		l.failures[k] = append(fs, now)
+		l.failures[k.key] = append(fs, now)
 	}
 }
 

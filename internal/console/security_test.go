@@ -3,6 +3,7 @@ package console
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -188,35 +189,99 @@ func TestLoginStyleHash(t *testing.T) {
 	}
 }
 
-// TestLoginRateLimit: the 11th failed login within a minute for one user
-// name, or from one client address, is refused with 429 even with the
-// right password; a minute later it works again.
+// TestLoginRateLimit: every client here shares one address, as users do
+// behind the TLS proxy. A stranger's 10 failed logins for a user refuse the
+// 11th attempt with the right password from any client without a device
+// cookie (429), but not the user's own browser, which logged in before:
+// before device cookies, it was locked out too. Failures of its own count
+// for that browser alone. 30 failures for many user names from the address
+// refuse other strangers, never the browser. A minute later all works.
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
-	c := r.client()
+	own := r.client().login("disp").logout()
+	stranger := r.client()
 	for i := range loginMaxFailures {
-		if resp := c.tryLogin("disp", "wrong"); resp.StatusCode != http.StatusUnauthorized {
+		if resp := stranger.tryLogin("disp", "wrong"); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %s, want 401", i+1, resp.Status)
 		}
 	}
-	if resp := c.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusTooManyRequests {
+	if resp := stranger.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("11th attempt with the right password: %s, want 429", resp.Status)
 	}
+	if resp := r.client().tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("another client without a device cookie: %s, want 429", resp.Status)
+	}
+	if resp := own.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the user's own browser after a stranger's failures: %s, want a session", resp.Status)
+	}
+	own.fetchToken().logout()
+	for range loginMaxFailures {
+		own.tryLogin("disp", "typo")
+	}
+	if resp := own.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the browser's own 11th attempt: %s, want 429", resp.Status)
+	}
 	r.clock.Add(loginWindow)
-	if resp := c.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusSeeOther {
+	if resp := stranger.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a minute later: %s, want a session", resp.Status)
 	}
 
-	// One client address trying many user names.
+	// One address trying many user names.
 	r.clock.Add(loginWindow)
-	c = r.client()
-	for i := range loginMaxFailures {
-		if resp := c.tryLogin("user"+string(rune('a'+i)), "x"); resp.StatusCode != http.StatusUnauthorized {
+	oper := r.client().login("oper").logout()
+	c := r.client()
+	for i := range addressMaxFailures {
+		if resp := c.tryLogin(fmt.Sprintf("user%d", i), "x"); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %s", i+1, resp.Status)
 		}
 	}
-	if resp := c.tryLogin("oper", "pw-oper"); resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("11th attempt from the address, another user: %s, want 429", resp.Status)
+	if resp := r.client().tryLogin("oper", "pw-oper"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a stranger from the address after %d failures: %s, want 429", addressMaxFailures, resp.Status)
+	}
+	if resp := oper.tryLogin("oper", "pw-oper"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("oper's own browser: %s, want a session", resp.Status)
+	}
+	oper.fetchToken().logout()
+	// A device cookie is the user's: for another user it counts as none.
+	if resp := oper.tryLogin("disp", "pw-disp"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("oper's browser logging in as disp: %s, want 429", resp.Status)
+	}
+}
+
+// TestSafeNext: a post-login destination stays on the site, whatever a
+// browser makes of it.
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/queue?camera=c1":     "/queue?camera=c1",
+		"/cases/x#events":      "/cases/x",
+		"/\t/evil.example":     "/", // before: kept, and Chromium went to evil.example
+		"/\n/evil.example":     "/",
+		"/\\evil.example":      "/",
+		"//evil.example":       "/",
+		"/%09/evil.example":    "/%09/evil.example", // a path segment, percent-encoded: stays here
+		"https://evil.example": "/",
+		"evil.example":         "/",
+		"/login?next=//x":      "/",
+		"":                     "/",
+		"/\x7f/x":              "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestLoginRedirectStaysHere: a logged-in user sent to
+// /login?next=/%09/evil.example (the tab percent-encoded in the query)
+// is redirected on this site, not to evil.example.
+func TestLoginRedirectStaysHere(t *testing.T) {
+	t.Parallel()
+	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
+	c := r.client().login("disp")
+	_, resp := c.get("/login?next=/%09/evil.example")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("%s to %q, want 303 to /", resp.Status, loc)
 	}
 }

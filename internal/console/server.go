@@ -33,7 +33,7 @@ type Deps struct {
 	// configuration's evidence section, with its credentials.
 	Evidence evidence.Opener
 	// Workers fetches camera pictures from the workers; default: a
-	// client with a 5 s timeout.
+	// client with a 5 s timeout. Redirects are never followed.
 	Workers *http.Client
 	// Now defaults to time.Now.
 	Now func() time.Time
@@ -49,6 +49,7 @@ type Server struct {
 	users    *users
 	sessions *sessions
 	limiter  *limiter
+	devices  *deviceSigner
 	store    *Store
 	pages    *template.Template
 	tls      *tls.Config
@@ -80,7 +81,11 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	if deps.Workers == nil {
-		deps.Workers = &http.Client{Timeout: 5 * time.Second}
+		deps.Workers = &http.Client{Timeout: 5 * time.Second, CheckRedirect: noRedirect}
+	} else {
+		c := *deps.Workers // a copy: redirects are never followed
+		c.CheckRedirect = noRedirect
+		deps.Workers = &c
 	}
 	cc := cfg.Console
 	if cc.UsersFile == "" {
@@ -99,6 +104,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger),
 		ready: make(chan struct{})}
 	var err error
+	if s.devices, err = newDeviceSigner(); err != nil {
+		return nil, fmt.Errorf("console: device cookie key: %w", err)
+	}
 	if s.users, err = loadUsers(cc.UsersFile); err != nil {
 		return nil, err
 	}
