@@ -180,6 +180,15 @@ func TestBrokenInputsAreRejected(t *testing.T) {
 		{"secret key missing", func() error {
 			return validateManifests(k8sWith("secret.yaml", "  KAFKA_PASSWORD: change-me\n", ""))
 		}, "KAFKA_PASSWORD"},
+		{"NetworkPolicy open to every peer", func() error {
+			return validateManifests(k8sWith("networkpolicy.yaml", "  ingress:\n", "  ingress:\n    - ports: [{port: metrics, protocol: TCP}]\n"))
+		}, "NetworkPolicy"},
+		{"no NetworkPolicy for the workers", func() error {
+			return validateManifests(k8sWith("networkpolicy.yaml", "      app.kubernetes.io/component: worker\n  policyTypes", "      app.kubernetes.io/component: console\n  policyTypes"))
+		}, "NetworkPolicy"},
+		{"secret without the monitoring token", func() error {
+			return validateManifests(k8sWith("secret.yaml", "  MONITORING_TOKEN: change-me-to-a-long-random-token\n", ""))
+		}, "MONITORING_TOKEN"},
 		{"kustomization misses a manifest", func() error {
 			return validateManifests(k8sWith("kustomization.yaml", "  - pdb.yaml\n", ""))
 		}, "pdb.yaml"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -27,6 +29,7 @@ type fleet struct {
 	sets       []*appsv1.StatefulSet
 	pdbs       []*policyv1.PodDisruptionBudget
 	jobs       []*batchv1.Job
+	netpols    []*networkingv1.NetworkPolicy
 	errs       []error
 }
 
@@ -57,6 +60,8 @@ func checkFleet(namespace string, objs []metav1.Object) error {
 			f.pdbs = append(f.pdbs, o)
 		case *batchv1.Job:
 			f.jobs = append(f.jobs, o)
+		case *networkingv1.NetworkPolicy:
+			f.netpols = append(f.netpols, o)
 		}
 	}
 	for _, o := range objs {
@@ -91,6 +96,7 @@ func (f *fleet) checkWorkers(ss *appsv1.StatefulSet) {
 	if pdb.Spec.MaxUnavailable == nil || *pdb.Spec.MaxUnavailable != intstr.FromInt32(1) {
 		f.fail("PodDisruptionBudget %s: want maxUnavailable 1", pdb.Name)
 	}
+	f.checkNetworkPolicy(ss.Name, podLabels)
 	spec := pod.Spec
 	f.checkPodSecurity("StatefulSet "+ss.Name, spec)
 	pulls := false
@@ -365,4 +371,28 @@ func containerPort(c *corev1.Container, p intstr.IntOrString) int32 {
 		}
 	}
 	return 0
+}
+
+// checkNetworkPolicy: a NetworkPolicy selects the workers' pods for
+// ingress, and each of its rules names its peers (none open to the whole
+// cluster) and only the metrics port.
+func (f *fleet) checkNetworkPolicy(set string, podLabels labels.Set) {
+	for _, np := range f.netpols {
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil || sel.Empty() || !sel.Matches(podLabels) || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+			continue
+		}
+		for i, r := range np.Spec.Ingress {
+			if len(r.From) == 0 {
+				f.fail("NetworkPolicy %s: ingress[%d] admits every peer", np.Name, i)
+			}
+			for _, p := range r.Ports {
+				if p.Port == nil || p.Port.String() != "metrics" {
+					f.fail("NetworkPolicy %s: ingress[%d] opens port %v, want only metrics", np.Name, i, p.Port)
+				}
+			}
+		}
+		return
+	}
+	f.fail("no NetworkPolicy selects the pods of StatefulSet %s for ingress", set)
 }

@@ -23,6 +23,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -34,13 +35,14 @@ const k8sDir = "k8s"
 
 // apiKinds are the kinds the manifests may use, by apiVersion/kind.
 var apiKinds = map[string]func() metav1.Object{
-	"v1/Namespace":                  func() metav1.Object { return new(corev1.Namespace) },
-	"v1/ConfigMap":                  func() metav1.Object { return new(corev1.ConfigMap) },
-	"v1/Secret":                     func() metav1.Object { return new(corev1.Secret) },
-	"v1/Service":                    func() metav1.Object { return new(corev1.Service) },
-	"apps/v1/StatefulSet":           func() metav1.Object { return new(appsv1.StatefulSet) },
-	"policy/v1/PodDisruptionBudget": func() metav1.Object { return new(policyv1.PodDisruptionBudget) },
-	"batch/v1/Job":                  func() metav1.Object { return new(batchv1.Job) },
+	"v1/Namespace":                       func() metav1.Object { return new(corev1.Namespace) },
+	"v1/ConfigMap":                       func() metav1.Object { return new(corev1.ConfigMap) },
+	"v1/Secret":                          func() metav1.Object { return new(corev1.Secret) },
+	"v1/Service":                         func() metav1.Object { return new(corev1.Service) },
+	"apps/v1/StatefulSet":                func() metav1.Object { return new(appsv1.StatefulSet) },
+	"policy/v1/PodDisruptionBudget":      func() metav1.Object { return new(policyv1.PodDisruptionBudget) },
+	"batch/v1/Job":                       func() metav1.Object { return new(batchv1.Job) },
+	"networking.k8s.io/v1/NetworkPolicy": func() metav1.Object { return new(networkingv1.NetworkPolicy) },
 }
 
 // kustomization is the part of kustomize's Kustomization the directory uses.

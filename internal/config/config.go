@@ -96,6 +96,12 @@ type Monitoring struct {
 	// MetricsAddress serves /metrics and /healthz (default "127.0.0.1:9108";
 	// "off" disables).
 	MetricsAddress string `yaml:"metrics_address"`
+	// Token is the bearer token /metrics, the live camera pictures and the
+	// full /healthz need (default none: open, except live pictures on an
+	// address other than loopback, which are refused). At least 16 bytes;
+	// give it as ${PATROL_MONITORING_TOKEN}. The console presents it as
+	// console.worker_token; Prometheus as its scrape authorization.
+	Token string `yaml:"token" json:"-"`
 	// StallTimeout reconnects a camera that sends nothing this long (default 10s).
 	StallTimeout time.Duration `yaml:"stall_timeout"`
 	// OfflineAfter failed attempts in a row mark a camera offline (default 3).
@@ -254,6 +260,9 @@ type Rule struct {
 	// Default 0: no warning, the case opens at once. At most 24h.
 	CorrectionWindow time.Duration `yaml:"correction_window"`
 }
+
+// MinTokenLen is the shortest monitoring.token and console.worker_token.
+const MinTokenLen = 16
 
 // MaxCorrectionWindow is the longest Rule.CorrectionWindow.
 const MaxCorrectionWindow = 24 * time.Hour

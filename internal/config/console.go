@@ -44,6 +44,9 @@ type Console struct {
 	// health events (default "http://{worker}:9108", the worker's
 	// monitoring.metrics_address).
 	WorkerURL string `yaml:"worker_url"`
+	// WorkerToken is the workers' monitoring.token, presented when the
+	// console fetches a camera picture (default none).
+	WorkerToken string `yaml:"worker_token" json:"-"`
 }
 
 func (c *Console) applyDefaults() {
@@ -79,6 +82,9 @@ func (c *Console) validate(fe *fieldErrors) {
 	}
 	if !strings.HasPrefix(c.WorkerURL, "http://") && !strings.HasPrefix(c.WorkerURL, "https://") {
 		fe.add("console.worker_url", "must start with http:// or https://")
+	}
+	if c.WorkerToken != "" && len(c.WorkerToken) < MinTokenLen {
+		fe.add("console.worker_token", "must be at least %d bytes", MinTokenLen)
 	}
 }
 

@@ -107,6 +107,9 @@ func (c *Config) Validate() error {
 			fe.add(p+".name", "required")
 		}
 	}
+	if t := c.Monitoring.Token; t != "" && len(t) < MinTokenLen {
+		fe.add("monitoring.token", "must be at least %d bytes", MinTokenLen)
+	}
 	if c.ShutdownTimeout < time.Second {
 		fe.add("shutdown_timeout", "%v is below 1s", c.ShutdownTimeout)
 	}

@@ -67,6 +67,9 @@ func (s *Server) servePicture(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad worker address", http.StatusBadGateway)
 		return
 	}
+	if t := s.cfg.Console.WorkerToken; t != "" {
+		req.Header.Set("Authorization", "Bearer "+t)
+	}
 	resp, err := s.deps.Workers.Do(req)
 	if err != nil {
 		s.log.Warn("console: camera picture", "camera", id, "worker", worker, "err", err)

@@ -150,7 +150,7 @@ func (w *Worker) startMetrics(ctx context.Context, srcs metrics.Sources) error {
 	if addr == "off" {
 		return nil
 	}
-	ms, err := metrics.New(metrics.Config{Address: addr, Worker: w.cfg.Worker}, srcs, w.log)
+	ms, err := metrics.New(metrics.Config{Address: addr, Worker: w.cfg.Worker, Token: w.cfg.Monitoring.Token}, srcs, w.log)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,9 @@ type Config struct {
 	Address string
 	// Worker labels every metric (required).
 	Worker string
+	// Token, when set, is the bearer token /metrics, the camera pictures
+	// and the full /healthz need (auth.go); default none.
+	Token string
 }
 
 // Server serves /metrics and /healthz.
@@ -92,11 +95,11 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, delivery: srcs.Delivery, worker: cfg.Worker})
 	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, log: log, ready: make(chan struct{})}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", s.requireToken(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/healthz", s.healthz)
 	if ps, ok := src.(PictureSource); ok {
 		s.pictures = ps
-		mux.HandleFunc("GET /cameras/{id}/picture.jpg", s.picture)
+		mux.Handle("GET /cameras/{id}/picture.jpg", s.requireToken(http.HandlerFunc(s.picture)))
 	}
 	// ReadTimeout: a request body that never arrives does not hold a
 	// connection (the endpoints read none).
@@ -124,6 +127,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.ln = ln
 	close(s.ready)
+	if s.pictures != nil && !s.picturesOpen() {
+		s.log.Warn("live camera pictures refused on this address until monitoring.token is set", "address", s.cfg.Address)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
 	select {
@@ -152,8 +158,9 @@ type cameraHealth struct {
 
 // healthz answers 200 with every camera's state and every dependency's;
 // the status is "ok" when every camera streams a healthy picture and every
-// dependency is up, else "degraded".
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+// dependency is up, else "degraded". Without the token (when one is
+// configured) only the status and the worker name.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	stats := s.src.Stats()
 	out := struct {
 		Status       string           `json:"status"`
@@ -183,5 +190,9 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 	sort.Slice(out.Cameras, func(i, j int) bool { return out.Cameras[i].ID < out.Cameras[j].ID })
 	w.Header().Set("Content-Type", "application/json")
+	if !s.authorized(r) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": out.Status, "worker": out.Worker})
+		return
+	}
 	_ = json.NewEncoder(w).Encode(out)
 }

@@ -20,6 +20,10 @@ type PictureSource interface {
 // /metrics it has no authentication, so keep monitoring.metrics_address
 // on a network only patrol's own services reach.
 func (s *Server) picture(w http.ResponseWriter, r *http.Request) {
+	if !s.picturesOpen() {
+		http.Error(w, "live pictures on a non-loopback address need monitoring.token", http.StatusForbidden)
+		return
+	}
 	id := r.PathValue("id")
 	if config.CheckID(id) != nil {
 		http.Error(w, "bad camera id", http.StatusBadRequest)
