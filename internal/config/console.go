@@ -29,6 +29,11 @@ type Console struct {
 	// both or neither). Cookies are then Secure.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// BehindTLSProxy says that browsers reach the console through a
+	// TLS-terminating proxy (docs/console.md): cookies are then Secure and
+	// responses carry Strict-Transport-Security although the console
+	// itself serves plain HTTP (default false).
+	BehindTLSProxy bool `yaml:"behind_tls_proxy"`
 	// SessionTTL ends a session this long after login (default 12h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	// VerdictsTopic defaults to "patrol.verdicts.v1".

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/publisher/evidence"
@@ -66,6 +67,11 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	if ev.SHA256 != "" {
 		w.Header().Set("ETag", `"`+ev.SHA256+`"`)
+	}
+	if strings.Contains(r.Header.Get("Range"), ",") {
+		// Several ranges would be one store read each (a request could ask
+		// for thousands); a browser asks for one. The whole object instead.
+		r.Header.Del("Range")
 	}
 	http.ServeContent(w, r, "", obj.ModTime, obj)
 }

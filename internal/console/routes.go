@@ -54,15 +54,16 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusOK, s.Suppressions())
 	}))
 	mux.Handle("DELETE /api/suppressions/{id}", s.auth(dispatcher, s.deleteSuppression))
-	return securityHeaders(mux)
+	return securityHeaders(mux, s.tls != nil || s.cfg.Console.BehindTLSProxy)
 }
 
 // csp is the pages' Content-Security-Policy: everything from the console
 // itself, no inline script, no framing.
 const csp = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every response carries; with https
+// (served, or behind a TLS proxy) HSTS too.
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
@@ -70,7 +71,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil {
+		if https || r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
@@ -85,16 +86,16 @@ func (s *Server) auth(need access, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api := strings.HasPrefix(r.URL.Path, "/api/")
 		ss := s.sessions.get(r)
+		if ss != nil && !s.userExists(ss.user) {
+			s.sessions.endUser(ss.user) // removed from users_file: out at once
+			ss = nil
+		}
 		if ss == nil {
 			if api || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 				apiError(w, http.StatusUnauthorized, "log in first")
 				return
 			}
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && !ss.csrfOK(r) {
-			apiError(w, http.StatusForbidden, "missing or wrong CSRF token")
 			return
 		}
 		if !s.allowed(ss.user, need) {
@@ -105,8 +106,29 @@ func (s *Server) auth(need access, h handler) http.Handler {
 			}
 			return
 		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			if !ss.csrfOK(r) {
+				apiError(w, http.StatusForbidden, "missing or wrong CSRF token")
+				return
+			}
+		}
 		h(w, r, ss)
 	})
+}
+
+// maxBody bounds a request body the console reads (a zone, a verdict, a
+// form: a few KiB).
+const maxBody = 1 << 20
+
+// userExists reports whether user is (still) in console.users_file,
+// reading it again when it changed; a file that no longer parses keeps
+// the accounts read before.
+func (s *Server) userExists(user string) bool {
+	if err := s.users.reload(); err != nil {
+		s.log.Error("console: users file not reloaded, keeping the accounts read before", "err", err)
+	}
+	return s.users.has(user)
 }
 
 // allowed reports whether user has the access.

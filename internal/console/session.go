@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,7 +23,13 @@ const (
 )
 
 // maxSessions bounds the sessions kept in memory; the oldest goes first.
-const maxSessions = 10000
+// maxUserSessions bounds one user's: beyond it the user's own oldest goes,
+// so that logging in again and again with one account cannot push the
+// other users' sessions out.
+const (
+	maxSessions     = 10000
+	maxUserSessions = 50
+)
 
 // session is a logged-in user.
 type session struct {
@@ -60,6 +67,19 @@ func (s *sessions) create(user string) *session {
 	ss := &session{id: token(), user: user, csrf: token(), expires: now.Add(s.ttl)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var mine *session
+	n := 0
+	for _, o := range s.byID {
+		if o.user == user {
+			n++
+			if mine == nil || o.expires.Before(mine.expires) {
+				mine = o
+			}
+		}
+	}
+	if n >= maxUserSessions {
+		delete(s.byID, mine.id)
+	}
 	if len(s.byID) >= maxSessions {
 		var oldest *session
 		for id, o := range s.byID {
@@ -96,6 +116,17 @@ func (s *sessions) get(r *http.Request) *session {
 	return ss
 }
 
+// endUser removes every session of user.
+func (s *sessions) endUser(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, o := range s.byID {
+		if o.user == user {
+			delete(s.byID, id)
+		}
+	}
+}
+
 // end removes a session.
 func (s *sessions) end(id string) {
 	s.mu.Lock()
@@ -107,6 +138,9 @@ func (s *sessions) end(id string) {
 // form field), compared in constant time.
 func (ss *session) csrfOK(r *http.Request) bool {
 	got := r.Header.Get(csrfHeader)
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		return false // the console posts no multipart form: never parsed
+	}
 	if got == "" {
 		got = r.PostFormValue(csrfField)
 	}
@@ -117,7 +151,7 @@ func (ss *session) csrfOK(r *http.Request) bool {
 // Secure when the console serves TLS. maxAge < 0 deletes it.
 func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: s.tls != nil}
+		Secure: s.tls != nil || s.cfg.Console.BehindTLSProxy}
 	switch {
 	case maxAge < 0:
 		c.MaxAge = -1
