@@ -29,7 +29,7 @@ func cmdConsole(ctx context.Context, args []string) error {
 		return hashPassword()
 	}
 	log := newLogger(*level)
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.LoadConsole(*cfgPath)
 	if err != nil {
 		return err
 	}

@@ -496,9 +496,27 @@ func Load(path string) (*Config, error) {
 	return cfg, nil
 }
 
+// LoadConsole is Load for `patrol console`, which needs no cameras: a
+// configuration with neither cameras nor cluster.enabled is accepted.
+func LoadConsole(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := parse(raw, os.LookupEnv, false)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
 // Parse expands ${VAR} references with lookup, parses YAML (unknown fields are
 // errors), applies defaults and validates.
 func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	return parse(raw, lookup, true)
+}
+
+func parse(raw []byte, lookup func(string) (string, bool), needCameras bool) (*Config, error) {
 	expanded, err := expandEnv(raw, lookup)
 	if err != nil {
 		return nil, err
@@ -510,7 +528,7 @@ func Parse(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
 	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(needCameras); err != nil {
 		return nil, err
 	}
 	return &cfg, nil

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,11 +177,41 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 }
 
+// TestRedact: the password goes, whatever characters it has (before: a
+// '#' in it left it whole, and ?password= stayed in the query).
 func TestRedact(t *testing.T) {
-	got := Redact("rtsp://admin:s3cret@10.0.0.1:554/s1")
-	if strings.Contains(got, "s3cret") || !strings.Contains(got, "admin") {
-		t.Fatalf("Redact = %q", got)
+	for in, want := range map[string]string{
+		"rtsp://admin:s3cret@10.0.0.1:554/s1":                "rtsp://admin:xxxxx@10.0.0.1:554/s1",
+		"rtsp://admin:1234#5678@cam/s1":                      "rtsp://admin:xxxxx@cam/s1",
+		"rtsp://admin:p/a?s@s@cam:554/s1":                    "rtsp://admin:xxxxx@cam:554/s1",
+		"rtsp://cam/s1?user=admin&password=s3cret&channel=1": "rtsp://cam/s1?channel=1&password=xxxxx&user=admin",
+		"rtsp://admin@cam/s1":                                "rtsp://admin@cam/s1",
+		"rtsp://cam/s1":                                      "rtsp://cam/s1",
+		"rtsp://u:pw@cam/s1#frag":                            "rtsp://u:xxxxx@cam/s1",
+		"not a url":                                          "<not a URL>",
+		"rtsps://admin:%E5%AF%86@cam/Streaming/Channels/101": "rtsps://admin:xxxxx@cam/Streaming/Channels/101",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
 	}
+}
+
+// FuzzRedact: a password of 4 or more bytes never survives Redact.
+func FuzzRedact(f *testing.F) {
+	f.Add("admin", "1234#5678", "cam:554")
+	f.Add("u", "p@ss/w?rd", "10.0.0.1")
+	f.Fuzz(func(t *testing.T, user, pass, host string) {
+		if len(pass) < 4 || strings.ContainsAny(user, ":@/?#") || strings.ContainsAny(host, "@") ||
+			strings.Contains(Redact("rtsp://"+user+":other@"+host+"/p"), pass) ||
+			strings.Contains(Redact("rtsp://"+user+":other@"+host+"/p"), url.QueryEscape(pass)) {
+			return // the password's text is in the rest of the address
+		}
+		raw := "rtsp://" + user + ":" + pass + "@" + host + "/p"
+		if got := Redact(raw); strings.Contains(got, pass) || strings.Contains(got, url.QueryEscape(pass)) {
+			t.Fatalf("Redact(%q) = %q keeps the password", raw, got)
+		}
+	})
 }
 
 // FuzzParse: no input makes the loader panic; every failure is an error.
@@ -194,4 +225,22 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil config without error")
 		}
 	})
+}
+
+// TestLoadConsoleWithoutCameras: the console's configuration needs no
+// camera list outside a fleet (before: "cameras: need at least one
+// camera"); a worker's still does.
+func TestLoadConsoleWithoutCameras(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "console.yaml")
+	raw := "kafka: {brokers: [127.0.0.1:9092]}\nconsole: {users_file: /etc/patrol/users}\nevidence: {kind: s3, endpoint: 127.0.0.1:9000, access_key: a, secret_key: b}\n"
+	if err := os.WriteFile(p, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConsole(p); err != nil {
+		t.Fatalf("console configuration refused: %v", err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "cameras") {
+		t.Fatalf("a worker's configuration without cameras: %v", err)
+	}
 }

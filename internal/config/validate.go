@@ -23,9 +23,13 @@ func (f *fieldErrors) add(path, format string, args ...any) {
 // Validate checks every field and returns one error listing every problem,
 // each prefixed with the path of the field, e.g.
 // "cameras[2].zones[0].polygon: need at least 3 points".
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+// validate is Validate; needCameras false accepts a configuration without
+// cameras outside a fleet (the console's).
+func (c *Config) validate(needCameras bool) error {
 	var fe fieldErrors
-	if len(c.Cameras) == 0 && !c.Cluster.Enabled {
+	if needCameras && len(c.Cameras) == 0 && !c.Cluster.Enabled {
 		fe.add("cameras", "need at least one camera")
 	}
 	c.Cluster.validate(&fe, len(c.Cameras))
@@ -230,6 +234,11 @@ func validateURL(fe *fieldErrors, path, raw string) {
 	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
 		fe.add(path, "scheme %q not supported (rtsp or rtsps)", u.Scheme)
 	}
+	if strings.Contains(raw, "#") {
+		// Read as the start of a fragment, it would cut a password in two
+		// (rtsp://admin:1234#5678@cam connects to host "admin").
+		fe.add(path, "contains '#': percent-encode it as %%23 (in a password, say)")
+	}
 	if u.Host == "" {
 		fe.add(path, "missing host")
 	}
@@ -249,20 +258,6 @@ func validatePolygon(fe *fieldErrors, path string, poly [][]float64) {
 			fe.add(fmt.Sprintf("%s[%d]", path, i), "coordinates must be normalized to 0..1")
 		}
 	}
-}
-
-// Redact returns an RTSP URL with its password replaced, for logs.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparsable url>"
-	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	return u.String()
 }
 
 // validateCameras checks cameras against the rule ids, with the paths of

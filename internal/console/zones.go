@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/patrol-city/patrol/internal/config"
@@ -120,18 +119,9 @@ func (s *Server) postZones(w http.ResponseWriter, r *http.Request, ss *session) 
 	writeJSON(w, http.StatusOK, map[string]any{"camera": id, "version": nver, "zones": len(cam.Zones)})
 }
 
-// redactURL shows a camera address without its password.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable address)"
-	}
-	if u.User != nil {
-		u.User = url.User(u.User.Username())
-	}
-	u.RawQuery = ""
-	return u.String()
-}
+// redactURL shows a camera address without its password (config.Redact:
+// the user-info as a field, credential-like query values hidden).
+func redactURL(raw string) string { return config.Redact(raw) }
 
 // checkCameraID answers 400 for an id that is not valid.
 func checkCameraID(w http.ResponseWriter, id string) bool {

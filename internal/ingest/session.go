@@ -21,6 +21,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/rtp"
 
+	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/media"
 )
 
@@ -217,23 +218,31 @@ func isKey(c media.Codec, nalus [][]byte) bool {
 }
 
 // scrub removes the camera's password from an error message: gortsplib
-// errors may quote the URL.
+// errors may quote the URL. The user-info is replaced as a field
+// ("user:pass@" as written in the configuration or as a URL encodes it),
+// never by searching the message for the password's text, which a short
+// password would find inside other words ("dial tcp" with password "a").
 func scrub(err error, raw string) error {
 	if err == nil {
 		return nil
 	}
-	u, perr := url.Parse(raw)
-	if perr != nil || u.User == nil {
+	_, rest, ok := strings.Cut(raw, "://")
+	at := strings.LastIndexByte(rest, '@')
+	if !ok || at < 0 {
 		return err
 	}
-	pass, ok := u.User.Password()
-	if !ok || pass == "" {
+	user, pass, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass || pass == "" {
 		return err
 	}
 	msg := err.Error()
-	redacted := strings.ReplaceAll(msg, pass, "xxxxx")
-	if esc := url.QueryEscape(pass); esc != pass {
-		redacted = strings.ReplaceAll(redacted, esc, "xxxxx")
+	redacted := strings.ReplaceAll(msg, raw, config.Redact(raw))
+	hidden := user + ":xxxxx@"
+	for _, info := range []string{rest[:at], url.UserPassword(user, pass).String()} {
+		redacted = strings.ReplaceAll(redacted, info+"@", hidden)
+	}
+	if dec, err := url.PathUnescape(pass); err == nil && dec != pass {
+		redacted = strings.ReplaceAll(redacted, url.UserPassword(user, dec).String()+"@", hidden)
 	}
 	if redacted == msg {
 		return err
