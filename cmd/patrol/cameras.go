@@ -101,6 +101,11 @@ func readCameras(cfg *config.Config, file string) ([]config.Camera, error) {
 	if err := cfg.ValidateCameras(cams); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	for _, cam := range cams {
+		if err := cfg.CheckRegistryCamera(cam); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
 	return cams, nil
 }
 

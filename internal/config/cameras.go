@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -40,6 +42,28 @@ func ApplyCameraDefaults(cam *Camera) {
 	if cam.Transport == "" {
 		cam.Transport = DefaultTransport
 	}
+}
+
+// MinDetectInterval is the shortest detect_interval a camera or
+// ingest.detect_interval may force (10 pictures a second).
+const MinDetectInterval = 100 * time.Millisecond
+
+// CheckRegistryCamera checks what a camera read from the registry may not
+// do although a camera of the configuration file may: name a CA file
+// outside cluster.camera_ca_dir. The error wraps ErrInvalid.
+func (c *Config) CheckRegistryCamera(cam Camera) error {
+	if cam.TLSCAFile == "" {
+		return nil
+	}
+	dir := c.Cluster.CameraCADir
+	if dir == "" {
+		return fmt.Errorf("%w: camera %s: tls_ca_file: a registry camera may name a CA file only under cluster.camera_ca_dir (not set)", ErrInvalid, cam.ID)
+	}
+	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(cam.TLSCAFile))
+	if err != nil || !filepath.IsAbs(cam.TLSCAFile) || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("%w: camera %s: tls_ca_file: %q is not under cluster.camera_ca_dir %q", ErrInvalid, cam.ID, cam.TLSCAFile, dir)
+	}
+	return nil
 }
 
 // ValidateCameras checks cameras as the cameras: list of this

@@ -47,6 +47,10 @@ type Cluster struct {
 	// it was just given, so that the previous owner has stopped it (default
 	// 2s; a camera's stop takes well under a second).
 	HandoverDelay time.Duration `yaml:"handover_delay"`
+	// CameraCADir is the only directory a registry record's tls_ca_file
+	// may name (default "": none may). The registry is Kafka input: a
+	// record may not make a worker read any file it can reach.
+	CameraCADir string `yaml:"camera_ca_dir"`
 }
 
 func (c *Cluster) applyDefaults() {

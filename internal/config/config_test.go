@@ -244,3 +244,36 @@ func TestLoadConsoleWithoutCameras(t *testing.T) {
 		t.Fatalf("a worker's configuration without cameras: %v", err)
 	}
 }
+
+// TestRegistryCameraLimits: a registry record may name a CA file only
+// under cluster.camera_ca_dir, and no camera forces detection faster than
+// MinDetectInterval (before: a record could name any local file and set
+// detect_interval 1ns).
+func TestRegistryCameraLimits(t *testing.T) {
+	t.Parallel()
+	cfg := &Config{Cluster: Cluster{CameraCADir: "/etc/patrol/camera-ca"}}
+	for file, ok := range map[string]bool{
+		"":                                    true,
+		"/etc/patrol/camera-ca/hik.pem":       true,
+		"/etc/patrol/camera-ca/../../shadow":  false,
+		"/etc/shadow":                         false,
+		"camera-ca/hik.pem":                   false,
+		"/etc/patrol/camera-ca":               false,
+		"/etc/patrol/camera-ca-other/hik.pem": false,
+	} {
+		if err := cfg.CheckRegistryCamera(Camera{ID: "c", TLSCAFile: file}); (err == nil) != ok {
+			t.Errorf("tls_ca_file %q: %v, want ok %v", file, err, ok)
+		}
+	}
+	if err := (&Config{}).CheckRegistryCamera(Camera{ID: "c", TLSCAFile: "/etc/patrol/camera-ca/hik.pem"}); err == nil {
+		t.Error("a CA file accepted without cluster.camera_ca_dir")
+	}
+	for d, ok := range map[time.Duration]bool{0: true, time.Nanosecond: false, 99 * time.Millisecond: false, MinDetectInterval: true, time.Second: true} {
+		cam := Camera{ID: "c", URL: "rtsp://10.0.0.1/s", DetectInterval: d}
+		ApplyCameraDefaults(&cam)
+		err := (&Config{}).ValidateCameras([]Camera{cam})
+		if (err == nil) != ok {
+			t.Errorf("detect_interval %v: %v, want ok %v", d, err, ok)
+		}
+	}
+}

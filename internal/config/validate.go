@@ -119,8 +119,8 @@ func (c *Config) validate(needCameras bool) error {
 	}
 	validateCameras(&fe, c.Cameras, ruleIDs)
 	in := c.Ingest
-	if in.DetectInterval < 0 {
-		fe.add("ingest.detect_interval", "must be positive (or 0: by need)")
+	if in.DetectInterval < 0 || (in.DetectInterval > 0 && in.DetectInterval < MinDetectInterval) {
+		fe.add("ingest.detect_interval", "must be at least %v (or 0: by need)", MinDetectInterval)
 	}
 	if in.BufferBytes < 1<<20 {
 		fe.add("ingest.buffer_bytes", "must be at least 1 MiB")
@@ -278,8 +278,8 @@ func validateCameras(fe *fieldErrors, cameras []Camera, ruleIDs map[string]bool)
 		if cam.DetectURL != "" {
 			validateURL(fe, p+".detect_url", cam.DetectURL)
 		}
-		if cam.DetectInterval < 0 {
-			fe.add(p+".detect_interval", "must be positive (or 0: ingest.detect_interval, else by need)")
+		if cam.DetectInterval < 0 || (cam.DetectInterval > 0 && cam.DetectInterval < MinDetectInterval) {
+			fe.add(p+".detect_interval", "must be at least %v (or 0: ingest.detect_interval, else by need)", MinDetectInterval)
 		}
 		switch cam.Transport {
 		case "tcp", "udp", "auto":

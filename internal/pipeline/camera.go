@@ -175,6 +175,9 @@ func (p *Pipeline) newCameraWorker(cc config.Camera) (*cameraWorker, error) {
 	if w.book, err = loadCaseBook(p.cfg.DataDir, cc.ID, p.deps.CaseState, p.deps.Now()); err != nil {
 		return nil, err
 	}
+	if w.book.unreadable != nil {
+		w.log.Error("stored open cases unreadable: the camera starts without them", "err", w.book.unreadable)
+	}
 	w.book.shareEvery = p.cfg.Cases.CloseAfter / 4
 	for _, zc := range cc.Zones {
 		z := detect.Zone{ID: zc.ID}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -80,40 +81,73 @@ type caseBook struct {
 	lifecycle  bool
 	sharedAt   time.Time
 	shareEvery time.Duration
+	// unreadable says why a stored book was not used (the shared
+	// record or the local file did not parse): the camera starts all the
+	// same, with the other book or none, and the caller logs it.
+	unreadable error
 }
 
 // loadCaseBook reads a camera's open cases: from the shared state when it
 // knows the camera (another worker may have advanced them), else from dir.
+// A shared record that fails the case-state schema is passed over for the
+// local file; a local file that does not parse is set aside as
+// <camera>.json.bad; either way the camera starts (b.unreadable says why).
 func loadCaseBook(dir, camera string, shared CaseState, now time.Time) (*caseBook, error) {
 	path, err := safepath.Join(filepath.Join(dir, "cases"), camera+".json")
 	if err != nil {
 		return nil, fmt.Errorf("open cases: %w", err)
 	}
 	b := &caseBook{camera: camera, path: path}
-	var raw []byte
-	from := b.path
+	loaded := false
 	if shared != nil {
 		if v, ok := shared.Load(camera); ok {
-			raw, from = v, "the shared case state"
+			if err := decodeBook(v, &b.open); err != nil {
+				b.unreadable = fmt.Errorf("open cases from the shared case state: %w", err)
+			} else {
+				loaded = true
+			}
 		}
 	}
-	if raw == nil {
-		raw, err = os.ReadFile(b.path)
-		if os.IsNotExist(err) {
+	if !loaded {
+		raw, err := os.ReadFile(b.path)
+		switch {
+		case os.IsNotExist(err):
 			return b, nil
-		}
-		if err != nil {
+		case err != nil:
 			return nil, fmt.Errorf("open cases: %w", err)
 		}
-	}
-	if err := json.Unmarshal(raw, &b.open); err != nil {
-		return nil, fmt.Errorf("open cases from %s: %w", from, err)
+		if err := decodeBook(raw, &b.open); err != nil {
+			b.open = nil
+			b.unreadable = errors.Join(b.unreadable, fmt.Errorf("open cases from %s (set aside as .bad): %w", b.path, err))
+			if err := os.Rename(b.path, b.path+".bad"); err != nil {
+				return nil, fmt.Errorf("open cases: %w", err)
+			}
+		}
 	}
 	for _, c := range b.open {
 		c.TrackID = 0 // track ids do not survive a restart
 		c.resumed = now
 	}
 	return b, nil
+}
+
+// decodeBook parses a stored book: valid against the case-state schema,
+// every case with a case id, rule and zone.
+func decodeBook(raw []byte, open *[]*openCase) error {
+	if err := cases.ValidateCaseStateJSON(raw); err != nil {
+		return err
+	}
+	var out []*openCase
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return err
+	}
+	for _, c := range out {
+		if c == nil || c.CaseID == "" || c.RuleID == "" || c.ZoneID == "" {
+			return errors.New("a case without id, rule or zone")
+		}
+	}
+	*open = out
+	return nil
 }
 
 // save hands a snapshot of the open cases to the pipeline's book store,

@@ -27,6 +27,9 @@ func (f *fleet) desired() (map[string]config.Camera, map[string][]byte, []string
 		if err == nil {
 			err = f.cfg.ValidateCameras([]config.Camera{cam})
 		}
+		if err == nil {
+			err = f.cfg.CheckRegistryCamera(cam)
+		}
 		f.mu.Lock()
 		if err != nil {
 			if f.invalid[e.Key] != err.Error() {
