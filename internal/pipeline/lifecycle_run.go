@@ -22,7 +22,8 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 		byID[t.ID] = t
 	}
 	for _, c := range append([]*openCase(nil), book.open...) {
-		if t := byID[c.TrackID]; c.TrackID != 0 && t != nil && inView[t.ID] {
+		counted := w.followCount(f, c)
+		if t := byID[c.TrackID]; !counted && c.TrackID != 0 && t != nil && inView[t.ID] {
 			c.LastSeen, c.Box, book.dirty = f.Recv, t.Box, true
 		}
 		level := w.severityAt(c, f.Recv)
@@ -55,7 +56,7 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 		return
 	}
 	objs := c.Objects
-	if event == cases.EventUpdated && len(objs) > 0 {
+	if event == cases.EventUpdated && len(objs) > 0 && !w.isCount(c) {
 		o := caseObject(detect.EventObject{TrackID: c.TrackID, Label: c.Label, Score: float32(objs[0].Score), Box: c.Box, Role: objs[0].Role}, f.Width, f.Height)
 		o.Box = w.view.normBox(o.Box)
 		objs = append([]cases.Object{o}, objs[1:]...)
