@@ -151,8 +151,9 @@ type Explanation struct {
 	// Continued is true on a later event when another track (the object's
 	// track broke up) continued the case.
 	Continued bool `json:"continued"`
-	// Count is the number of objects at rest in a count rule's group when
-	// the case opened (absent for other kinds).
+	// Count is the number of objects at rest in a count rule's group: when
+	// the case opened, and on "updated" and "closed" as the group was then
+	// (absent for other kinds).
 	Count int `json:"count,omitempty"`
 	// SecondLook is what the detector found at full resolution around the
 	// object before the case opened (nil when the rule's second look is

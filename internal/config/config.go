@@ -204,7 +204,8 @@ type Rule struct {
 	// (default 0).
 	Cooldown time.Duration `yaml:"cooldown"`
 	// StallClasses are the stall objects of a gathering (default umbrella,
-	// dining table, chair, bench, suitcase, handbag, backpack). Listing
+	// dining table, chair, bench, suitcase, handbag, backpack, car, truck:
+	// a vehicle at rest with people at it is vending from a vehicle). Listing
 	// static_object adds what the camera's static-object finder sees (a
 	// vendor's cart or stools the detector cannot name).
 	StallClasses []string `yaml:"stall_classes"`

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"errors"
+	"sort"
 	"time"
 )
 
@@ -41,8 +42,9 @@ type CountConfig struct {
 	// MaxMovement is how far an object's anchor may drift from where it
 	// came to rest, as a fraction of the box diagonal. Default 0.3.
 	MaxMovement float64
-	// DisperseAfter: once the group fired, it fires again only after
-	// nothing has been at rest in its area for DisperseAfter. Default 60s.
+	// DisperseAfter: once the group fired, it fires again only after fewer
+	// than MinCount objects have been at rest in its area for
+	// DisperseAfter. Default 60s.
 	DisperseAfter time.Duration
 	// MinScore, MinBoxSize, Masks, Windows, Location and Cooldown filter as
 	// in StationaryConfig.
@@ -89,3 +91,34 @@ func NewCount(cfg CountConfig, zone Zone) (*Gathering, error) {
 
 // noStall is a stall label no detector gives: a count has no stalls.
 const noStall = "\x00none"
+
+// sameObjectIoU: two objects at rest whose boxes overlap by this much are
+// one object seen under two of the rule's labels (a motorbike scored both
+// motorcycle and bicycle: the detector's suppression is per class).
+const sameObjectIoU = 0.6
+
+// distinct drops the objects at rest that are another one of the list
+// seen under a second label, keeping the one at rest longer (then the
+// better scored), so that a count counts objects, not labels.
+func distinct(people []restingPerson) []restingPerson {
+	sort.SliceStable(people, func(i, j int) bool {
+		if people[i].dwell != people[j].dwell {
+			return people[i].dwell > people[j].dwell
+		}
+		return people[i].t.Score > people[j].t.Score
+	})
+	out := people[:0]
+	for _, p := range people {
+		dup := false
+		for _, q := range out {
+			if IoU(p.t.Box, q.t.Box) >= sameObjectIoU {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, p)
+		}
+	}
+	return out
+}

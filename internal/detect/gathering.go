@@ -34,7 +34,10 @@ const (
 )
 
 // DefaultStallClasses are the default GatheringConfig.StallClasses.
-var DefaultStallClasses = []string{"umbrella", "dining table", "chair", "bench", "suitcase", "handbag", "backpack"}
+// The vehicles (car, truck) make a van or tricycle at rest with people
+// standing at it vending from a vehicle (车载贩卖): a 0501 case, which
+// the pipeline lets win over the vehicle's own parking case.
+var DefaultStallClasses = []string{"umbrella", "dining table", "chair", "bench", "suitcase", "handbag", "backpack", "car", "truck"}
 
 // GatheringConfig configures a Gathering rule (street vending, 0501).
 // Zero fields take the documented defaults.
@@ -49,7 +52,7 @@ type GatheringConfig struct {
 	PersonClasses []string
 	// StallClasses are the labels of stall objects. Default
 	// DefaultStallClasses (umbrella, dining table, chair, bench, suitcase,
-	// handbag, backpack).
+	// handbag, backpack, car, truck).
 	StallClasses []string
 	// MinPeople is the number of people (K >= 1) that must be at rest
 	// together. Default 1.
@@ -124,6 +127,10 @@ type Gathering struct {
 	// count makes it a Count rule (NewCount): events of KindCount whose
 	// members are every object at rest in the group.
 	count bool
+	// resting and nearStall are what the last Update saw: the members at
+	// rest (Resting) and the stall objects near one of them (NearStall).
+	resting   []*Track
+	nearStall map[uint64]bool
 }
 
 // NewGathering validates cfg and zone and returns the rule.
@@ -240,6 +247,10 @@ func (g *Gathering) Update(tracks []*Track, frameW, frameH int, now time.Time) [
 			delete(g.state, id)
 		}
 	}
+	if g.count {
+		people = distinct(people)
+	}
+	g.remember(people, stalls, everyone)
 	if !active {
 		return nil
 	}

@@ -58,7 +58,9 @@ func (g *Gathering) consider(grp []restingPerson, stalls, everyone []*Track, now
 	}
 	for _, f := range g.groups {
 		if f.area.Overlaps(area) || slices.ContainsFunc(grp, func(p restingPerson) bool { return f.members[p.t.ID] }) {
-			if longest >= min(activeRest, g.cfg.MinDwell) {
+			// A count's group stays active while it is large enough:
+			// fewer than MinCount for DisperseAfter, and it may fire again.
+			if longest >= min(activeRest, g.cfg.MinDwell) && (!g.count || len(grp) >= g.cfg.MinPeople) {
 				f.lastActive = now
 			}
 			return Event{}, false

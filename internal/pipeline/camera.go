@@ -52,6 +52,7 @@ type cameraWorker struct {
 	// lastDecoder is the last decoder state reported (decode goroutine).
 	lastDecoder atomic.Value
 	book        *caseBook      // open cases; used by the analysing goroutine only
+	held        []heldEvent    // parking events held for a vending case (stall.go)
 	gate        *motion.Gate   // nil when motion gating is off
 	statics     *static.Finder // nil when no rule needs static objects
 	gated       atomic.Uint64  // inferences skipped by the motion gate
@@ -259,10 +260,11 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 					w.book.dirty = true
 					continue
 				}
-				w.submit(f, zr, rr, ev, det)
+				w.submitOrHold(f, zr, rr, ev, det)
 			}
 		}
 	}
+	w.releaseHeld(f, inView, det)
 	w.advanceCases(f, tracks, inView)
 	w.p.pool.setUrgent(w.idx, len(w.book.open) > 0 || w.objectInZone(tracks, f.Width, f.Height))
 	w.latency.add(w.p.deps.Now().Sub(f.Recv))

@@ -22,7 +22,8 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 		byID[t.ID] = t
 	}
 	for _, c := range append([]*openCase(nil), book.open...) {
-		if t := byID[c.TrackID]; c.TrackID != 0 && t != nil && inView[t.ID] {
+		counted := w.followCount(f, c)
+		if t := byID[c.TrackID]; !counted && c.TrackID != 0 && t != nil && inView[t.ID] {
 			c.LastSeen, c.Box, book.dirty = f.Recv, t.Box, true
 		}
 		if c.Warned && c.Warning != nil {
@@ -59,7 +60,7 @@ func (w *cameraWorker) sendLater(f media.Frame, c *openCase, event string, boxes
 		return
 	}
 	objs := c.Objects
-	if event == cases.EventUpdated {
+	if event == cases.EventUpdated && !w.isCount(c) {
 		objs = w.currentObjects(f, c)
 	}
 	w.log.Info("case "+event, "case", c.CaseID, "seq", c.Seq, "last_seen", c.LastSeen.Format(time.RFC3339))

@@ -106,7 +106,10 @@ func (w *cameraWorker) openWarned(f media.Frame, c *openCase) {
 	w.warnings.add(c.RuleID, func(n *WarningCounts) { n.Opened++ })
 	w.fired.Add(1)
 	w.log.Info("case opened after its warning", "case", c.CaseID, "rule", c.RuleID, "seq", c.Seq)
-	objs := w.currentObjects(f, c)
+	objs := c.Objects // a count case's group, as followed (countcase.go)
+	if !w.isCount(c) {
+		objs = w.currentObjects(f, c)
+	}
 	pic, boxes := w.evidencePicture(f, []image.Rectangle{c.Box})
 	w.p.deps.Publisher.Submit(publisher.Candidate{
 		Rule: w.caseRule(rr.cfg), Camera: caseCamera(w.cfg), ZoneID: c.ZoneID, Zone: zr.poly,

@@ -84,6 +84,7 @@ func Rules(minDwell time.Duration) []config.Rule {
 		{ID: "illegal-parking", Kind: config.KindStationary, Code: "0505", Classes: []string{"car", "truck", "bus", "motorcycle"}, MinDwell: minDwell},
 		{ID: "street-vending", Kind: config.KindGathering, Code: "0501", Classes: []string{"person"}, MinDwell: minDwell},
 		{ID: "static-object", Kind: config.KindStaticObject, Code: "0507", MinDwell: minDwell},
+		{ID: "parked-bikes", Kind: config.KindCount, Code: "0506", Classes: []string{"bicycle", "motorcycle"}, MinDwell: minDwell},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/testkit/sim"
 )
 
@@ -131,8 +132,8 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 		for i, g := range got {
 			if !used[i] {
 				res.FP++
-				res.Notes = append(res.Notes, fmt.Sprintf("false alarm %s %s at +%.0fs box %v", g.c.Rule.ID, g.c.Objects[0].Label,
-					g.c.ConfirmedAt.Sub(start).Seconds(), g.c.Objects[0].Box))
+				res.Notes = append(res.Notes, fmt.Sprintf("false alarm %s %s at +%.0fs box %v%s", g.c.Rule.ID, g.c.Objects[0].Label,
+					g.c.ConfirmedAt.Sub(start).Seconds(), g.c.Objects[0].Box, countNote(g.c)))
 			}
 		}
 		rep.Duplicates += duplicates(got, closed)
@@ -174,7 +175,7 @@ func score(plans []plan, starts map[string]time.Time, all []received) *Report {
 
 // matchActor finds, in the scene's truth tr, the case of a composited
 // scene's expected actor: of the rule, confirmed while the actor rested at
-// least minDwell, over its box. It returns the case index and the alarm
+// least minDwell, over its box, with the expected count if one is set. It returns the case index and the alarm
 // error in seconds.
 func matchActor(tr sim.Truth, exp sim.Expect, got []received, used []bool, start time.Time, minDwell time.Duration) (int, float64, bool) {
 	for _, a := range tr.Actors {
@@ -197,11 +198,22 @@ func matchActor(tr sim.Truth, exp sim.Expect, got []received, used []bool, start
 				if iou(g.c.Objects[0].Box, rest.Box, tr.Size) < 0.3 && len(exp.Actors) == 1 && exp.Rule != "street-vending" {
 					continue
 				}
+				if exp.Count > 0 && (g.c.Explanation == nil || g.c.Explanation.Count != exp.Count) {
+					continue
+				}
 				return i, math.Abs(g.c.ConfirmedAt.Sub(due).Seconds()), true
 			}
 		}
 	}
 	return -1, 0, false
+}
+
+// countNote is ", count N" for a count rule's case, else "".
+func countNote(c cases.Case) string {
+	if c.Explanation == nil || c.Explanation.Count == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", count %d", c.Explanation.Count)
 }
 
 // clipWindow is how far from the documented moment a real clip's case may

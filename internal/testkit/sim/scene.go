@@ -97,6 +97,9 @@ type Expect struct {
 	// for it, at any time, is neither required nor a false alarm; the
 	// report counts it apart.
 	LoopArtefact bool `yaml:"loop_artefact"`
+	// Count, when set, is the explanation's count a count rule's case
+	// must carry when it opens (composited scenes).
+	Count int `yaml:"count"`
 }
 
 // Interval is a time span from the start of the loop.
