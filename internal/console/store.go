@@ -30,6 +30,10 @@ type Store struct {
 	cases    map[string]*caseEntry
 	verdicts map[string][]cases.Verdict // case id -> verdicts in topic order
 	health   map[string]*cameraHealth
+	// dropped counts the cases dropped by the memory bound (bounds.go),
+	// beyond maxCases (defaultMaxCases).
+	dropped  uint64
+	maxCases int
 }
 
 // caseEntry is one case and its events.
@@ -58,9 +62,18 @@ type cameraHealth struct {
 	events []health.Event
 }
 
+// newest is the time of the camera's newest health event.
+func (h *cameraHealth) newest() time.Time {
+	if len(h.events) == 0 {
+		return time.Time{}
+	}
+	return h.events[len(h.events)-1].At
+}
+
 func newStore(casesTopic, healthTopic, verdictsTopic string, log *slog.Logger) *Store {
 	return &Store{casesTopic: casesTopic, healthTopic: healthTopic, verdictsTopic: verdictsTopic, log: log,
-		cases: map[string]*caseEntry{}, verdicts: map[string][]cases.Verdict{}, health: map[string]*cameraHealth{}}
+		cases: map[string]*caseEntry{}, verdicts: map[string][]cases.Verdict{}, health: map[string]*cameraHealth{},
+		maxCases: defaultMaxCases}
 }
 
 // apply takes one record of a followed topic; a record that does not
@@ -74,8 +87,10 @@ func (s *Store) apply(r *kgo.Record) {
 		err = s.addHealth(r.Value)
 	case s.verdictsTopic:
 		var v cases.Verdict
-		if err = json.Unmarshal(r.Value, &v); err == nil && v.CaseID != "" {
-			s.addVerdict(v)
+		if err = cases.ValidateVerdictJSON(r.Value); err == nil {
+			if err = json.Unmarshal(r.Value, &v); err == nil {
+				s.addVerdict(v)
+			}
 		}
 	}
 	if err != nil {
@@ -111,6 +126,7 @@ func (s *Store) addCase(raw []byte) error {
 	if e == nil {
 		e = &caseEntry{evidence: map[string]cases.Evidence{}, seen: map[string]bool{}}
 		s.cases[w.CaseID] = e
+		defer s.evictCases()
 	}
 	if e.seen[dedup] {
 		return nil // a duplicate (at-least-once delivery)
@@ -127,6 +143,7 @@ func (s *Store) addCase(raw []byte) error {
 	e.events = append(e.events, caseEvent{})
 	copy(e.events[i+1:], e.events[i:])
 	e.events[i] = ev
+	e.trimEvents()
 	for _, x := range w.Evidence {
 		if _, ok := e.evidence[path.Base(x.Key)]; !ok {
 			e.evidence[path.Base(x.Key)] = x
@@ -143,7 +160,11 @@ func (s *Store) addVerdict(v cases.Verdict) {
 			return // already applied (written by this console, then read back)
 		}
 	}
-	s.verdicts[v.CaseID] = append(s.verdicts[v.CaseID], v)
+	vs := append(s.verdicts[v.CaseID], v)
+	if len(vs) > maxCaseVerdicts {
+		vs = append(vs[:0:0], vs[len(vs)-maxCaseVerdicts:]...)
+	}
+	s.verdicts[v.CaseID] = vs
 }
 
 func (s *Store) addHealth(raw []byte) error {
@@ -160,6 +181,7 @@ func (s *Store) addHealth(raw []byte) error {
 	if h == nil {
 		h = &cameraHealth{}
 		s.health[ev.CameraID] = h
+		defer s.evictHealth()
 	}
 	for _, o := range h.events {
 		if ev.EventID != "" && o.EventID == ev.EventID {
