@@ -160,11 +160,10 @@ func (s *Store) addVerdict(v cases.Verdict) {
 			return // already applied (written by this console, then read back)
 		}
 	}
-	vs := append(s.verdicts[v.CaseID], v)
-	if len(vs) > maxCaseVerdicts {
-		vs = append(vs[:0:0], vs[len(vs)-maxCaseVerdicts:]...)
+	s.verdicts[v.CaseID] = append(s.verdicts[v.CaseID], v)
+	if vs := s.verdicts[v.CaseID]; len(vs) > maxCaseVerdicts {
+		s.verdicts[v.CaseID] = append(vs[:0:0], vs[len(vs)-maxCaseVerdicts:]...)
 	}
-	s.verdicts[v.CaseID] = vs
 }
 
 func (s *Store) addHealth(raw []byte) error {

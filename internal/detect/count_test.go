@@ -91,7 +91,7 @@ func TestCountFollowsGroup(t *testing.T) {
 		name     string
 		away     int // seconds with only two bicycles
 		events   int
-		restings map[int]int // second: len(Resting())
+		restings map[int]int // the number of objects Resting returns, by second
 	}{
 		{"dispersed", 80, 2, map[int]int{20: 6, 50: 2}},
 		{"short dip", 20, 1, map[int]int{20: 6, 50: 2, 60: 6}},

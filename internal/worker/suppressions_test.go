@@ -2,6 +2,7 @@ package worker
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestSuppressionRecordsChecked(t *testing.T) {
 	}
 	// The same offset is not parsed again; a newer record is.
 	s.parsed["s1"] = parsedSuppression{offset: 1, err: errCached}
-	if p := s.parse(ktable.Entry{Key: "s1", Value: raw, Offset: 1}); p.err != errCached {
+	if p := s.parse(ktable.Entry{Key: "s1", Value: raw, Offset: 1}); !errors.Is(p.err, errCached) {
 		t.Error("the record at the same offset was parsed again")
 	}
 	if p := s.parse(ktable.Entry{Key: "s1", Value: raw, Offset: 3}); p.err != nil {
