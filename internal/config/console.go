@@ -36,6 +36,15 @@ type Console struct {
 	BehindTLSProxy bool `yaml:"behind_tls_proxy"`
 	// SessionTTL ends a session this long after login (default 12h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// SessionsTopic is the compacted topic that keeps the sessions, so
+	// that they survive a restart and are shared by the consoles behind
+	// one address (default "patrol.console.sessions.v1").
+	SessionsTopic string `yaml:"sessions_topic"`
+	// DeviceKeyFile holds the key (at least 32 bytes) that signs device
+	// cookies (the login rate limit's); give every console the same file
+	// so that the cookies hold across restarts and consoles (default none:
+	// a key made at each start).
+	DeviceKeyFile string `yaml:"device_key_file"`
 	// VerdictsTopic defaults to "patrol.verdicts.v1".
 	VerdictsTopic string `yaml:"verdicts_topic"`
 	// SuppressionsTopic defaults to "patrol.suppressions.v1"; workers
@@ -66,6 +75,9 @@ func (c *Console) applyDefaults() {
 		c.SuppressionsTopic = "patrol.suppressions.v1"
 	}
 	setDur(&c.SuppressFor, 24*time.Hour)
+	if c.SessionsTopic == "" {
+		c.SessionsTopic = "patrol.console.sessions.v1"
+	}
 	if c.WorkerURL == "" {
 		c.WorkerURL = "http://{worker}:9108"
 	}

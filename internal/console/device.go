@@ -1,11 +1,14 @@
 package console
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
@@ -31,18 +34,30 @@ const (
 	addressMaxFailures = 3 * loginMaxFailures
 )
 
-// deviceSigner signs and checks device cookies with a key made when the
-// console starts (a restart turns old cookies into no cookie: their
-// clients are counted like strangers until they log in again).
+// deviceSigner signs and checks device cookies with the key of
+// console.device_key_file (the SHA-256 of its content), else with a key
+// made when the console starts (a restart then turns old cookies into no
+// cookie: their clients are counted like strangers until they log in).
 type deviceSigner struct {
 	key [32]byte
 }
 
-func newDeviceSigner() (*deviceSigner, error) {
+func newDeviceSigner(keyFile string) (*deviceSigner, error) {
 	d := &deviceSigner{}
-	if _, err := rand.Read(d.key[:]); err != nil {
-		return nil, err
+	if keyFile == "" {
+		if _, err := rand.Read(d.key[:]); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
+	raw, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: console.device_key_file: %w", ErrConfig, err)
+	}
+	if len(bytes.TrimSpace(raw)) < 32 {
+		return nil, fmt.Errorf("%w: console.device_key_file %s: at least 32 bytes", ErrConfig, keyFile)
+	}
+	d.key = sha256.Sum256(bytes.TrimSpace(raw))
 	return d, nil
 }
 

@@ -102,7 +102,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, User: user, Error: "Wrong user name or password."})
 		return
 	}
-	ss := s.sessions.create(user)
+	ss, dropped := s.sessions.create(user)
+	if err := s.sessions.persist(r.Context(), ss, dropped); err != nil {
+		s.sessions.end(ss.id)
+		s.log.Error("console: session not recorded in Kafka", "user", user, "err", err)
+		s.renderLogin(w, http.StatusServiceUnavailable, loginData{Next: next, User: user, Error: "The session could not be recorded (Kafka unavailable): try again."})
+		return
+	}
 	http.SetCookie(w, s.cookie(sessionCookie, ss.id, s.cfg.Console.SessionTTL))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	dc := s.cookie(deviceCookie, s.devices.issue(user), deviceTTL)
@@ -115,6 +121,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // logout handles POST /logout.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss *session) {
 	s.sessions.end(ss.id)
+	if err := s.sessions.forget(r.Context(), ss.id); err != nil {
+		s.log.Error("console: logout not recorded in Kafka: the session lives on the other consoles until it expires", "user", ss.user, "err", err)
+	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -97,7 +97,7 @@ func testConfig(t *testing.T, broker string) *config.Config {
 		Rules: []config.Rule{{ID: "illegal-parking", Code: "0505", Classes: []string{"car", "truck"}, MinDwell: 6 * time.Second},
 			{ID: "vending", Kind: config.KindGathering, Code: "0501", MinDwell: 10 * time.Second}},
 		Console: config.Console{Listen: "127.0.0.1:0", UsersFile: writeUsers(t, dir), Roles: map[string][]string{},
-			VerdictsTopic: prefix + ".verdicts", SuppressionsTopic: prefix + ".suppressions"},
+			VerdictsTopic: prefix + ".verdicts", SuppressionsTopic: prefix + ".suppressions", SessionsTopic: prefix + ".sessions"},
 	}
 	for u, r := range testRoles {
 		if r != nil {

@@ -88,6 +88,9 @@ func (s *Server) auth(need access, h handler) http.Handler {
 		ss := s.sessions.get(r)
 		if ss != nil && !s.userExists(ss.user) {
 			s.sessions.endUser(ss.user) // removed from users_file: out at once
+			if err := s.sessions.forgetUser(r.Context(), ss.user); err != nil {
+				s.log.Error("console: removed user's sessions not dropped in Kafka", "user", ss.user, "err", err)
+			}
 			ss = nil
 		}
 		if ss == nil {

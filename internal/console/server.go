@@ -57,6 +57,8 @@ type Server struct {
 	follow       *follower
 	registry     *ktable.Table
 	suppressions *ktable.Table
+	sessionsT    *ktable.Table
+	sessionsW    *broker.Writer
 	verdictsW    *broker.Writer
 	suppressW    *broker.Writer
 	registryW    *broker.Writer
@@ -104,7 +106,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger),
 		ready: make(chan struct{})}
 	var err error
-	if s.devices, err = newDeviceSigner(); err != nil {
+	if s.devices, err = newDeviceSigner(cc.DeviceKeyFile); err != nil {
 		return nil, fmt.Errorf("console: device cookie key: %w", err)
 	}
 	if s.users, err = loadUsers(cc.UsersFile); err != nil {
@@ -146,6 +148,13 @@ func (s *Server) openKafka() (err error) {
 	if s.suppressions, err = ktable.New(sec.TableConfig(k.Brokers, cc.SuppressionsTopic), ktable.Deps{Logger: s.log}); err != nil {
 		return err
 	}
+	if s.sessionsT, err = ktable.New(sec.TableConfig(k.Brokers, cc.SessionsTopic), ktable.Deps{Logger: s.log}); err != nil {
+		return err
+	}
+	if s.sessionsW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: cc.SessionsTopic, Security: sec}); err != nil {
+		return err
+	}
+	s.sessions.log = &sessionLog{table: s.sessionsT, w: s.sessionsW}
 	if s.verdictsW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: cc.VerdictsTopic, Security: sec}); err != nil {
 		return err
 	}
@@ -223,6 +232,7 @@ func (s *Server) serve(ctx context.Context) error {
 		wg.Go(func() { _ = s.registry.Run(rctx) })
 	}
 	wg.Go(func() { _ = s.suppressions.Run(rctx) })
+	wg.Go(func() { _ = s.sessionsT.Run(rctx) })
 	wg.Go(func() { s.prepare(rctx) })
 	errc := make(chan error, 1)
 	wg.Go(func() {
@@ -290,6 +300,9 @@ func (s *Server) sync(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.sessionsT.Sync(ctx); err != nil {
+		return err
+	}
 	return s.suppressions.Sync(ctx)
 }
 
@@ -306,12 +319,12 @@ func (s *Server) release() {
 	if s.follow != nil {
 		s.follow.close()
 	}
-	for _, t := range []*ktable.Table{s.registry, s.suppressions} {
+	for _, t := range []*ktable.Table{s.registry, s.suppressions, s.sessionsT} {
 		if t != nil {
 			t.Close()
 		}
 	}
-	for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.registryW} {
+	for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.registryW, s.sessionsW} {
 		if w != nil {
 			_ = w.Close()
 		}

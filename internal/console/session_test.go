@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestSessionsPerUser(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	s := newSessions(time.Hour, func() time.Time { return now })
-	other := s.create("disp")
+	other, _ := s.create("disp")
 	for range maxSessions + 10 {
 		now = now.Add(time.Millisecond)
 		s.create("mallory")
@@ -111,5 +112,60 @@ func TestBehindTLSProxy(t *testing.T) {
 	}
 	if len(resp.Cookies()) == 0 || !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Errorf("cookies %v, HSTS %q", resp.Cookies(), resp.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+// getWith sends GET path to a console with only the session cookie value.
+func getWith(t *testing.T, r *rig, path, session string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, r.srv.URL()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: session})
+	hc := &http.Client{Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestSessionsSharedAndKept: a session made on one console is valid on a
+// second console behind the same address at once, and on a console
+// started afterwards (a restart); a logout on the first ends it on the
+// others (before: sessions lived in one console's memory, so the second
+// console and a restarted one sent the user to the login page).
+func TestSessionsSharedAndKept(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, kafkaAddr(t))
+	a, b := startConsole(t, cfg, Deps{}), startConsole(t, cfg, Deps{})
+	c := a.client().login("disp")
+	u, _ := url.Parse(a.srv.URL())
+	var id string
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			id = ck.Value
+		}
+	}
+	if id == "" {
+		t.Fatal("no session cookie")
+	}
+	if code := getWith(t, b, "/queue", id); code != http.StatusOK {
+		t.Fatalf("the session on the second console: %d, want 200", code)
+	}
+	restarted := startConsole(t, cfg, Deps{})
+	if code := getWith(t, restarted, "/queue", id); code != http.StatusOK {
+		t.Fatalf("the session on a console started after the login: %d, want 200", code)
+	}
+	c.logout()
+	for _, r := range []*rig{b, restarted} {
+		waitFor(t, 5*time.Second, "the logout seen by the other console", func() bool {
+			return getWith(t, r, "/queue", id) == http.StatusSeeOther
+		})
+	}
+	if code := getWith(t, a, "/queue", "not-a-session"); code != http.StatusSeeOther {
+		t.Fatalf("an unknown session: %d, want 303 to the login", code)
 	}
 }

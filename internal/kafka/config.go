@@ -84,7 +84,7 @@ func WorkerTopics(cfg *config.Config) []Topic {
 // suppressions and, in a fleet, the registry.
 func ConsoleTopics(cfg *config.Config) []Topic {
 	ts := []Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic},
-		{Name: cfg.Console.VerdictsTopic}, SuppressionsTopic(cfg)}
+		{Name: cfg.Console.VerdictsTopic}, SuppressionsTopic(cfg), {Name: cfg.Console.SessionsTopic, Compacted: true}}
 	if cfg.Cluster.Enabled {
 		ts = append(ts, RegistryTopic(cfg))
 	}
