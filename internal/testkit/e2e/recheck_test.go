@@ -123,6 +123,23 @@ func newRecheckClient(t *testing.T, cfg *config.Config) *recheckClient {
 // come within recheckDeadline and pass the schema.
 func (c *recheckClient) ask(t *testing.T, name, caseID, camera string, subject *cases.RecheckSubject) cases.Recheck {
 	t.Helper()
+	asked, sent := c.send(t, name, caseID, camera, subject)
+	got := c.wait(t, name, sent, recheckDeadline+5*time.Second)
+	took := got.AnsweredAt.Sub(asked)
+	if got.AnsweredAt.Before(asked) {
+		took = time.Since(sent) // a repeated answer keeps its first time
+	}
+	t.Logf("re-check %s: %s %q (worker %s, picture %v) %v after the request", name, got.Status, got.Reason, got.Worker, got.Picture != nil, took.Round(time.Millisecond))
+	if took > recheckDeadline {
+		t.Errorf("re-check %s answered %v after the request, want within %v", name, took, recheckDeadline)
+	}
+	return got
+}
+
+// send writes request name (requested_at: asked) and returns when it was
+// written.
+func (c *recheckClient) send(t *testing.T, name, caseID, camera string, subject *cases.RecheckSubject) (asked, sent time.Time) {
+	t.Helper()
 	now := time.Now().UTC()
 	req := cases.Recheck{SchemaVersion: cases.SchemaVersion, Type: cases.RecheckRequest, RequestID: c.run + "-" + name,
 		CaseID: caseID, CameraID: camera, RequestedAt: &now, Subject: subject, User: "e2e"}
@@ -138,20 +155,18 @@ func (c *recheckClient) ask(t *testing.T, name, caseID, camera string, subject *
 	if err := c.out.WriteCase(ctx, camera, raw); err != nil {
 		t.Fatal(err)
 	}
-	sent := time.Now()
+	return now, time.Now()
+}
+
+// wait returns the answer to request name logged after sent; the test
+// fails after limit.
+func (c *recheckClient) wait(t *testing.T, name string, sent time.Time, limit time.Duration) cases.Recheck {
+	t.Helper()
 	var got *cases.Recheck
-	waitFor(t, recheckDeadline+5*time.Second, "the answer to "+name, func() bool {
-		got = c.answer(t, req.RequestID, sent)
+	waitFor(t, limit, "the answer to "+name, func() bool {
+		got = c.answer(t, c.run+"-"+name, sent)
 		return got != nil
 	})
-	took := got.AnsweredAt.Sub(now)
-	if got.AnsweredAt.Before(now) {
-		took = time.Since(sent) // a repeated answer keeps its first time
-	}
-	t.Logf("re-check %s: %s %q (worker %s, picture %v) %v after the request", name, got.Status, got.Reason, got.Worker, got.Picture != nil, took.Round(time.Millisecond))
-	if took > recheckDeadline {
-		t.Errorf("re-check %s answered %v after the request, want within %v", name, took, recheckDeadline)
-	}
 	return *got
 }
 
