@@ -98,6 +98,14 @@ func TestRecheck(t *testing.T) {
 	if n := rc.answersTo(t, "present"); n != 2 {
 		t.Errorf("request present: %d answers, want 2 (one per request message)", n)
 	}
+	m := httpGet(t, "http://"+w.MetricsAddr()+"/metrics")
+	for _, want := range []string{`patrol_recheck_answers_total{status="present",worker="e2e"} 1`, `patrol_recheck_answers_total{status="gone",worker="e2e"} 1`,
+		`patrol_recheck_answers_total{status="unknown",worker="e2e"} 2`, `patrol_recheck_repeated_total{worker="e2e"} 1`,
+		`patrol_recheck_requests_total{worker="e2e"} 5`, `patrol_recheck_pending{worker="e2e"} 0`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // recheckClient asks on a test's re-checks topic and reads the answers.
