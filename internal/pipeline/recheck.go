@@ -77,7 +77,7 @@ const recentClosed = 32
 // It returns an "unknown" result when the camera is offline or stalled, its
 // picture is covered or frozen, the case is not known, or no picture is
 // analysed within q.Wait; an error only for a camera this pipeline does
-// not run (ErrUnknownCamera) or ctx ending.
+// not run or stops meanwhile (ErrUnknownCamera) or ctx ending.
 func (p *Pipeline) Recheck(ctx context.Context, camera string, q RecheckQuery) (RecheckResult, error) {
 	w := p.cameraByID(camera)
 	if w == nil {
@@ -97,18 +97,29 @@ func (p *Pipeline) Recheck(ctx context.Context, camera string, q RecheckQuery) (
 	w.rechecks.mu.Unlock()
 	timer := time.NewTimer(q.Wait)
 	defer timer.Stop()
+	stopped := fmt.Errorf("%w: %s (stopped during the re-check)", ErrUnknownCamera, camera)
 	select {
-	case r := <-job.done:
+	case r, ok := <-job.done:
+		if !ok {
+			return RecheckResult{}, stopped
+		}
 		return r, nil
 	case <-ctx.Done():
 		w.rechecks.drop(job)
 		return RecheckResult{}, ctx.Err()
 	case <-timer.C:
 		if w.rechecks.drop(job) {
+			if p.cameraByID(camera) != w {
+				return RecheckResult{}, stopped
+			}
 			st, reason := w.streamState()
 			return unknown(fmt.Sprintf("%s within %v (camera %s %s)", cases.RecheckNoPicture, q.Wait, st, reason)), nil
 		}
-		return <-job.done, nil // answered meanwhile
+		r, ok := <-job.done // answered or cancelled meanwhile
+		if !ok {
+			return RecheckResult{}, stopped
+		}
+		return r, nil
 	}
 }
 
@@ -146,6 +157,14 @@ func (q *recheckQueue) take() []*recheckJob {
 	jobs := q.jobs
 	q.jobs = nil
 	return jobs
+}
+
+// cancel ends the waiting re-checks of a camera being removed: their
+// Recheck returns ErrUnknownCamera (its next owner answers).
+func (q *recheckQueue) cancel() {
+	for _, job := range q.take() {
+		close(job.done)
+	}
 }
 
 // answerRechecks answers the waiting re-checks with picture f (after the

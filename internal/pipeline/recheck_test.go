@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"image"
 	"testing"
 	"time"
@@ -84,6 +85,22 @@ func TestRecheck(t *testing.T) {
 			w.process(media.Frame{Image: img, Recv: now}, painted{})
 		}
 	}
+	// waiting returns once a re-check waits for the next picture.
+	waiting := func() {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			w.rechecks.mu.Lock()
+			n := len(w.rechecks.jobs)
+			w.rechecks.mu.Unlock()
+			if n > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the re-check never waited for a picture")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	// ask starts a re-check, analyses one more picture and returns what
 	// the re-check found.
 	ask := func(q RecheckQuery) RecheckResult {
@@ -94,18 +111,7 @@ func TestRecheck(t *testing.T) {
 		}
 		done := make(chan out, 1)
 		go func() { r, err := p.Recheck(context.Background(), "c", q); done <- out{r, err} }()
-		for deadline := time.Now().Add(5 * time.Second); ; {
-			w.rechecks.mu.Lock()
-			n := len(w.rechecks.jobs)
-			w.rechecks.mu.Unlock()
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the re-check never waited for a picture")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waiting()
 		step(1)
 		o := <-done
 		if o.err != nil {
@@ -155,7 +161,19 @@ func TestRecheck(t *testing.T) {
 	if err != nil || r.Status != cases.RecheckUnknown || len(r.Reason) < len(cases.RecheckNoPicture) || r.Reason[:len(cases.RecheckNoPicture)] != cases.RecheckNoPicture {
 		t.Errorf("no picture within the wait: %+v, %v", r, err)
 	}
-	if _, err := p.Recheck(context.Background(), "nope", RecheckQuery{CaseID: id}); err == nil {
-		t.Error("a camera the pipeline does not run: no error")
+	if _, err := p.Recheck(context.Background(), "nope", RecheckQuery{CaseID: id}); !errors.Is(err, ErrUnknownCamera) {
+		t.Errorf("a camera the pipeline does not run: %v, want ErrUnknownCamera", err)
+	}
+	// A camera removed while a re-check waits: the re-check ends at once
+	// with ErrUnknownCamera (its next owner answers), not after the wait.
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.Recheck(context.Background(), "c", RecheckQuery{CaseID: id, Wait: time.Minute})
+		errc <- err
+	}()
+	waiting()
+	w.rechecks.cancel() // what RemoveCamera does once the camera stopped
+	if err := <-errc; !errors.Is(err, ErrUnknownCamera) {
+		t.Errorf("camera removed during the re-check: %v, want ErrUnknownCamera", err)
 	}
 }

@@ -43,10 +43,10 @@ func (r *rechecks) reply(ctx context.Context, t recheck.Task) {
 		a.Status, a.Reason = cases.RecheckUnknown, notRun
 	} else {
 		res, err := r.pipe.Recheck(ctx, q.CameraID, pipeline.RecheckQuery{CaseID: q.CaseID, Subject: q.Subject})
-		if err != nil {
+		if still, _ := r.answer(q.CameraID); err != nil || !still {
 			// The camera stopped here (a hand-over) or the worker stops:
 			// its next owner answers.
-			log.Info("re-check not answered here", "err", err)
+			log.Info("re-check not answered here: the camera changed hands", "err", err)
 			r.book.Release(q.RequestID)
 			return
 		}
