@@ -113,9 +113,11 @@ func NewBook(cfg Config, now func() time.Time) *Book {
 
 // Request records a request read from the topic (valid: ParseRecheck).
 // A request already waiting or being answered is not added again; one
-// whose id was answered waits as a repeat of that answer; one asked more
-// than PendingFor ago is stale and dropped.
-func (b *Book) Request(r cases.Recheck) {
+// whose id was answered waits as a repeat of that answer. A request of
+// the topic's history (read at start-up, before it was live) asked more
+// than PendingFor ago is stale and dropped; a live one is taken whatever
+// its requested_at says (the requester's clock may be off).
+func (b *Book) Request(r cases.Recheck, history bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -128,7 +130,7 @@ func (b *Book) Request(r cases.Recheck) {
 	if a, ok := b.answers[r.RequestID]; ok {
 		b.stats.Repeats++
 		t.Repeat = &a.answer
-	} else if r.RequestedAt != nil && now.Sub(*r.RequestedAt) > b.cfg.PendingFor {
+	} else if history && r.RequestedAt != nil && now.Sub(*r.RequestedAt) > b.cfg.PendingFor {
 		b.stats.Stale++
 		return
 	}

@@ -56,6 +56,7 @@ type rechecks struct {
 	kick   chan struct{}
 
 	invalid  atomic.Uint64
+	live     atomic.Bool // the topic's history has been read
 	mu       sync.Mutex
 	answered map[string]uint64
 	repeated uint64
@@ -88,7 +89,7 @@ func (r *rechecks) onRecord(e ktable.Entry) {
 	}
 	switch m.Type {
 	case cases.RecheckRequest:
-		r.book.Request(m)
+		r.book.Request(m, !r.live.Load())
 		select {
 		case r.kick <- struct{}{}:
 		default:
@@ -124,6 +125,7 @@ func (r *rechecks) run(ctx context.Context) {
 		r.log.Warn("re-checks topic not read to its end; answering from what was read", "err", err)
 	}
 	cancel()
+	r.live.Store(true)
 	sem := make(chan struct{}, recheckParallel)
 	tick := time.NewTicker(recheckTick)
 	defer tick.Stop()
