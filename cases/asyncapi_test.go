@@ -51,8 +51,8 @@ func TestAsyncAPI(t *testing.T) {
 		t.Fatalf("asyncapi %q, want 3.0.0", doc.AsyncAPI)
 	}
 	topics := cases.Topics()
-	if len(topics) != 6 {
-		t.Errorf("topics with a schema: %v, want 6", topics)
+	if len(topics) != 7 {
+		t.Errorf("topics with a schema: %v, want 7", topics)
 	}
 	seen := map[string]bool{}
 	for name, ch := range doc.Channels {

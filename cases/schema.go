@@ -38,6 +38,7 @@ var schemaFiles = map[string]string{
 	SuppressionsTopicV1: "schema/patrol.suppressions.v1.json",
 	CamerasTopicV1:      "schema/patrol.cameras.v1.json",
 	CaseStateTopicV1:    "schema/patrol.casestate.v1.json",
+	RechecksTopicV1:     "schema/patrol.rechecks.v1.json",
 }
 
 // Topics returns the topics patrol has a schema for, sorted.

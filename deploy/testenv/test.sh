@@ -80,7 +80,7 @@ echo "test: golangci-lint" >&2
 pure=(./cases/... ./models/... ./internal/config/... ./internal/safepath ./internal/runonce ./internal/tlsfiles ./internal/backoff/... ./internal/detect ./internal/detect/motion
   ./internal/detect/static ./internal/media ./internal/kafka/... ./internal/publisher/broker ./internal/publisher/clip
   ./internal/publisher/evidence ./internal/publisher/outbox ./internal/publisher/health
-  ./internal/worker/depcheck ./internal/worker/cluster ./internal/console/...)
+  ./internal/worker/depcheck ./internal/worker/cluster ./internal/console/... ./internal/recheck)
 echo "test: CGO_ENABLED=0 go build ${pure[*]}" >&2
 CGO_ENABLED=0 go build "${pure[@]}"
 

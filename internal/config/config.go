@@ -16,9 +16,11 @@ import (
 const (
 	DefaultCasesTopic  = "patrol.cases.v1"
 	DefaultHealthTopic = "patrol.health.v1"
-	DefaultBucket      = "patrol-evidence"
-	DefaultPreRoll     = 10 * time.Second
-	DefaultPostRoll    = 5 * time.Second
+	// DefaultRechecksTopic is Kafka.RechecksTopic's default.
+	DefaultRechecksTopic = "patrol.rechecks.v1"
+	DefaultBucket        = "patrol-evidence"
+	DefaultPreRoll       = 10 * time.Second
+	DefaultPostRoll      = 5 * time.Second
 	// DefaultBufferBytes bounds each camera's ring in bytes (24 MiB: 20 s
 	// of a 8 Mbit/s stream); the ring's default length is pre_roll +
 	// post_roll + BufferSlack.
@@ -411,6 +413,10 @@ type Kafka struct {
 	CasesTopic string `yaml:"cases_topic"`
 	// HealthTopic defaults to "patrol.health.v1".
 	HealthTopic string `yaml:"health_topic"`
+	// RechecksTopic carries re-check requests and answers (核查);
+	// defaults to "patrol.rechecks.v1". Workers answer the requests of
+	// their cameras; one fleet (or one worker) per topic.
+	RechecksTopic string `yaml:"rechecks_topic"`
 	// TLS secures the connection to the brokers (default off).
 	TLS TLS `yaml:"tls"`
 	// SASL authenticates to the brokers (default off).
@@ -637,6 +643,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.Kafka.HealthTopic == "" {
 		c.Kafka.HealthTopic = DefaultHealthTopic
+	}
+	if c.Kafka.RechecksTopic == "" {
+		c.Kafka.RechecksTopic = DefaultRechecksTopic
 	}
 	mo := &c.Monitoring
 	if mo.MetricsAddress == "" {

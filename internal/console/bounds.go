@@ -12,7 +12,7 @@ import (
 // without end). Beyond a bound the console drops, first:
 //   - cases: beyond maxCases (defaultMaxCases), a tenth of them at once: the closed,
 //     withdrawn or decided ones before the others, oldest confirmation
-//     first, with their verdicts (figures over all time come from the
+//     first, with their verdicts and re-checks (figures over all time come from the
 //     topics, which keep them);
 //   - a case's events: beyond maxCaseEvents, the oldest "updated" ones (the
 //     first event and the newest stay);
@@ -73,6 +73,7 @@ func (s *Store) evictCases() {
 	for _, c := range all[:drop] {
 		delete(s.cases, c.id)
 		delete(s.verdicts, c.id)
+		delete(s.rechecks, c.id)
 	}
 	s.dropped += uint64(drop)
 	// Verdicts of cases the console never saw are bounded with them.

@@ -18,7 +18,7 @@ import (
 // record was kept, valid or not, without a bound).
 func TestStoreBounds(t *testing.T) {
 	t.Parallel()
-	s := newStore("cases", "health", "verdicts", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newStore("cases", "health", "verdicts", "rechecks", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.maxCases = 100
 	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	for i := range 100 {

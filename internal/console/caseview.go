@@ -16,6 +16,8 @@ type CaseView struct {
 	Subject  cases.Object    `json:"subject"`
 	Events   []EventView     `json:"events"`
 	Verdicts []cases.Verdict `json:"verdicts"`
+	// Rechecks are the re-checks asked about the case, newest first.
+	Rechecks []RecheckView `json:"rechecks"`
 	// Evidence addresses on the console (empty when absent): the
 	// confirmation clip, the arrival clip, the annotated confirmation
 	// snapshot, the clean stills at first sight and at confirmation, and
@@ -87,6 +89,7 @@ func (s *Store) detail(id string) (CaseView, bool) {
 	}
 	v := CaseView{Item: s.item(e), Case: e.c, Subject: e.c.Objects[0], Verdicts: append([]cases.Verdict(nil), s.verdicts[id]...)}
 	v.Case.Evidence = nil
+	v.Rechecks = s.rechecksOf(id)
 	for _, o := range e.c.Objects {
 		if o.Role == "subject" {
 			v.Subject = o

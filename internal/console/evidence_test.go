@@ -176,7 +176,7 @@ func (c *seekCounter) Open(context.Context, string) (*evidence.Reader, error) {
 // whole object in one read (before: one seek and read per range).
 func TestEvidenceManyRanges(t *testing.T) {
 	t.Parallel()
-	st := newStore("cases", "health", "verdicts", slog.New(slog.DiscardHandler))
+	st := newStore("cases", "health", "verdicts", "rechecks", slog.New(slog.DiscardHandler))
 	st.apply(&kgo.Record{Topic: "cases", Value: testCase("r1", "cam-1", "z1", cases.EventOpened, 1, time.Now())})
 	c := &seekCounter{data: bytes.Repeat([]byte("0123456789"), 1000)}
 	s := &Server{store: st, deps: Deps{Evidence: c}, log: slog.New(slog.DiscardHandler)}

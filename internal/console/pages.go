@@ -62,9 +62,10 @@ var funcs = template.FuncMap{
 	"box": func(b [4]float64) string {
 		return fmt.Sprintf("x %.2f y %.2f w %.2f h %.2f", b[0], b[1], b[2], b[3])
 	},
-	"add":         func(a, b int) int { return a + b },
-	"plateText":   plateText,
-	"plateReason": plateReason,
+	"add":           func(a, b int) int { return a + b },
+	"recheckStatus": recheckStatus,
+	"plateText":     plateText,
+	"plateReason":   plateReason,
 	"deref": func(p *float64) float64 {
 		if p == nil {
 			return 0

@@ -84,7 +84,7 @@ func TestPlateParameter(t *testing.T) {
 // cases of its plate only; redacted copies are listed apart from the
 // event pictures.
 func TestPlateStore(t *testing.T) {
-	s := newStore("cases", "health", "verdicts", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newStore("cases", "health", "verdicts", "rechecks", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	for _, raw := range plateCases(t0) {
 		s.apply(&kgo.Record{Topic: "cases", Value: raw})

@@ -38,7 +38,7 @@ func withSeverity(raw []byte, sev string) []byte {
 // every filter narrows it; a case with a verdict leaves it but stays
 // findable; Next walks it.
 func TestQueueOrderAndFilters(t *testing.T) {
-	s := newStore("cases", "health", "verdicts", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newStore("cases", "health", "verdicts", "rechecks", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	add := func(raw []byte) { s.apply(&kgo.Record{Topic: "cases", Value: raw}) }
 	add(testCase("b", "cam-1", "z1", cases.EventOpened, 1, t0.Add(2*time.Minute)))

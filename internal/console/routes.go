@@ -48,6 +48,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/queue", s.auth(viewer, s.apiQueue))
 	mux.Handle("GET /api/cases/{id}", s.auth(viewer, s.apiCase))
 	mux.Handle("POST /api/cases/{id}/verdict", s.auth(dispatcher, s.postVerdict))
+	mux.Handle("POST /api/cases/{id}/recheck", s.auth(dispatcher, s.postRecheck))
+	mux.Handle("GET /api/cases/{id}/rechecks", s.auth(viewer, s.getRechecks))
 	mux.Handle("GET /api/cameras/{id}/zones", s.auth(viewer, s.getZones))
 	mux.Handle("POST /api/cameras/{id}/zones", s.auth(operator, s.postZones))
 	mux.Handle("GET /api/suppressions", s.auth(viewer, func(w http.ResponseWriter, _ *http.Request, _ *session) {

@@ -33,7 +33,7 @@ func TestAccess(t *testing.T) {
 			t.Errorf("GET %s without a session: %s, want 401", p, resp.Status)
 		}
 	}
-	for _, m := range [][2]string{{http.MethodPost, "/api/cases/x/verdict"}, {http.MethodPost, "/api/cameras/cam-1/zones"},
+	for _, m := range [][2]string{{http.MethodPost, "/api/cases/x/verdict"}, {http.MethodPost, "/api/cases/x/recheck"}, {http.MethodPost, "/api/cameras/cam-1/zones"},
 		{http.MethodDelete, "/api/suppressions/x"}, {http.MethodPost, "/logout"}} {
 		if resp := anon.do(m[0], m[1], "application/json", "{}", false); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s %s without a session: %s, want 401", m[0], m[1], resp.Status)
@@ -87,6 +87,9 @@ func TestAccess(t *testing.T) {
 		{disp, "dispatcher opens the zone editor", http.MethodGet, "/cameras/cam-1/zones", nil, http.StatusForbidden},
 		{oper, "operator gives a verdict", http.MethodPost, "/api/cases/x/verdict", verdict, http.StatusForbidden},
 		{oper, "operator removes a suppression", http.MethodDelete, "/api/suppressions/x", nil, http.StatusForbidden},
+		{oper, "operator asks for a recheck", http.MethodPost, "/api/cases/x/recheck", map[string]any{}, http.StatusForbidden},
+		{disp, "dispatcher asks for a recheck", http.MethodPost, "/api/cases/x/recheck", map[string]any{}, http.StatusNotFound},
+		{oper, "operator reads the rechecks", http.MethodGet, "/api/cases/x/rechecks", nil, http.StatusOK},
 		{nobody, "user without roles reads the queue", http.MethodGet, "/api/queue", nil, http.StatusForbidden},
 		{admin, "admin gives a verdict", http.MethodPost, "/api/cases/x/verdict", verdict, http.StatusNotFound},
 		{admin, "admin saves zones", http.MethodPost, "/api/cameras/cam-1/zones", zones, http.StatusNotFound},
@@ -105,6 +108,9 @@ func TestAccess(t *testing.T) {
 	// CSRF: missing or wrong tokens are refused before the handler runs.
 	if resp := disp.do(http.MethodPost, "/api/cases/x/verdict", "application/json", `{"verdict":"confirmed"}`, false); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("verdict without CSRF token: %s, want 403", resp.Status)
+	}
+	if resp := disp.do(http.MethodPost, "/api/cases/x/recheck", "application/json", `{}`, false); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("recheck without CSRF token: %s, want 403", resp.Status)
 	}
 	other := disp.csrf
 	disp.csrf = admin.csrf

@@ -61,6 +61,7 @@ type Server struct {
 	sessionsW    *broker.Writer
 	verdictsW    *broker.Writer
 	suppressW    *broker.Writer
+	rechecksW    *broker.Writer
 	registryW    *broker.Writer
 
 	srv   *http.Server
@@ -96,14 +97,14 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if len(cfg.Kafka.Brokers) == 0 {
 		return nil, fmt.Errorf("%w: kafka.brokers: required", ErrConfig)
 	}
-	if cfg.Kafka.CasesTopic == "" || cc.VerdictsTopic == "" || cc.SuppressionsTopic == "" || cc.SessionTTL <= 0 {
+	if cfg.Kafka.CasesTopic == "" || cfg.Kafka.RechecksTopic == "" || cc.VerdictsTopic == "" || cc.SuppressionsTopic == "" || cc.SessionTTL <= 0 {
 		return nil, fmt.Errorf("%w: defaults not applied (load it with config.Load or config.Parse)", ErrConfig)
 	}
 	if _, _, err := net.SplitHostPort(cc.Listen); err != nil {
 		return nil, fmt.Errorf("%w: console.listen %q: %w", ErrConfig, cc.Listen, err)
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, sessions: newSessions(cc.SessionTTL, deps.Now), limiter: newLimiter(deps.Now),
-		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, deps.Logger),
+		store: newStore(cfg.Kafka.CasesTopic, cfg.Kafka.HealthTopic, cc.VerdictsTopic, cfg.Kafka.RechecksTopic, deps.Logger),
 		ready: make(chan struct{})}
 	var err error
 	if s.devices, err = newDeviceSigner(cc.DeviceKeyFile); err != nil {
@@ -141,7 +142,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 // camera registry is followed in a fleet (cluster.enabled) only.
 func (s *Server) openKafka() (err error) {
 	k, sec, cc := s.cfg.Kafka, s.deps.Security, s.cfg.Console
-	topicsRead := []string{k.CasesTopic, k.HealthTopic, cc.VerdictsTopic}
+	topicsRead := []string{k.CasesTopic, k.HealthTopic, cc.VerdictsTopic, k.RechecksTopic}
 	if s.follow, err = newFollower(k.Brokers, sec, topicsRead, s.store.apply, s.log); err != nil {
 		return err
 	}
@@ -159,6 +160,9 @@ func (s *Server) openKafka() (err error) {
 		return err
 	}
 	if s.suppressW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: cc.SuppressionsTopic, Security: sec}); err != nil {
+		return err
+	}
+	if s.rechecksW, err = broker.NewWriter(broker.WriterConfig{Brokers: k.Brokers, Topic: k.RechecksTopic, Security: sec}); err != nil {
 		return err
 	}
 	if !s.cfg.Cluster.Enabled {
@@ -324,7 +328,7 @@ func (s *Server) release() {
 			t.Close()
 		}
 	}
-	for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.registryW, s.sessionsW} {
+	for _, w := range []*broker.Writer{s.verdictsW, s.suppressW, s.rechecksW, s.registryW, s.sessionsW} {
 		if w != nil {
 			_ = w.Close()
 		}

@@ -22,9 +22,9 @@ const healthHistory = 200
 // event (de-duplicated by case id and seq), every verdict, and the
 // health events of every camera. It is safe for concurrent use.
 type Store struct {
-	casesTopic, healthTopic, verdictsTopic string
-	log                                    *slog.Logger
-	synced                                 atomic.Bool
+	casesTopic, healthTopic, verdictsTopic, rechecksTopic string
+	log                                                   *slog.Logger
+	synced                                                atomic.Bool
 
 	mu       sync.RWMutex
 	cases    map[string]*caseEntry
@@ -34,6 +34,7 @@ type Store struct {
 	// beyond maxCases (defaultMaxCases).
 	dropped  uint64
 	maxCases int
+	rechecks map[string]*caseRechecks // case id -> its re-checks
 }
 
 // caseEntry is one case and its events.
@@ -70,10 +71,10 @@ func (h *cameraHealth) newest() time.Time {
 	return h.events[len(h.events)-1].At
 }
 
-func newStore(casesTopic, healthTopic, verdictsTopic string, log *slog.Logger) *Store {
-	return &Store{casesTopic: casesTopic, healthTopic: healthTopic, verdictsTopic: verdictsTopic, log: log,
+func newStore(casesTopic, healthTopic, verdictsTopic, rechecksTopic string, log *slog.Logger) *Store {
+	return &Store{casesTopic: casesTopic, healthTopic: healthTopic, verdictsTopic: verdictsTopic, rechecksTopic: rechecksTopic, log: log,
 		cases: map[string]*caseEntry{}, verdicts: map[string][]cases.Verdict{}, health: map[string]*cameraHealth{},
-		maxCases: defaultMaxCases}
+		rechecks: map[string]*caseRechecks{}, maxCases: defaultMaxCases}
 }
 
 // apply takes one record of a followed topic; a record that does not
@@ -85,6 +86,8 @@ func (s *Store) apply(r *kgo.Record) {
 		err = s.addCase(r.Value)
 	case s.healthTopic:
 		err = s.addHealth(r.Value)
+	case s.rechecksTopic:
+		err = s.addRecheck(string(r.Key), r.Value)
 	case s.verdictsTopic:
 		var v cases.Verdict
 		if err = cases.ValidateVerdictJSON(r.Value); err == nil {
@@ -209,16 +212,21 @@ func (s *Store) owner(camera string) (string, bool) {
 	return h.events[len(h.events)-1].Worker, true
 }
 
-// evidence returns the object named name of a case the console knows.
+// evidence returns the object named name of a case the console knows
+// (an object of its events, or a re-check's picture).
 func (s *Store) evidence(caseID, name string) (cases.Evidence, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e := s.cases[caseID]
-	if e == nil {
-		return cases.Evidence{}, false
+	if e := s.cases[caseID]; e != nil {
+		if x, ok := e.evidence[name]; ok {
+			return x, true
+		}
 	}
-	x, ok := e.evidence[name]
-	return x, ok
+	if cr := s.rechecks[caseID]; cr != nil {
+		x, ok := cr.pictures[name]
+		return x, ok
+	}
+	return cases.Evidence{}, false
 }
 
 // count is the number of cases known.

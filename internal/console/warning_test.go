@@ -28,7 +28,7 @@ func withWarning(raw []byte, at time.Time) []byte {
 // their pictures; the queue's state filter finds each.
 func TestWarningOnCasePage(t *testing.T) {
 	t.Parallel()
-	s := newStore("cases", "health", "verdicts", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newStore("cases", "health", "verdicts", "rechecks", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	s.apply(&kgo.Record{Topic: "cases", Value: withWarning(testCase("w1", "cam-1", "z1", cases.EventWarning, 1, t0), t0)})
 	s.apply(&kgo.Record{Topic: "cases", Value: withWarning(testCase("w2", "cam-1", "z1", cases.EventWarning, 1, t0), t0)})

@@ -68,11 +68,11 @@ func ReplicationOf(k config.Kafka) Replication {
 	return Replication{Factor: k.ReplicationFactor, MinInsync: k.MinInsyncReplicas}
 }
 
-// WorkerTopics are the topics a worker writes or follows: cases, health
-// and the console's suppressions, and in a fleet the camera registry and
-// the open-case state (compacted, cluster.partitions each).
+// WorkerTopics are the topics a worker writes or follows: cases, health,
+// re-checks and the console's suppressions, and in a fleet the camera
+// registry and the open-case state (compacted, cluster.partitions each).
 func WorkerTopics(cfg *config.Config) []Topic {
-	ts := []Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic}, SuppressionsTopic(cfg)}
+	ts := []Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic}, RechecksTopic(cfg), SuppressionsTopic(cfg)}
 	if cfg.Cluster.Enabled {
 		ts = append(ts, RegistryTopic(cfg), CaseStateTopic(cfg))
 	}
@@ -80,11 +80,11 @@ func WorkerTopics(cfg *config.Config) []Topic {
 }
 
 // ConsoleTopics are the topics the console reads and writes: cases and
-// health, verdicts (one partition, key case id), the compacted
+// health, verdicts (one partition, key case id), re-checks, the compacted
 // suppressions and, in a fleet, the registry.
 func ConsoleTopics(cfg *config.Config) []Topic {
 	ts := []Topic{{Name: cfg.Kafka.CasesTopic}, {Name: cfg.Kafka.HealthTopic},
-		{Name: cfg.Console.VerdictsTopic}, SuppressionsTopic(cfg), {Name: cfg.Console.SessionsTopic, Compacted: true}}
+		{Name: cfg.Console.VerdictsTopic}, RechecksTopic(cfg), SuppressionsTopic(cfg), {Name: cfg.Console.SessionsTopic, Compacted: true}}
 	if cfg.Cluster.Enabled {
 		ts = append(ts, RegistryTopic(cfg))
 	}
@@ -105,4 +105,10 @@ func CaseStateTopic(cfg *config.Config) Topic {
 // SuppressionsTopic is the console's suppressions topic (compacted).
 func SuppressionsTopic(cfg *config.Config) Topic {
 	return Topic{Name: cfg.Console.SuppressionsTopic, Compacted: true}
+}
+
+// RechecksTopic is the re-check requests and answers (not compacted: a
+// worker reads it from its start, the broker's retention bounds it).
+func RechecksTopic(cfg *config.Config) Topic {
+	return Topic{Name: cfg.Kafka.RechecksTopic}
 }

@@ -65,6 +65,10 @@ type cameraWorker struct {
 	// played is closed once a recorded camera's source has ended and its
 	// last picture is analysed (nil for a live camera).
 	played chan struct{}
+	// rechecks wait for the next analysed picture (Pipeline.Recheck);
+	// closed are the cases closed lately (analysing goroutine only).
+	rechecks recheckQueue
+	closed   []closedCase
 }
 
 // report sends a health event when a sink is configured; stream names the
@@ -266,6 +270,7 @@ func (w *cameraWorker) process(f media.Frame, det ObjectDetector) {
 	}
 	w.releaseHeld(f, inView, det)
 	w.advanceCases(f, tracks, inView)
+	w.answerRechecks(f, det)
 	w.p.pool.setUrgent(w.idx, len(w.book.open) > 0 || w.objectInZone(tracks, f.Width, f.Height))
 	w.latency.add(w.p.deps.Now().Sub(f.Recv))
 }

@@ -72,6 +72,7 @@ func (p *Pipeline) RemoveCamera(id string) error {
 	w.stopStreams()
 	w.wait()
 	p.pool.remove(w.idx)
+	w.rechecks.cancel()
 	w.book.dirty, w.book.lifecycle = true, true
 	if err := w.book.save(p.books, p.shared, time.Time{}); err != nil {
 		return fmt.Errorf("pipeline: camera %s: open cases not saved: %w", id, err)

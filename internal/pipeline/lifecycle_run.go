@@ -35,6 +35,7 @@ func (w *cameraWorker) advanceCases(f media.Frame, tracks []*detect.Track, inVie
 		case f.Recv.Sub(c.unseenSince()) >= lc.CloseAfter:
 			c.Seq++
 			w.sendLater(f, c, cases.EventClosed, nil)
+			w.rememberClosed(c, f)
 			book.remove(c)
 		case level != c.Severity && c.LastSeen.Equal(f.Recv):
 			// A new severity level is news: sent at once.

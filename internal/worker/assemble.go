@@ -121,7 +121,32 @@ func (w *Worker) assemble(ctx context.Context) (err error) {
 	if w.fleet != nil {
 		w.fleet.pipe = w.pipe
 	}
+	if len(cfg.Kafka.Brokers) > 0 {
+		if srcs.Rechecks, err = w.startRechecks(ctx, store); err != nil {
+			return err
+		}
+	}
 	return w.startMetrics(ctx, srcs)
+}
+
+// startRechecks follows the re-checks topic and answers the requests of
+// this worker's cameras until the worker stops.
+func (w *Worker) startRechecks(ctx context.Context, store evidence.Store) (*rechecks, error) {
+	out, err := w.writer(w.cfg.Kafka.RechecksTopic)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := newRechecks(w.cfg, w.sec, w.log, out, store)
+	if err != nil {
+		return nil, err
+	}
+	ans := standaloneAnswerer(w.pipe)
+	if w.fleet != nil {
+		ans = w.fleet.answers
+	}
+	rc.start(ctx, w.pipe, ans)
+	w.closers = append(w.closers, func() error { rc.close(); return nil })
+	return rc, nil
 }
 
 // writer is a Kafka writer on topic, closed by closeAll.

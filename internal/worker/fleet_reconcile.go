@@ -3,9 +3,11 @@ package worker
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
 )
@@ -155,4 +157,31 @@ func (f *fleet) close() {
 	if f.registry != nil {
 		f.registry.Close()
 	}
+}
+
+// answers tells whether this worker answers re-checks of camera
+// (rechecks): the cameras it runs, and for a camera no worker runs, the
+// owner of the camera's registry partition (partition 0 for a camera not
+// in the registry), with the reason it does not run. A camera of its
+// partitions about to start (the hand-over delay) waits.
+func (f *fleet) answers(camera string) (bool, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.running[camera]; ok {
+		return true, ""
+	}
+	e, ok := f.registry.Get(camera)
+	if !ok {
+		return f.assigned[0], cases.RecheckNoCamera + ": not in the registry"
+	}
+	if !f.assigned[int(e.Partition)] {
+		return false, ""
+	}
+	if why, bad := f.invalid[camera]; bad {
+		return true, cases.RecheckNoCamera + ": registry record refused: " + why
+	}
+	if slices.Contains(f.status.OverCapacity, camera) {
+		return true, cases.RecheckNoCamera + ": not run, over cluster.max_cameras"
+	}
+	return false, ""
 }

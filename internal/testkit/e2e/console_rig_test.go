@@ -44,6 +44,7 @@ kafka:
   brokers: [%[2]s]
   cases_topic: %[1]s.cases
   health_topic: %[1]s.health
+  rechecks_topic: %[1]s.rechecks
 evidence: {kind: s3, endpoint: %[3]s, access_key: %[4]s, secret_key: %[5]s, bucket: %[6]s, pre_roll: 3s, post_roll: 2s}
 ingest: {backoff_base: 250ms, backoff_max: 1s}
 monitoring: {metrics_address: "127.0.0.1:0"}

@@ -18,7 +18,9 @@ import (
 // TestConsoleBrowser drives the console in a real headless Chromium over
 // a real fleet worker (zones from the registry) watching two simulated
 // cameras, with the real Kafka and MinIO: a dispatcher logs in, sees the
-// cases of the cameras in the queue, opens one and its clip plays;
+// cases of the cameras in the queue, opens one and its clip plays,
+// presses 核查 (recheck) and sees the worker's answer with its fresh
+// picture on the page;
 // rejects another with "suppress repeats" and confirms a third with the
 // keyboard alone, and both verdicts arrive on the verdicts topic; the
 // worker then opens no case for the suppressed car when it parks there
@@ -50,8 +52,23 @@ func TestConsoleBrowser(t *testing.T) {
 		if (v && v.paused) v.play().catch(() => {});
 		return !!v && v.readyState >= 2 && v.duration > 0 && v.currentTime > 0.3; })()`)
 	until(t, bctx, 10*time.Second, "the snapshot shown", `document.getElementById('snapshot').naturalWidth > 0`)
-	r.screenshot(t, bctx, "case")
 	t.Logf("%s: case page of %s, clip playing", since(), a.CaseID)
+	// 核查: the button asks the camera's worker; its answer and fresh
+	// picture appear on the page.
+	asked := time.Now()
+	do(t, bctx, 5*time.Second, "recheck", chromedp.Click(chromedp.CSS("#recheck-button")))
+	until(t, bctx, 20*time.Second, "the recheck answer with its picture", `(() => {
+		const s = document.querySelector('#rechecks tbody tr .recheck-status'), img = document.querySelector('#rechecks tbody tr img.recheck-pic');
+		return !!s && /present|gone/.test(s.className) && !!img && img.complete && img.naturalWidth > 0; })()`)
+	answer, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('#rechecks tbody tr').innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: recheck of %s answered on the page %v after the press: %q", since(), a.CaseID, time.Since(asked).Round(100*time.Millisecond), answer)
+	do(t, bctx, 5*time.Second, "the recheck section in view", chromedp.ScrollIntoView(chromedp.CSS("#recheck")))
+	r.screenshot(t, bctx, "recheck")
+	do(t, bctx, 5*time.Second, "back to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	r.screenshot(t, bctx, "case")
 
 	// Reject B's case and suppress repeats: r, 1 (false detection), s, Enter.
 	r.openFromQueue(t, bctx, c.CaseID)

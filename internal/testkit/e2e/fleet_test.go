@@ -3,10 +3,12 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ kafka:
   brokers: [%[2]s]
   cases_topic: %[1]s.cases
   health_topic: %[1]s.health
+  rechecks_topic: %[1]s.rechecks
 evidence: {kind: s3, endpoint: %[3]s, access_key: %[4]s, secret_key: %[5]s, bucket: %[6]s, pre_roll: 3s, post_roll: 2s}
 monitoring: {metrics_address: "${METRICS_ADDR}"}
 cases: {update_interval: 8s, close_after: 10s}
@@ -46,7 +49,9 @@ rules:
 // case_id and the next seq, without a second "opened"; a zone changed
 // with apply restarts only its camera and is in force within 10 s; a
 // deleted camera stops; a worker stopped with SIGTERM hands its cameras
-// over within 10 s. Real Kafka, MinIO and processes.
+// over within 10 s. A re-check sent right after the SIGKILL is answered
+// by the camera's new owner, once; one for a camera not in the registry
+// is answered "camera not known", once. Real Kafka, MinIO and processes.
 func TestFleet(t *testing.T) {
 	parallel(t, loadFleet)
 	brokerAddr, s3 := services(t)
@@ -74,6 +79,7 @@ func TestFleet(t *testing.T) {
 		t.Fatalf("apply created %v", ch.Created)
 	}
 	from := topicEnd(t, brokerAddr, cfg.Kafka.CasesTopic)
+	rc := newRecheckClient(t, cfg)
 
 	start := time.Now()
 	ws := []*fleetWorker{}
@@ -86,6 +92,8 @@ func TestFleet(t *testing.T) {
 	if time.Since(start) > 20*time.Second {
 		t.Errorf("ownership took %v, want <= 20s", time.Since(start))
 	}
+
+	_, nobodySent := rc.send(t, "nobody", "no-such-camera-20260101T000000Z-0000000000", "no-such-camera", nil)
 
 	// Wait for the cases of the parked car, then kill their owner.
 	opened := waitOpened(t, brokerAddr, cfg.Kafka.CasesTopic, from, 12, 90*time.Second)
@@ -105,13 +113,20 @@ func TestFleet(t *testing.T) {
 		}
 		killAt := time.Now()
 		v.kill(syscall.SIGKILL)
+		var asked string // a camera of the killed worker, re-checked after the kill
+		var askedAt time.Time
+		if k == 0 {
+			asked = slices.Sorted(maps.Keys(victims))[0]
+			_, askedAt = rc.send(t, "after-kill", victims[asked], asked, nil)
+		}
 		rest := slices.DeleteFunc(slices.Clone(alive), func(w *fleetWorker) bool { return w == v })
-		d, _ := waitOwned(t, rest, ids, 60*time.Second)
+		d, own := waitOwned(t, rest, ids, 60*time.Second)
 		failovers = append(failovers, d)
 		t.Logf("kill %d: %s killed with SIGKILL; its cameras streaming on the others after %v", k+1, v.name, d.Round(100*time.Millisecond))
 		// The cases the killed worker had opened continue on the new owners.
 		if k == 0 {
 			waitContinued(t, brokerAddr, cfg.Kafka.CasesTopic, from, victims, v.name, 60*time.Second)
+			checkRecheckAfterKill(t, rc, askedAt, asked, v.name, own)
 		}
 		// The killed worker comes back (same data directory), rejoins and
 		// is given a share again.
@@ -121,6 +136,16 @@ func TestFleet(t *testing.T) {
 		waitFor(t, 90*time.Second-time.Since(killAt), "restarted "+nw.name+" given cameras", func() bool {
 			return len(nw.healthz()) > 0 && ownedOnce(alive, ids)
 		})
+	}
+	nobody := rc.wait(t, "nobody", nobodySent, 10*time.Second)
+	t.Logf("re-check of a camera not in the registry: %s %q by %s", nobody.Status, nobody.Reason, nobody.Worker)
+	if nobody.Status != cases.RecheckUnknown || !strings.HasPrefix(nobody.Reason, cases.RecheckNoCamera) {
+		t.Errorf("re-check of a camera not in the registry: %+v, want unknown %q", nobody, cases.RecheckNoCamera)
+	}
+	for _, name := range []string{"nobody", "after-kill"} {
+		if n := rc.answersTo(t, name); n != 1 {
+			t.Errorf("re-check %s: %d answers, want exactly 1", name, n)
+		}
 	}
 	t.Logf("SIGKILL failover over %d kills: median %v, max %v", len(failovers), median(failovers).Round(100*time.Millisecond),
 		slices.Max(failovers).Round(100*time.Millisecond))
@@ -165,6 +190,22 @@ func TestFleet(t *testing.T) {
 		exited.Round(100*time.Millisecond), time.Since(termAt).Round(100*time.Millisecond))
 	if time.Since(termAt) > 10*time.Second {
 		t.Errorf("SIGTERM hand-over took %v, want <= 10s", time.Since(termAt))
+	}
+}
+
+// checkRecheckAfterKill: the re-check of camera sent right after its
+// worker (killed) was killed is answered by the camera's new owner (own)
+// with a look at its picture.
+func checkRecheckAfterKill(t *testing.T, rc *recheckClient, sent time.Time, camera, killed string, own map[string][]string) {
+	t.Helper()
+	a := rc.wait(t, "after-kill", sent, 30*time.Second)
+	t.Logf("re-check of %s sent after %s was killed: %s %q by %s, %v after the request", camera, killed, a.Status, a.Reason,
+		a.Worker, a.AnsweredAt.Sub(sent).Round(100*time.Millisecond))
+	if a.Worker == killed || len(own[camera]) == 0 || a.Worker != own[camera][0] {
+		t.Errorf("re-check of %s answered by %s, want its new owner %v", camera, a.Worker, own[camera])
+	}
+	if a.Status == cases.RecheckUnknown || a.Picture == nil {
+		t.Errorf("re-check of %s after the hand-over: %s %q, want a look at a fresh picture", camera, a.Status, a.Reason)
 	}
 }
 

@@ -70,6 +70,7 @@ var (
 	loadParking    = load{20, 53 * time.Second}  // per codec: a worker with detection, the clip decoded (0.40 for both)
 	loadWarning    = load{20, 50 * time.Second}  // a worker with detection, two rules on one car (as parking)
 	loadPlate      = load{40, 45 * time.Second}  // a 1080p camera: encodes its scene, decodes full pictures, reads plates
+	loadRecheck    = load{20, 45 * time.Second}  // a worker with detection, five re-checks at full resolution (as loadParking)
 	loadSubStream  = load{30, 50 * time.Second}  // two cameras; re-encodes the scene twice first (0.26)
 	loadPostRoll   = load{25, 33 * time.Second}  // a worker process, then a worker (0.22)
 	loadOutboxKill = load{75, 5 * time.Second}   // encodes and uploads 1 MiB cases, a publisher process (0.74)

@@ -64,6 +64,8 @@ type collector struct {
 	cluster ClusterSource // nil outside a fleet
 	// delivery is nil when the worker does not report it.
 	delivery DeliverySource
+	// rechecks is nil when the worker does not answer re-checks.
+	rechecks RecheckSource
 	worker   string
 }
 
@@ -86,6 +88,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- dFleetAssignments
 	ch <- dFleetCameras
 	describeDelivery(ch)
+	describeRechecks(ch)
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -96,6 +99,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	c.collectDelivery(ch)
+	c.collectRechecks(ch)
 	if b, ok := c.src.(backlogSource); ok {
 		ch <- prometheus.MustNewConstMetric(dBacklog, prometheus.GaugeValue, float64(b.Backlog()), c.worker)
 	}

@@ -46,6 +46,8 @@ type Sources struct {
 	Cluster ClusterSource
 	// Delivery is optional (nil: not reported).
 	Delivery DeliverySource
+	// Rechecks is optional (nil: not reported).
+	Rechecks RecheckSource
 }
 
 // Config configures the server.
@@ -92,7 +94,7 @@ func New(cfg Config, srcs Sources, log *slog.Logger) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, delivery: srcs.Delivery, worker: cfg.Worker})
+		collectors.NewGoCollector(), &collector{src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, delivery: srcs.Delivery, rechecks: srcs.Rechecks, worker: cfg.Worker})
 	s := &Server{cfg: cfg, src: src, deps: srcs.Dependencies, cluster: srcs.Cluster, log: log, ready: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", s.requireToken(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

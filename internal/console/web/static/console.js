@@ -79,10 +79,79 @@
     }, 4000);
   }
 
+  // rechecks: the 核查 button (dispatchers) asks the camera's worker for a
+  // fresh look, then the list is polled until the answer is there.
+  function rechecks(id) {
+    const btn = document.getElementById('recheck-button');
+    if (!btn) return;
+    const wait = document.getElementById('recheck-wait');
+    const body = document.querySelector('#rechecks tbody');
+    const form = document.getElementById('reject-form');
+    const label = {present: '仍在 present', gone: '已离开 gone', unknown: '未知 unknown'};
+    const when = t => t ? new Date(t).toLocaleString() : '';
+    const api = '/api/cases/' + encodeURIComponent(id);
+    function row(v) {
+      const tr = document.createElement('tr');
+      tr.dataset.request = v.request_id;
+      const cells = [when(v.requested_at) + (v.user ? ' · ' + v.user : ''), '', v.reason || '',
+        when(v.answered_at) + (v.worker ? ' · ' + v.worker : ''), ''];
+      for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.appendChild(td); }
+      const st = tr.children[1];
+      if (v.status) {
+        const span = document.createElement('span');
+        span.className = 'recheck-status recheck-' + v.status;
+        span.textContent = label[v.status] || v.status;
+        st.appendChild(span);
+        if (v.score) st.append(' ' + v.score.toFixed(2));
+      } else {
+        st.textContent = '等待 waiting';
+      }
+      if (v.picture) {
+        const a = document.createElement('a');
+        a.href = v.picture; a.target = '_blank'; a.rel = 'noopener';
+        const img = document.createElement('img');
+        img.className = 'recheck-pic'; img.src = v.picture; img.alt = 'recheck picture';
+        a.appendChild(img);
+        tr.children[4].appendChild(a);
+      }
+      return tr;
+    }
+    let busy = false;
+    async function ask() {
+      if (busy) return;
+      busy = true; btn.disabled = true; wait.hidden = false;
+      try {
+        const d = await send('POST', api + '/recheck', {});
+        say('核查已发送 Recheck sent.');
+        for (const until = Date.now() + 60000; Date.now() < until;) {
+          await new Promise(r => setTimeout(r, 1000));
+          const r = await fetch(api + '/rechecks', {credentials: 'same-origin'});
+          if (!r.ok) continue;
+          const list = await r.json();
+          body.replaceChildren(...list.map(row));
+          const mine = list.find(v => v.request_id === d.request_id);
+          if (mine && mine.status) { say('核查结果 Recheck: ' + (label[mine.status] || mine.status)); return; }
+        }
+        say('60 秒内没有回答 No answer within 60 s.', true);
+      } catch (err) {
+        say('核查未发送 Recheck not sent: ' + err.message, true);
+      } finally {
+        busy = false; btn.disabled = false; wait.hidden = true;
+      }
+    }
+    btn.addEventListener('click', ask);
+    document.addEventListener('keydown', e => {
+      if (typing(e) || modified(e) || e.key !== 'h' || (form && !form.hidden)) return;
+      e.preventDefault();
+      ask();
+    });
+  }
+
   function casePage() {
     const root = document.getElementById('case');
     const id = root.dataset.case, seq = +root.dataset.seq, next = root.dataset.next, query = root.dataset.query;
     const form = document.getElementById('reject-form');
+    rechecks(id);
     if (!form) {
       document.addEventListener('keydown', e => {
         if (!typing(e) && !modified(e) && (e.key === 'n' || e.key === 'Escape')) location.href = next;
