@@ -8,7 +8,6 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect"
-	"github.com/patrol-city/patrol/internal/media"
 )
 
 // TestCountCaseFollowsGroup: six bicycles parked in a zone open one count
@@ -42,18 +41,7 @@ func TestCountCaseFollowsGroup(t *testing.T) {
 		}
 		return out
 	}}
-	rec := &recorder{}
-	p, err := New(cfg, Deps{Detector: det, Publisher: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go p.books.run()
-	img := media.Image{Width: 640, Height: 360, BGR: make([]byte, 640*360*3)}
-	for i := range 200 {
-		det.now = t0.Add(time.Duration(i) * time.Second)
-		p.cameras[0].process(media.Frame{Image: img, Recv: det.now}, det)
-	}
-	p.books.close()
+	_, rec := playScripted(t, cfg, det, Deps{}, 200)
 	var counts []int
 	var events []string
 	var widths []float64

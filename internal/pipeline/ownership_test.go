@@ -125,3 +125,24 @@ func TestOpenCaseOwnsItsPlace(t *testing.T) {
 		})
 	}
 }
+
+// playScripted runs a pipeline of cfg with det (and deps) over n pictures
+// of camera 0, 640x360, one second apart from det.t0, and returns the
+// pipeline and what it submitted.
+func playScripted(t *testing.T, cfg *config.Config, det *scripted, deps Deps, n int) (*Pipeline, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	deps.Detector, deps.Publisher = det, rec
+	p, err := New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.books.run()
+	defer p.books.close()
+	img := media.Image{Width: 640, Height: 360, BGR: make([]byte, 640*360*3)}
+	for i := range n {
+		det.now = det.t0.Add(time.Duration(i) * time.Second)
+		p.cameras[0].process(media.Frame{Image: img, Recv: det.now}, det)
+	}
+	return p, rec
+}

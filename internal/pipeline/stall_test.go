@@ -7,7 +7,6 @@ import (
 
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect"
-	"github.com/patrol-city/patrol/internal/media"
 )
 
 // TestVendingFromVehicle: a van parks at the kerb, which a parking rule
@@ -50,18 +49,7 @@ func TestVendingFromVehicle(t *testing.T) {
 			}
 			return out
 		}}
-		rec := &recorder{}
-		p, err := New(cfg, Deps{Detector: det, Publisher: rec})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go p.books.run()
-		img := media.Image{Width: 640, Height: 360, BGR: make([]byte, 640*360*3)}
-		for i := range 40 {
-			det.now = t0.Add(time.Duration(i) * time.Second)
-			p.cameras[0].process(media.Frame{Image: img, Recv: det.now}, det)
-		}
-		p.books.close()
+		_, rec := playScripted(t, cfg, det, Deps{}, 40)
 		parking, vends := 0, 0
 		for _, c := range rec.got {
 			if c.Event != "" && c.Event != "opened" {

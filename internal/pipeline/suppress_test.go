@@ -9,7 +9,6 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect"
-	"github.com/patrol-city/patrol/internal/media"
 )
 
 type oneSuppression struct{ s cases.Suppression }
@@ -38,18 +37,7 @@ func TestSuppressedCase(t *testing.T) {
 	}}
 	sup := oneSuppression{cases.Suppression{ID: "s1", CameraID: "c", ZoneID: "z", Region: [4]float64{0.14, 0.5, 0.36, 0.45},
 		Classes: []string{"car"}, Expires: t0.Add(time.Hour)}}
-	rec := &recorder{}
-	p, err := New(cfg, Deps{Detector: det, Publisher: rec, Suppressions: sup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go p.books.run()
-	defer p.books.close()
-	img := media.Image{Width: 640, Height: 360, BGR: make([]byte, 640*360*3)}
-	for i := range 40 {
-		det.now = t0.Add(time.Duration(i) * time.Second)
-		p.cameras[0].process(media.Frame{Image: img, Recv: det.now}, det)
-	}
+	p, rec := playScripted(t, cfg, det, Deps{Suppressions: sup}, 40)
 	if got := rec.opened(); got != 1 {
 		t.Fatalf("%d cases opened, want 1 (car B's)", got)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/detect"
-	"github.com/patrol-city/patrol/internal/media"
 )
 
 // TestCorrectionWindow: a rule with correction_window 60s warns when its
@@ -51,18 +50,7 @@ func TestCorrectionWindow(t *testing.T) {
 				}
 				return []detect.Detection{{Class: 2, Label: "car", Score: 0.8, Box: car}}
 			}}
-			rec := &recorder{}
-			p, err := New(cfg, Deps{Detector: det, Publisher: rec})
-			if err != nil {
-				t.Fatal(err)
-			}
-			go p.books.run()
-			defer p.books.close()
-			img := media.Image{Width: 640, Height: 360, BGR: make([]byte, 640*360*3)}
-			for i := range 120 {
-				det.now = t0.Add(time.Duration(i) * time.Second)
-				p.cameras[0].process(media.Frame{Image: img, Recv: det.now}, det)
-			}
+			p, rec := playScripted(t, cfg, det, Deps{}, 120)
 			var got []string
 			for i, c := range rec.got {
 				got = append(got, c.Event)
