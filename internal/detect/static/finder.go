@@ -208,7 +208,7 @@ func (f *Finder) rescale(excl []bool) {
 // and anything left there, is compared when they leave.
 func (f *Finder) learnAll(rate float32, excl []bool) {
 	for i := range f.bg {
-		if excl != nil && excl[i/3] {
+		if len(excl) > i/3 && excl[i/3] {
 			continue
 		}
 		f.bg[i] += rate * (f.cur[i] - f.bg[i])
