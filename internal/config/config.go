@@ -237,7 +237,8 @@ type Rule struct {
 	// 0.5; negative: no check).
 	MinPresence float64 `yaml:"min_presence"`
 	// MinArea is the smallest static object, as a fraction of the picture
-	// area (static_object; default 0.002).
+	// area, counting the cells that differ from the background themselves
+	// (static_object; default 0.002).
 	MinArea float64 `yaml:"min_area"`
 	// SecondLook, on a stationary or gathering rule, runs the detector
 	// again on a crop of the full-resolution picture around the object

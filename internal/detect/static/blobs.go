@@ -49,16 +49,78 @@ func (f *Finder) blobs(orig, excl []bool) []blob {
 				}
 			}
 		}
+		// The area is the core's: the ring that dilate adds is not the
+		// object, and it made a far pedestrian of 1x3 cells (too small
+		// for the detector to name) as large as a bag.
+		c := core(cells, orig)
 		a := float64(len(cells)) * cellArea
-		if len(cells) < minCells || a < f.cfg.MinArea || a > f.cfg.MaxArea || f.fracIn(cells, excl) >= excludedFrac {
+		if len(cells) < minCells || float64(len(c))*cellArea < f.cfg.MinArea || a > f.cfg.MaxArea || f.fracIn(cells, excl) >= excludedFrac {
 			continue
 		}
-		if c := core(cells, orig); len(c) >= 12 && correlation(f.cur, f.bg, c) >= lightingCorr {
+		if len(c) >= 12 && correlation(f.cur, f.bg, c) >= lightingCorr {
 			continue
 		}
-		out = append(out, blob{cells: cells, core: core(cells, orig), box: f.box(cells), still: f.still(cells)})
+		beyond := f.outside(cells, excl)
+		if 2*len(beyond) >= len(c) {
+			// A structure cut by the zone's edge (a door, a pole) that
+			// changed mostly outside the zone: not something put in
+			// the zone. The background takes it at once.
+			for _, i := range append(beyond, cells...) {
+				copy(f.bg[i*3:i*3+3], f.cur[i*3:i*3+3])
+			}
+			continue
+		}
+		if f.atFrameEdge(cells) || f.atFrameEdge(beyond) {
+			// Cut by the picture's edge: only part of it is seen, too
+			// little for the detector to name (a car's bumper at the
+			// top of the picture), so it cannot be told from a vehicle.
+			continue
+		}
+		out = append(out, blob{cells: cells, core: c, box: f.box(cells), still: f.still(cells)})
 	}
 	return out
+}
+
+// outside returns the cells outside the watched zones that differ from the
+// background and join cells across the zone's edge (stopping at as many
+// as cells has): the part of a changed region that lies outside the zone.
+func (f *Finder) outside(cells []int, excl []bool) []int {
+	seen := map[int]bool{}
+	var out, stack []int
+	push := func(i int) {
+		cx, cy := i%f.g.cw, i/f.g.cw
+		for _, n := range [4][2]int{{cx - 1, cy}, {cx + 1, cy}, {cx, cy - 1}, {cx, cy + 1}} {
+			if n[0] < 0 || n[1] < 0 || n[0] >= f.g.cw || n[1] >= f.g.ch {
+				continue
+			}
+			j := n[1]*f.g.cw + n[0]
+			if f.g.inZone[j] || seen[j] || excl[j] || diff(f.cur, f.bg, j, f.k) <= f.cfg.Threshold {
+				continue
+			}
+			seen[j] = true
+			stack = append(stack, j)
+		}
+	}
+	for _, i := range cells {
+		push(i)
+	}
+	for len(stack) > 0 && len(out) < len(cells) {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		out = append(out, i)
+		push(i)
+	}
+	return out
+}
+
+// atFrameEdge reports whether any of cells lies on the picture's border.
+func (f *Finder) atFrameEdge(cells []int) bool {
+	for _, i := range cells {
+		if cx, cy := i%f.g.cw, i/f.g.cw; cx == 0 || cy == 0 || cx == f.g.cw-1 || cy == f.g.ch-1 {
+			return true
+		}
+	}
+	return false
 }
 
 // core returns the cells of a region that differ from the background

@@ -47,7 +47,9 @@ type Config struct {
 	// Cell is the side of a background cell in picture pixels (default 4).
 	Cell int
 	// MinArea and MaxArea bound a static object's area as a fraction of
-	// the picture (defaults 0.002 and 0.25).
+	// the picture (defaults 0.002 and 0.25): MinArea the cells that differ
+	// from the background themselves, MaxArea the region with the ring of
+	// cells around them that joins a textured object into one.
 	MinArea, MaxArea float64
 	// Threshold is the colour difference (grey levels, largest of the
 	// three channels of a cell's mean) from which a cell differs from the
@@ -56,9 +58,12 @@ type Config struct {
 	// background's is the same ground in other light.
 	Threshold float64
 	// LightingFrac: when more than this share of the zones' cells differs
-	// from the background at once, the light changed (a cloud, street
-	// lights, the camera's exposure), not the scene; the background follows
-	// and the picture finds nothing (default 0.35).
+	// from the background at once, even after the background took the
+	// picture's exposure (a step of more than 8 % is followed at once, so
+	// that what is new stays new), the light changed unevenly (street
+	// lights, a cloud's edge) or traffic fills the zones; the background
+	// follows, except under people and vehicles, and the picture finds
+	// nothing (default 0.35).
 	LightingFrac float64
 	// Settle is the number of pictures that build the first background
 	// before anything is found (default 3).

@@ -7,7 +7,12 @@
 // from it and do not change from picture to picture, and hands them to
 // the rules as tracks labelled Label. People and vehicles, which the
 // detector does name, are left to their own rules: regions they cover are
-// not static objects.
+// not static objects. Nor is a region that continues outside the watched
+// zone as much as half its own size (a door or pole cut by the zone's
+// edge), nor one touching the picture's edge (a parked car's bumper, too
+// little of it in view for the detector to name: an object must lie
+// inside the picture). A sudden exposure step (auto-exposure, a cloud)
+// rescales the background at once, so that what it reveals stays new.
 //
 // The background is written here rather than taken from OpenCV's MOG2 or
 // KNN subtractors: gocv v0.31 exposes only Apply with the automatic

@@ -2,6 +2,7 @@ package static
 
 import (
 	"image"
+	"math"
 	"time"
 
 	"github.com/patrol-city/patrol/internal/detect"
@@ -17,10 +18,17 @@ const idBase = 1 << 40
 // not a static object (noise, too small or too large), and after a change
 // of light.
 const (
-	learnEmpty   = 0.05
-	learnNear    = 0.005
-	learnOther   = 0.02
-	learnLight   = 0.5
+	learnEmpty = 0.05
+	learnNear  = 0.005
+	learnOther = 0.02
+	learnLight = 0.5
+	// exposureStep is the change of the picture's exposure against the
+	// background (as a ratio) from which the background is rescaled at
+	// once rather than learned (rescale).
+	exposureStep = 0.08
+	// saturated is the cell level from which some of its pixels may be
+	// clipped (at 255), so that its mean does not scale with the exposure.
+	saturated    = 200
 	excludedFrac = 0.3  // share of a region under people/vehicles that makes it theirs
 	lightingCorr = 0.92 // correlation with the background: the same ground in other light
 	minCells     = 2
@@ -91,16 +99,22 @@ func (f *Finder) Update(img *media.Image, tracks []*detect.Track, now time.Time)
 		f.bg = append(f.bg[:0], f.cur...)
 	}
 	if f.n++; f.n <= f.cfg.Settle {
-		f.learnAll(0.5)
+		f.learnAll(0.5, nil)
 		return nil
 	}
 	excl := f.excluded(tracks, now)
-	f.k, f.ratios = f.g.gain(f.cur, f.bg, f.ratios)
+	f.k, f.ratios = f.g.gain(f.cur, f.bg, excl, f.ratios)
+	if math.Abs(float64(f.k)-1) > exposureStep {
+		f.rescale(excl)
+	}
 	fg := make([]bool, len(f.g.inZone))
-	nfg := 0
+	nfg, nzone := 0, 0
 	for i, in := range f.g.inZone {
+		if !in {
+			continue
+		}
+		nzone++
 		switch {
-		case !in:
 		case diff(f.cur, f.bg, i, f.k) > f.cfg.Threshold:
 			fg[i] = true
 			nfg++
@@ -108,8 +122,8 @@ func (f *Finder) Update(img *media.Image, tracks []*detect.Track, now time.Time)
 			f.clear[i] = true
 		}
 	}
-	if float64(nfg) > f.cfg.LightingFrac*float64(f.g.zoneN) {
-		f.learnAll(learnLight)
+	if float64(nfg) > f.cfg.LightingFrac*float64(nzone) {
+		f.learnAll(learnLight, excl)
 		return f.tracks()
 	}
 	blobs := f.blobs(fg, excl)
@@ -167,9 +181,36 @@ func (f *Finder) excluded(tracks []*detect.Track, now time.Time) []bool {
 	return excl
 }
 
-// learnAll moves the whole background towards the picture by rate.
-func (f *Finder) learnAll(rate float32) {
+// rescale follows a sudden exposure step (the camera's auto-exposure as a
+// large vehicle leaves, a cloud, street lights) at once: the background
+// takes the picture's exposure k, so that what is new in the picture
+// stays new, instead of being learned away with the light. A cell whose
+// background was saturated cannot be scaled down (its true level is
+// unknown): it takes the picture's value, unless a person or vehicle
+// covers it.
+func (f *Finder) rescale(excl []bool) {
+	for i := range f.g.inZone {
+		j := i * 3
+		sat := max(f.bg[j], f.bg[j+1], f.bg[j+2]) >= saturated
+		if sat && f.k < 1 && !excl[i] {
+			copy(f.bg[j:j+3], f.cur[j:j+3])
+			continue
+		}
+		for c := j; c < j+3; c++ {
+			f.bg[c] = min(f.bg[c]*f.k, 255)
+		}
+	}
+	f.k = 1
+}
+
+// learnAll moves the background towards the picture by rate, except
+// under people and vehicles (excl, nil for none): the ground they hide,
+// and anything left there, is compared when they leave.
+func (f *Finder) learnAll(rate float32, excl []bool) {
 	for i := range f.bg {
+		if len(excl) > i/3 && excl[i/3] {
+			continue
+		}
 		f.bg[i] += rate * (f.cur[i] - f.bg[i])
 	}
 }
@@ -193,7 +234,10 @@ func (f *Finder) learn(fg, excl []bool) {
 				f.bg[c] *= follow
 			}
 			continue
-		case fg[i]:
+		case fg[i] || (!f.g.inZone[i] && diff(f.cur, f.bg, i, f.k) > f.cfg.Threshold):
+			// What differs outside the zones is learned no faster than
+			// inside, so that a structure cut by a zone's edge stays
+			// whole (outside).
 			rate = learnOther
 		case diff(f.cur, f.bg, i, f.k) > f.cfg.Threshold/2:
 			rate = learnNear // a faint object is not learned away quickly

@@ -125,6 +125,12 @@ func TestFinder(t *testing.T) {
 				s.tracks = person(t0.Add(time.Duration(min(i, 8)) * time.Second)) // gone after 8, still tracked
 			})
 		}, 11, 1}, // the person is seen last at 8; Recent (2s) keeps the bag theirs to 10
+		{"exposure step, highlights clipped", func() []step {
+			return with(quiet(16), 6, 16, func(i int, s *step) { s.gain = []float64{1.9, 1.9, 1.9, 1.9, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7}[i-6] })
+		}, -1, 0},
+		{"left object revealed by an exposure step", func() []step {
+			return with(with(quiet(14), 7, 14, func(_ int, s *step) { s.box = bag }), 7, 14, func(_ int, s *step) { s.gain = 1.4 })
+		}, 8, 1},
 		{"moving object", func() []step {
 			return with(quiet(14), 5, 14, func(i int, s *step) { s.box = bag.Add(image.Pt((i-5)*24-80, 0)) })
 		}, -1, 0},
@@ -163,6 +169,37 @@ func TestFinder(t *testing.T) {
 				t.Fatalf("%d static objects at the end, want %d", left, tc.left)
 			}
 		})
+	}
+}
+
+// TestFinderZoneEdge: an object cut by the zone's edge and mostly outside
+// it is not a static object of the zone; one inside it is.
+func TestFinderZoneEdge(t *testing.T) {
+	t.Parallel()
+	left := detect.Zone{ID: "left", Polygon: []detect.Point{{X: 0, Y: 0}, {X: 0.5, Y: 0}, {X: 0.5, Y: 1}, {X: 0, Y: 1}}}
+	for _, tc := range []struct {
+		box  image.Rectangle
+		want int
+	}{
+		{image.Rect(136, 60, 208, 120), 0}, // x 136-160 inside, 160-208 outside
+		{image.Rect(96, 60, 152, 120), 1},
+	} {
+		f, err := New(Config{Zones: []detect.Zone{left}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewSource(4))
+		n := 0
+		for i := 0; i < 14; i++ {
+			box := image.Rectangle{}
+			if i >= 6 {
+				box = tc.box
+			}
+			n = len(f.Update(scene(r, 1, box), nil, t0.Add(time.Duration(i)*time.Second)))
+		}
+		if n != tc.want {
+			t.Errorf("object at %v: %d static objects, want %d", tc.box, n, tc.want)
+		}
 	}
 }
 

@@ -18,7 +18,6 @@ type grid struct {
 	cw, ch int // cells across and down
 	cell   int
 	inZone []bool // cell centre inside a watched zone
-	zoneN  int
 }
 
 func newGrid(w, h, cell int, zones []detect.Zone) *grid {
@@ -30,7 +29,6 @@ func newGrid(w, h, cell int, zones []detect.Zone) *grid {
 			for _, z := range zones {
 				if z.Contains(p) {
 					g.inZone[cy*g.cw+cx] = true
-					g.zoneN++
 					break
 				}
 			}
@@ -57,24 +55,27 @@ func (g *grid) means(img *media.Image, out cellMeans) cellMeans {
 }
 
 // diff is the largest channel difference of cell i between cur and bg
-// scaled by gain (the picture's exposure against the background's).
+// scaled by gain (the picture's exposure against the background's), which
+// clips at 255 as the camera does.
 func diff(cur, bg cellMeans, i int, gain float32) float64 {
 	j := i * 3
 	d := 0.0
 	for c := 0; c < 3; c++ {
-		d = max(d, math.Abs(float64(cur[j+c]-gain*bg[j+c])))
+		d = max(d, math.Abs(float64(cur[j+c]-min(gain*bg[j+c], 255))))
 	}
 	return d
 }
 
 // gain estimates the exposure of cur against bg: the median brightness
-// ratio over every fourth watched cell (1 when too dark to tell). A cloud,
-// street lights or the camera's auto-exposure change it; a new object in a
-// small part of the picture does not.
-func (g *grid) gain(cur, bg cellMeans, buf []float64) (float32, []float64) {
+// ratio over every fourth watched cell not under a person or vehicle
+// (excl), leaving out cells too dark to tell and cells bright enough to
+// clip at 40 % more light (1 when fewer than 8 are left). A cloud, street
+// lights or the camera's auto-exposure change it; a new object in a small
+// part of the picture does not, nor a bus standing over a third of it.
+func (g *grid) gain(cur, bg cellMeans, excl []bool, buf []float64) (float32, []float64) {
 	buf = buf[:0]
 	for i := 0; i < len(g.inZone); i += 4 {
-		if lb := luma(bg, i); g.inZone[i] && lb >= 8 {
+		if lb := luma(bg, i); g.inZone[i] && !excl[i] && lb >= 8 && lb*1.4 < 250 {
 			buf = append(buf, luma(cur, i)/lb)
 		}
 	}

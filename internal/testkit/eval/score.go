@@ -186,7 +186,7 @@ func matchActor(tr sim.Truth, exp sim.Expect, got []received, used []bool, start
 			if rest.To-rest.From < minDwell {
 				continue
 			}
-			due := start.Add(rest.From + minDwell)
+			due := start.Add(max(rest.From, exp.VisibleFrom) + minDwell)
 			for i, g := range got {
 				if used[i] || baseRule(g.c.Rule.ID) != exp.Rule {
 					continue

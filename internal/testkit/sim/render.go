@@ -38,14 +38,15 @@ func NewRenderer(sc *Scene, assetDir string) (*Renderer, error) {
 	}()
 	for i := range sc.Actors {
 		a := &sc.Actors[i]
-		src, ok := cache[a.Sprite.Image]
+		key := fmt.Sprintf("%s#%d", a.Sprite.Image, a.Sprite.Frame)
+		src, ok := cache[key]
 		if !ok {
-			src, err = loadPicture(filepath.Join(assetDir, a.Sprite.Image), 0)
+			src, err = loadPicture(filepath.Join(assetDir, a.Sprite.Image), a.Sprite.Frame)
 			if err != nil {
 				r.Close()
 				return nil, fmt.Errorf("scene %s: actor %s: %w", sc.Name, a.ID, err)
 			}
-			cache[a.Sprite.Image] = src
+			cache[key] = src
 		}
 		b := a.Sprite.Box
 		crop := image.Rect(b[0], b[1], b[0]+b[2], b[1]+b[3]).Intersect(image.Rect(0, 0, src.Cols(), src.Rows()))

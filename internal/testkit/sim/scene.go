@@ -100,6 +100,11 @@ type Expect struct {
 	// Count, when set, is the explanation's count a count rule's case
 	// must carry when it opens (composited scenes).
 	Count int `yaml:"count"`
+	// VisibleFrom is when a composited actor that came to rest hidden
+	// (behind a standing vehicle) comes into view, from the start of the
+	// loop: its case is due min_dwell after the later of its rest's start
+	// and this (default 0: from the rest's start).
+	VisibleFrom time.Duration `yaml:"visible_from"`
 }
 
 // Interval is a time span from the start of the loop.
@@ -142,6 +147,9 @@ type Sprite struct {
 	Box [4]int `yaml:"box"`
 	// Flip mirrors the crop left to right (a vehicle driving the other way).
 	Flip bool `yaml:"flip"`
+	// Frame is the frame index when Image is a video (default 0): an
+	// object crop from a real clip, such as the bag left on the sidewalk.
+	Frame int `yaml:"frame"`
 }
 
 // Keyframe places an actor's bottom centre at (X, Y), normalized to the
@@ -256,7 +264,7 @@ func (sc *Scene) validate() error {
 		if a.Label == "" {
 			bad("%s.label: required", p)
 		}
-		if a.Sprite.Image == "" || a.Sprite.Box[2] < 2 || a.Sprite.Box[3] < 2 {
+		if a.Sprite.Image == "" || a.Sprite.Box[2] < 2 || a.Sprite.Box[3] < 2 || a.Sprite.Frame < 0 {
 			bad("%s.sprite: need image and box [x, y, w, h]", p)
 		}
 		if a.Width <= 0 || a.Width > 1 {
