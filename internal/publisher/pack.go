@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -84,6 +85,12 @@ func (p *Publisher) evidencePack(c Candidate, caseID, prefix string) ([]packItem
 		// Completed after a crash: the history on disk no longer holds
 		// the confirmation; the case keeps its snapshots.
 		p.log.Warn("recovered case without a confirmation clip", "camera", c.Camera.ID, "case", caseID, "err", err)
+	case errors.Is(err, clip.ErrEmpty):
+		// The camera's buffer held no picture around the confirmation (a
+		// stream that stopped right then): the case is real all the same
+		// and goes out with its snapshots rather than not at all.
+		p.clipless.Add(1)
+		p.log.Warn("case without a confirmation clip: no picture in the buffer around the confirmation", "camera", c.Camera.ID, "case", caseID)
 	default:
 		return nil, fmt.Errorf("clip: %w", err)
 	}

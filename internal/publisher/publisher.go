@@ -154,6 +154,9 @@ type Stats struct {
 	Retries uint64
 	// Staged entries: evidence stored, waiting to be published.
 	Staged int
+	// Clipless counts cases published without a confirmation clip (the
+	// camera's buffer held no picture around the confirmation).
+	Clipless uint64
 }
 
 // Publisher turns candidates into evidence and published cases. Accept cuts
@@ -198,6 +201,8 @@ type Publisher struct {
 	left []Candidate
 
 	published, failed, retries atomic.Uint64
+	// clipless counts cases published without a confirmation clip.
+	clipless atomic.Uint64
 }
 
 // New validates the configuration, opens the outbox (indexing the entries
@@ -336,7 +341,7 @@ func (p *Publisher) Stats() Stats {
 	p.stagedMu.Lock()
 	staged := len(p.staged)
 	p.stagedMu.Unlock()
-	return Stats{Outbox: p.ob.Stats(), Published: p.published.Load(), Failed: p.failed.Load(), Retries: p.retries.Load(), Staged: staged}
+	return Stats{Outbox: p.ob.Stats(), Published: p.published.Load(), Failed: p.failed.Load(), Retries: p.retries.Load(), Staged: staged, Clipless: p.clipless.Load()}
 }
 
 // Close waits for the post-rolls of submitted candidates and for the outbox

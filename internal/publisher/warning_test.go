@@ -72,3 +72,28 @@ func TestWarningEvents(t *testing.T) {
 		t.Errorf("withdrawn: %+v", wc)
 	}
 }
+
+// TestCaseWithoutClip: a case whose camera buffer holds no picture around
+// the confirmation is published with its snapshots and counted (before:
+// it was dropped, "clip has no access units").
+func TestCaseWithoutClip(t *testing.T) {
+	t.Parallel()
+	s, w := &fakeStore{}, &fakeWriter{}
+	p := newPub(t, t.TempDir(), 0, s, w, nil)
+	p.Submit(candidate(noClips{}, 9))
+	waitEmpty(t, p)
+	for deadline := time.Now().Add(10 * time.Second); len(w.all()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not published: %+v", p.Stats())
+		}
+	}
+	p.Close()
+	got := wireOf(t, w.all()[0].Value)
+	kinds := map[string]bool{}
+	for _, ev := range got.Evidence {
+		kinds[ev.Kind] = true
+	}
+	if kinds["clip"] || !kinds["snapshot"] || p.Stats().Clipless != 1 {
+		t.Fatalf("evidence %v, clipless %d", kinds, p.Stats().Clipless)
+	}
+}

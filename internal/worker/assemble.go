@@ -287,6 +287,6 @@ type delivery struct {
 
 func (d delivery) Delivery() metrics.Delivery {
 	st := d.pub.Stats()
-	return metrics.Delivery{CasesPublished: st.Published, CaseRetries: st.Retries,
+	return metrics.Delivery{CasesPublished: st.Published, CaseRetries: st.Retries, CasesWithoutClip: st.Clipless,
 		HealthSent: d.rep.Sent(), HealthRetries: d.rep.Retries(), HealthDropped: d.rep.Dropped()}
 }
