@@ -18,7 +18,7 @@ func TestConsoleMap(t *testing.T) {
 		origins             []string
 	}{
 		{"none", "{}", "", nil},
-		{"tianditu and labels", "{tiles: [" + tdt + `, "https://t0.tianditu.gov.cn/cva_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"], attribution: "审图号 GS(2024)0650号"}`,
+		{"tianditu and labels", "{tiles: [" + tdt + `, "https://t0.tianditu.gov.cn/cva_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"], attribution: "审图号 GS(20XX)XXXX号"}`,
 			"", []string{"https://t0.tianditu.gov.cn"}},
 		{"own origin", `{tiles: ["/tiles/{z}/{x}/{y}.png"], attribution: 来安县自然资源局, center: [32.45, 118.43], zoom: 15}`, "", nil},
 		{"port kept", `{tiles: ["http://gis.local:8081/{z}/{x}/{y}.png"], attribution: x}`, "", []string{"http://gis.local:8081"}},
