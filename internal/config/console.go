@@ -61,6 +61,9 @@ type Console struct {
 	// WorkerToken is the workers' monitoring.token, presented when the
 	// console fetches a camera picture (default none).
 	WorkerToken string `yaml:"worker_token" json:"-"`
+	// Map is the map page's tiles and view (consolemap.go; default: no
+	// tiles, a plain grid, the view fitted to the cameras).
+	Map ConsoleMap `yaml:"map"`
 }
 
 func (c *Console) applyDefaults() {
@@ -81,6 +84,7 @@ func (c *Console) applyDefaults() {
 	if c.WorkerURL == "" {
 		c.WorkerURL = "http://{worker}:9108"
 	}
+	c.Map.applyDefaults()
 }
 
 func (c *Console) validate(fe *fieldErrors) {
@@ -103,6 +107,7 @@ func (c *Console) validate(fe *fieldErrors) {
 	if c.WorkerToken != "" && len(c.WorkerToken) < MinTokenLen {
 		fe.add("console.worker_token", "must be at least %d bytes", MinTokenLen)
 	}
+	c.Map.validate(fe)
 }
 
 // HasRole reports whether user has role (admin has every role).

@@ -27,6 +27,10 @@ type CameraRow struct {
 	// Worker is the camera's owner: the worker of its newest health event.
 	Worker string
 	LastAt time.Time
+	// Address, Grid, Latitude and Longitude are the registry record's
+	// place (the map's positions).
+	Address, Grid       string
+	Latitude, Longitude *float64
 }
 
 // healthOf returns a copy of a camera's health events, oldest first.
@@ -93,6 +97,7 @@ func (s *Server) cameraRow(id string) (CameraRow, bool) {
 			row.Invalid = err.Error()
 		}
 		row.Name, row.Place, row.URL, row.Zones = cam.Name, place(cam), redactURL(cam.URL), cam.Zones
+		row.Address, row.Grid, row.Latitude, row.Longitude = cam.Address, cam.Grid, cam.Latitude, cam.Longitude
 	}
 	events := s.store.healthOf(id)
 	withHealth(&row, events)

@@ -2,7 +2,11 @@
 // server for dispatchers, who verify candidate cases (queue, case page
 // with clip and snapshots, keyboard-first verdicts, suppression of
 // repeats), and for operators (cameras, health history, the zone editor
-// over the camera's current picture). docs/console.md describes it.
+// over the camera's current picture), and for both a map of the cameras
+// and open cases (map.go: tiles from the office's GIS, or a plain grid of
+// the 单元网格 codes; drawn by a small script of our own rather than
+// Leaflet, which would need a JavaScript fetch at build time: see
+// docs/console.md). docs/console.md describes it.
 //
 // Kafka is its only store: the cases, health and verdicts topics are read
 // from their start (follow.go), the camera registry and the suppressions

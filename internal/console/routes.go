@@ -44,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /cameras/{id}/picture.jpg", s.auth(viewer, func(w http.ResponseWriter, r *http.Request, _ *session) { s.servePicture(w, r) }))
 	mux.Handle("GET /cameras/{id}/zones", s.auth(operator, s.zonesPage))
 	mux.Handle("GET /suppressions", s.auth(viewer, s.suppressionsPage))
+	mux.Handle("GET /map", s.auth(viewer, s.mapPage))
 
 	mux.Handle("GET /api/queue", s.auth(viewer, s.apiQueue))
 	mux.Handle("GET /api/cases/{id}", s.auth(viewer, s.apiCase))
@@ -56,6 +57,7 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusOK, s.Suppressions())
 	}))
 	mux.Handle("DELETE /api/suppressions/{id}", s.auth(dispatcher, s.deleteSuppression))
+	mux.Handle("GET /api/map", s.auth(viewer, s.apiMap))
 	return securityHeaders(mux, s.tls != nil || s.cfg.Console.BehindTLSProxy)
 }
 

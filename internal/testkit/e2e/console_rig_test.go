@@ -67,6 +67,7 @@ type consoleRig struct {
 	casesFrom  int64
 	verdicts   int64
 	docs       string
+	tiles      *tileServer
 }
 
 // startConsoleRig registers two cameras that both show the scene
@@ -99,12 +100,13 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &consoleRig{cfg: cfg, camA: run + "-a", camB: run + "-b"}
+	r := &consoleRig{cfg: cfg, camA: run + "-a", camB: run + "-b", tiles: startTiles(t)}
 	zone := []config.Zone{{ID: "kerb", Rules: []string{"illegal-parking"},
 		Polygon: [][]float64{{0.02, 0.5}, {0.98, 0.5}, {0.98, 0.93}, {0.02, 0.93}}}}
+	deg := func(v float64) *float64 { return &v }
 	cams := []config.Camera{
-		{ID: r.camA, Name: "东门 A", Address: "人民路 1 号", Grid: "G-0101", URL: sim.URL("cam"), Zones: zone},
-		{ID: r.camB, Name: "东门 B", Address: "人民路 3 号", Grid: "G-0102", URL: sim.URL("cam"), Zones: zone},
+		{ID: r.camA, Name: "东门 A", Address: "人民路 1 号", Grid: "G-0101", URL: sim.URL("cam"), Zones: zone, Latitude: deg(32.4523), Longitude: deg(118.4371)},
+		{ID: r.camB, Name: "东门 B", Address: "人民路 3 号", Grid: "G-0102", URL: sim.URL("cam"), Zones: zone, Latitude: deg(32.4551), Longitude: deg(118.4418)},
 	}
 	for i := range cams {
 		config.ApplyCameraDefaults(&cams[i])
@@ -116,6 +118,7 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 	log := stderrLog(slog.LevelInfo)
 	r.w = startWorker(t, ctx, cfg, worker.Deps{Logger: log.With("part", "worker")})
 	cfg.Console.WorkerURL = "http://" + r.w.MetricsAddr()
+	cfg.Console.Map.Tiles, cfg.Console.Map.Attribution = []string{r.tiles.URL + "/{z}/{x}/{y}.png"}, "测试底图 test tiles (httptest)"
 	r.srv, err = console.New(cfg, console.Deps{Logger: log.With("part", "console")})
 	if err != nil {
 		t.Fatal(err)

@@ -17,17 +17,20 @@ import (
 
 // TestConsoleBrowser drives the console in a real headless Chromium over
 // a real fleet worker (zones from the registry) watching two simulated
-// cameras, with the real Kafka and MinIO: a dispatcher logs in, sees the
-// cases of the cameras in the queue, opens one and its clip plays,
-// presses 核查 (recheck) and sees the worker's answer with its fresh
-// picture on the page;
+// cameras, with the real Kafka and MinIO: a dispatcher logs in, finds
+// the first case on the map (tiles from a local tile server) at its
+// camera's coordinates and opens it from its pin; sees the cases of the
+// cameras in the queue, opens one and its clip plays, presses 核查
+// (recheck) and sees the worker's answer with its fresh picture on the
+// page;
 // rejects another with "suppress repeats" and confirms a third with the
 // keyboard alone, and both verdicts arrive on the verdicts topic; the
 // worker then opens no case for the suppressed car when it parks there
 // again (the same car on the other camera does get one, as does a second
-// car in the suppressed camera's zone); an operator adds a zone in the
-// editor over the camera's picture, drags a point, saves, and the worker
-// applies it. Screenshots of the queue, a case and the zone editor go to
+// car in the suppressed camera's zone); an operator opens the zone
+// editor from the camera's marker on the map, adds a zone over the
+// camera's picture, drags a point, saves, and the worker applies it.
+// Screenshots of the map, the queue, a case and the zone editor go to
 // docs/console/.
 func TestConsoleBrowser(t *testing.T) {
 	parallel(t, loadConsole)
@@ -45,6 +48,7 @@ func TestConsoleBrowser(t *testing.T) {
 	a := r.waitOpened(t, 60*time.Second, "the first car's case on camera A", r.camA, leftCar)
 	c := r.waitOpened(t, 30*time.Second, "the first car's case on camera B", r.camB, leftCar)
 	t.Logf("%s: cases %s (A) and %s (B) opened", since(), a.CaseID, c.CaseID)
+	r.checkMap(t, bctx, a)
 
 	// The queue shows them; the first opens with the keyboard, its clip plays.
 	r.openFromQueue(t, bctx, a.CaseID)
@@ -141,7 +145,7 @@ func TestConsoleBrowser(t *testing.T) {
 	// An operator adds a zone on camera A over its picture, drags a point,
 	// saves; the worker applies it.
 	r.login(t, bctx, "oper")
-	do(t, bctx, 15*time.Second, "zone editor", chromedp.Navigate(base+"/cameras/"+r.camA+"/zones"), chromedp.WaitVisible(chromedp.CSS("#add-zone")))
+	r.zonesFromMap(t, bctx, r.camA)
 	until(t, bctx, 20*time.Second, "the camera's picture from its worker", `document.getElementById('picture-img').naturalWidth > 0 && window.patrolZones.loaded()`)
 	do(t, bctx, 5*time.Second, "add zone", chromedp.Click(chromedp.CSS("#add-zone")))
 	rect, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`(() => { const b = document.getElementById('zones-canvas').getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })()`))
