@@ -52,6 +52,9 @@ type Console struct {
 	// WorkerToken is the workers' monitoring.token, presented when the
 	// console fetches a camera picture (default none).
 	WorkerToken string `yaml:"worker_token" json:"-"`
+	// TimeZone is the office's IANA time zone, for the statistics' day,
+	// week, month and hour-of-week boundaries (default "Asia/Shanghai").
+	TimeZone string `yaml:"time_zone"`
 }
 
 func (c *Console) applyDefaults() {
@@ -68,6 +71,9 @@ func (c *Console) applyDefaults() {
 	setDur(&c.SuppressFor, 24*time.Hour)
 	if c.WorkerURL == "" {
 		c.WorkerURL = "http://{worker}:9108"
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = "Asia/Shanghai"
 	}
 }
 
@@ -90,6 +96,9 @@ func (c *Console) validate(fe *fieldErrors) {
 	}
 	if c.WorkerToken != "" && len(c.WorkerToken) < MinTokenLen {
 		fe.add("console.worker_token", "must be at least %d bytes", MinTokenLen)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		fe.add("console.time_zone", "not a time zone: %v", err)
 	}
 }
 

@@ -44,6 +44,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /cameras/{id}/picture.jpg", s.auth(viewer, func(w http.ResponseWriter, r *http.Request, _ *session) { s.servePicture(w, r) }))
 	mux.Handle("GET /cameras/{id}/zones", s.auth(operator, s.zonesPage))
 	mux.Handle("GET /suppressions", s.auth(viewer, s.suppressionsPage))
+	mux.Handle("GET /stats", s.auth(viewer, s.statsPage))
+	mux.Handle("GET /stats.csv", s.auth(viewer, s.statsCSV))
+	mux.Handle("GET /stats.xlsx", s.auth(viewer, s.statsXLSX))
 
 	mux.Handle("GET /api/queue", s.auth(viewer, s.apiQueue))
 	mux.Handle("GET /api/cases/{id}", s.auth(viewer, s.apiCase))

@@ -34,6 +34,9 @@ type Store struct {
 	// beyond maxCases (defaultMaxCases).
 	dropped  uint64
 	maxCases int
+	// droppedUntil is the newest confirmation among the dropped cases: the
+	// statistics are complete from there on.
+	droppedUntil time.Time
 }
 
 // caseEntry is one case and its events.
