@@ -164,3 +164,13 @@ func (st *Stats) Dims() []string { return []string{dimCode, dimCamera, dimGrid, 
 
 // TopPlaces are the hot spots the page lists.
 func (st *Stats) TopPlaces() []placeRow { return st.Places[:min(len(st.Places), maxPlaces)] }
+
+// NewestFirst is ByPeriod, the newest period first (the page's order; the
+// exports keep time order).
+func (st *Stats) NewestFirst() []statsRow {
+	out := make([]statsRow, len(st.ByPeriod))
+	for i, r := range st.ByPeriod {
+		out[len(out)-1-i] = r
+	}
+	return out
+}
