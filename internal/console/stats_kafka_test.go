@@ -101,6 +101,10 @@ func checkStats(t *testing.T, c *client, who string) {
 			t.Errorf("%s: XLSX %s = %q, want %q", who, k, summary[k], want)
 		}
 	}
+	byCode, err := f.GetRows(sheetDim)
+	if err != nil || len(byCode) != 2 || len(byCode[1]) < 9 || byCode[1][0] != "0505" || byCode[1][2] != "2" || byCode[1][7] != "100.00%" || byCode[1][8] != "50.00%" {
+		t.Errorf("%s: XLSX sheet %s %q (%v), want one row of code 0505: 2 opened, 100.00%% handled, 50.00%% confirmed", who, sheetDim, byCode, err)
+	}
 	if summary["数据起点 data reaches back to"] == "" {
 		t.Errorf("%s: the XLSX does not say how far back its data reaches", who)
 	}
