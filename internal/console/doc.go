@@ -2,7 +2,8 @@
 // server for dispatchers, who verify candidate cases (queue, case page
 // with clip and snapshots, keyboard-first verdicts, suppression of
 // repeats), and for operators (cameras, health history, the zone editor
-// over the camera's current picture). docs/console.md describes it.
+// over the camera's current picture), and the office's statistics with
+// their CSV and XLSX exports (stats*.go). docs/console.md describes it.
 //
 // Kafka is its only store: the cases, health and verdicts topics are read
 // from their start (follow.go), the camera registry and the suppressions
