@@ -64,6 +64,9 @@ type Console struct {
 	// Map is the map page's tiles and view (consolemap.go; default: no
 	// tiles, a plain grid, the view fitted to the cameras).
 	Map ConsoleMap `yaml:"map"`
+	// TimeZone is the office's IANA time zone, for the statistics' day,
+	// week, month and hour-of-week boundaries (default "Asia/Shanghai").
+	TimeZone string `yaml:"time_zone"`
 }
 
 func (c *Console) applyDefaults() {
@@ -85,6 +88,9 @@ func (c *Console) applyDefaults() {
 		c.WorkerURL = "http://{worker}:9108"
 	}
 	c.Map.applyDefaults()
+	if c.TimeZone == "" {
+		c.TimeZone = "Asia/Shanghai"
+	}
 }
 
 func (c *Console) validate(fe *fieldErrors) {
@@ -108,6 +114,9 @@ func (c *Console) validate(fe *fieldErrors) {
 		fe.add("console.worker_token", "must be at least %d bytes", MinTokenLen)
 	}
 	c.Map.validate(fe)
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		fe.add("console.time_zone", "not a time zone: %v", err)
+	}
 }
 
 // HasRole reports whether user has role (admin has every role).

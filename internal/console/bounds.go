@@ -71,6 +71,9 @@ func (s *Store) evictCases() {
 	})
 	drop := len(s.cases) - maxCases + maxCases/10
 	for _, c := range all[:drop] {
+		if c.e.c.ConfirmedAt.After(s.droppedUntil) {
+			s.droppedUntil = c.e.c.ConfirmedAt
+		}
 		delete(s.cases, c.id)
 		delete(s.verdicts, c.id)
 		delete(s.rechecks, c.id)

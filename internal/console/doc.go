@@ -6,7 +6,8 @@
 // and open cases (map.go: tiles from the office's GIS, or a plain grid of
 // the 单元网格 codes; drawn by a small script of our own rather than
 // Leaflet, which would need a JavaScript fetch at build time: see
-// docs/console.md). docs/console.md describes it.
+// docs/console.md), and the office's statistics with their CSV and XLSX
+// exports (stats*.go). docs/console.md describes it.
 //
 // Kafka is its only store: the cases, health and verdicts topics are read
 // from their start (follow.go), the camera registry and the suppressions

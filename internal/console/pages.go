@@ -29,7 +29,7 @@ var (
 
 // pageNames are the pages; each is web/templates/NAME.html with the
 // layout (login has its own).
-var pageNames = []string{"queue", "case", "cameras", "camera", "zones", "suppressions", "error", "map"}
+var pageNames = []string{"queue", "case", "cameras", "camera", "zones", "suppressions", "stats", "error", "map"}
 
 // pageData is what every page gets; Data is the page's own.
 type pageData struct {

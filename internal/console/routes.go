@@ -45,6 +45,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /cameras/{id}/zones", s.auth(operator, s.zonesPage))
 	mux.Handle("GET /suppressions", s.auth(viewer, s.suppressionsPage))
 	mux.Handle("GET /map", s.auth(viewer, s.mapPage))
+	mux.Handle("GET /stats", s.auth(viewer, s.statsPage))
+	mux.Handle("GET /stats.csv", s.auth(viewer, s.statsCSV))
+	mux.Handle("GET /stats.xlsx", s.auth(viewer, s.statsXLSX))
 
 	mux.Handle("GET /api/queue", s.auth(viewer, s.apiQueue))
 	mux.Handle("GET /api/cases/{id}", s.auth(viewer, s.apiCase))

@@ -21,7 +21,7 @@ func TestAccess(t *testing.T) {
 	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
 	anon := r.client()
 	for _, p := range []string{"/", "/queue", "/cases/x", "/cameras", "/cameras/cam-1", "/cameras/cam-1/zones",
-		"/cameras/cam-1/picture.jpg", "/evidence/x/clip.mp4", "/suppressions", "/static/console.js", "/static/console.css"} {
+		"/cameras/cam-1/picture.jpg", "/evidence/x/clip.mp4", "/suppressions", "/stats", "/stats.xlsx", "/static/console.js", "/static/console.css"} {
 		_, resp := anon.get(p)
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
 			t.Errorf("GET %s without a session: %s %s, want a redirect to /login", p, resp.Status, resp.Header.Get("Location"))

@@ -35,6 +35,9 @@ type Store struct {
 	dropped  uint64
 	maxCases int
 	rechecks map[string]*caseRechecks // case id -> its re-checks
+	// droppedUntil is the newest confirmation among the dropped cases: the
+	// statistics are complete from there on.
+	droppedUntil time.Time
 }
 
 // caseEntry is one case and its events.

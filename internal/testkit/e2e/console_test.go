@@ -29,8 +29,9 @@ import (
 // again (the same car on the other camera does get one, as does a second
 // car in the suppressed camera's zone); an operator opens the zone
 // editor from the camera's marker on the map, adds a zone over the
-// camera's picture, drags a point, saves, and the worker applies it.
-// Screenshots of the map, the queue, a case and the zone editor go to
+// camera's picture, drags a point, saves, and the worker applies it; the
+// statistics page shows the two verdicts. Screenshots of the map, the
+// queue, a case, the zone editor and the statistics go to
 // docs/console/.
 func TestConsoleBrowser(t *testing.T) {
 	parallel(t, loadConsole)
@@ -182,6 +183,13 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("suppressions page lists %d (%v)", n, err)
 	}
 	r.screenshot(t, bctx, "suppressions")
+	do(t, bctx, 15*time.Second, "statistics page", chromedp.Navigate(base+"/stats"), chromedp.WaitVisible(chromedp.CSS("#totals")))
+	figs, err := chromedp.Run(bctx, chromedp.Evaluate[[]int](`['t-opened','t-confirmed','t-rejected','t-handled'].map(id => +document.getElementById(id).textContent)
+		.concat([document.querySelectorAll('#reasons tr[data-reason]').length])`))
+	if err != nil || len(figs) != 5 || figs[0] < 2 || figs[1] != 1 || figs[2] != 1 || figs[3] != 2 || figs[4] != 1 {
+		t.Errorf("statistics: opened, confirmed, rejected, handled, reasons %v (%v), want >= 2, 1, 1, 2, 1", figs, err)
+	}
+	r.screenshot(t, bctx, "stats")
 	reg, err := chromedp.Run(bctx, chromedp.Evaluate[string](
 		`fetch('/api/cameras/`+r.camA+`/zones').then(r => r.text())`, chromedp.EvalAwaitPromise))
 	if err != nil {
