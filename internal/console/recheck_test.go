@@ -3,7 +3,13 @@ package console
 import (
 	"io"
 	"log/slog"
+	"net/url"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/patrol-city/patrol/cases"
 )
 
 // TestStoreRechecks: requests and answers of the re-checks topic become
@@ -45,5 +51,31 @@ func TestStoreRechecks(t *testing.T) {
 	}
 	if _, ok := s.evidence("c2", "recheck-r1.jpg"); ok {
 		t.Error("the answer's picture is served for another case")
+	}
+}
+
+// TestStatsCountRechecks: the figures count a case's answered re-checks
+// and those answered gone; an unanswered request does not count.
+func TestStatsCountRechecks(t *testing.T) {
+	t.Parallel()
+	s := newStore("cases", "health", "verdicts", "rechecks", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	at := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	s.apply(&kgo.Record{Topic: "cases", Value: testCase("c1", "cam", "z1", cases.EventOpened, 1, at)})
+	for _, m := range []string{
+		`{"schema_version":1,"type":"answer","request_id":"r1","case_id":"c1","camera_id":"cam","worker":"w1","status":"present","answered_at":"2026-12-02T08:10:00Z"}`,
+		`{"schema_version":1,"type":"answer","request_id":"r2","case_id":"c1","camera_id":"cam","worker":"w1","status":"gone","answered_at":"2026-12-02T08:20:00Z"}`,
+		`{"schema_version":1,"type":"request","request_id":"r3","case_id":"c1","camera_id":"cam","requested_at":"2026-12-02T08:30:00Z"}`,
+	} {
+		if err := s.addRecheck("cam", []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, reach := s.statsSnapshot()
+	st, err := computeStats(cs, reach, url.Values{"from": {"2026-12-01"}, "to": {"2026-12-03"}}, time.UTC, at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total.Rechecks != 2 || st.Total.RecheckGone != 1 {
+		t.Fatalf("rechecks %d, gone %d; want 2 and 1", st.Total.Rechecks, st.Total.RecheckGone)
 	}
 }

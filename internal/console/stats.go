@@ -25,13 +25,15 @@ const (
 
 // statsCase is what the figures need of one case.
 type statsCase struct {
-	ID                          string
-	Code, CodeName, Rule        string
-	Camera, CameraName          string
-	Grid, Address               string
-	Opened, Warned              time.Time // zero: never opened, no warning
-	Withdrawn                   bool
-	Verdicts                    []cases.Verdict // topic order
+	ID                   string
+	Code, CodeName, Rule string
+	Camera, CameraName   string
+	Grid, Address        string
+	Opened, Warned       time.Time // zero: never opened, no warning
+	Withdrawn            bool
+	Verdicts             []cases.Verdict // topic order
+	// Rechecks counts the case's answered re-checks by status.
+	Rechecks                    map[string]int
 	Latitude, Longitude         *float64
 	latestVerdict, firstVerdict *cases.Verdict
 }
@@ -62,6 +64,16 @@ func (s *Store) statsSnapshot() ([]statsCase, statsReach) {
 			CameraName: c.Camera.Name, Grid: c.Camera.Grid, Address: c.Camera.Address,
 			Latitude: c.Camera.Latitude, Longitude: c.Camera.Longitude,
 			Verdicts: append([]cases.Verdict(nil), s.verdicts[id]...)}
+		if cr := s.rechecks[id]; cr != nil {
+			for _, v := range cr.list {
+				if v.Status != "" {
+					if sc.Rechecks == nil {
+						sc.Rechecks = map[string]int{}
+					}
+					sc.Rechecks[v.Status]++
+				}
+			}
+		}
 		for _, ev := range e.events {
 			switch ev.Event {
 			case cases.EventOpened:
@@ -114,6 +126,9 @@ type Figures struct {
 	// Changed counts the cases whose verdict was given again (a second
 	// verdict).
 	Changed int
+	// Rechecks counts the answered re-checks (核查) of the cases opened in
+	// the range; RecheckGone those answered gone (the problem fixed).
+	Rechecks, RecheckGone int
 	// P50 and P95 are the time from opening to the first verdict of the
 	// handled cases (nearest rank); zero without a handled case.
 	P50, P95 time.Duration
@@ -137,6 +152,12 @@ func ratio(a, b int) float64 {
 // addOpened counts an opened case.
 func (f *Figures) addOpened(c *statsCase) {
 	f.Opened++
+	for status, n := range c.Rechecks {
+		f.Rechecks += n
+		if status == cases.RecheckGone {
+			f.RecheckGone += n
+		}
+	}
 	v := c.latestVerdict
 	switch {
 	case v == nil:

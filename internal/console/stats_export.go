@@ -20,7 +20,8 @@ func figureHeader() []string {
 	h := []string{"上报案件量 opened", "核实通过 confirmed", "不予立案 rejected", "待核实 waiting",
 		"上报案件处置数量 handled", "案件上报处置率 share handled", "核实通过率 share confirmed",
 		"核实用时 p50 (s) time to verdict", "核实用时 p95 (s) time to verdict",
-		"预警 warnings", "已整改撤销 withdrawn", "重新裁定 verdict given again"}
+		"预警 warnings", "已整改撤销 withdrawn", "重新裁定 verdict given again",
+		"核查 rechecks", "核查已消失 rechecks gone"}
 	for _, r := range cases.Reasons {
 		h = append(h, "不予立案原因 "+reasonNames[r])
 	}
@@ -40,7 +41,7 @@ func figureValues(f *Figures) []any {
 		p50, p95 = math.Round(f.P50.Seconds()), math.Round(f.P95.Seconds())
 	}
 	v := []any{f.Opened, f.Confirmed, f.Rejected, f.Waiting, f.Handled, round(f.ShareHandled()),
-		round(f.ShareConfirmed()), p50, p95, f.Warnings, f.Withdrawn, f.Changed}
+		round(f.ShareConfirmed()), p50, p95, f.Warnings, f.Withdrawn, f.Changed, f.Rechecks, f.RecheckGone}
 	for _, r := range cases.Reasons {
 		v = append(v, f.Reasons[r])
 	}
