@@ -104,3 +104,17 @@ func TestEndpointAccess(t *testing.T) {
 		t.Errorf("live picture on loopback without a token: %d, want 200", code)
 	}
 }
+
+// TestReadTimeouts: the worker's server bounds how long a request may
+// take to arrive (before: no ReadTimeout, a body that never came held the
+// connection).
+func TestReadTimeouts(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Address: "127.0.0.1:0", Worker: "w1"}, Sources{Cameras: oneCamera{}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.srv.ReadTimeout <= 0 || s.srv.ReadHeaderTimeout <= 0 {
+		t.Fatalf("read timeouts %v / %v", s.srv.ReadTimeout, s.srv.ReadHeaderTimeout)
+	}
+}
