@@ -169,3 +169,22 @@ func TestSessionsSharedAndKept(t *testing.T) {
 		t.Fatalf("an unknown session: %d, want 303 to the login", code)
 	}
 }
+
+// TestLongUserNameNotKept: a login with a user name over maxUserName bytes
+// is refused without a password check and its name never becomes a
+// limiter key (before: any length was kept as a key and logged).
+func TestLongUserNameNotKept(t *testing.T) {
+	t.Parallel()
+	r := startConsole(t, testConfig(t, kafkaAddr(t)), Deps{})
+	long := strings.Repeat("x", 10000)
+	if resp := r.client().tryLogin(long, "pw"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("login with a 10 kB name: %s, want 401", resp.Status)
+	}
+	r.srv.limiter.mu.Lock()
+	defer r.srv.limiter.mu.Unlock()
+	for k := range r.srv.limiter.failures {
+		if len(k) > 2*maxUserName {
+			t.Fatalf("limiter key of %d bytes kept", len(k))
+		}
+	}
+}
