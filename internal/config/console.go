@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	_ "time/tzdata" // console.time_zone on an image without a zone database
 )
 
 // Console roles.
@@ -61,7 +62,22 @@ type Console struct {
 	// WorkerToken is the workers' monitoring.token, presented when the
 	// console fetches a camera picture (default none).
 	WorkerToken string `yaml:"worker_token" json:"-"`
+	// Language is the pages' language: "zh-CN" (default) or "en"; or
+	// "browser": the browser's Accept-Language picks one of the two
+	// (zh-CN when it names neither). A user's own choice (the switch on
+	// every page, cookie patrol_lang) comes first in every case.
+	Language string `yaml:"language"`
+	// TimeZone is the IANA zone the pages show times in (default
+	// "Asia/Shanghai"; the zone database is built into the binary).
+	TimeZone string `yaml:"time_zone"`
 }
+
+// Console languages (Console.Language).
+const (
+	LangZH      = "zh-CN"   // Chinese, simplified (the default)
+	LangEN      = "en"      // English
+	LangBrowser = "browser" // the browser's Accept-Language, zh-CN or en
+)
 
 func (c *Console) applyDefaults() {
 	if c.Listen == "" {
@@ -81,6 +97,12 @@ func (c *Console) applyDefaults() {
 	if c.WorkerURL == "" {
 		c.WorkerURL = "http://{worker}:9108"
 	}
+	if c.Language == "" {
+		c.Language = LangZH
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = "Asia/Shanghai"
+	}
 }
 
 func (c *Console) validate(fe *fieldErrors) {
@@ -99,6 +121,14 @@ func (c *Console) validate(fe *fieldErrors) {
 	}
 	if !strings.HasPrefix(c.WorkerURL, "http://") && !strings.HasPrefix(c.WorkerURL, "https://") {
 		fe.add("console.worker_url", "must start with http:// or https://")
+	}
+	switch c.Language {
+	case LangZH, LangEN, LangBrowser:
+	default:
+		fe.add("console.language", "unknown language %q (zh-CN, en or browser)", c.Language)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		fe.add("console.time_zone", "%v", err)
 	}
 	if c.WorkerToken != "" && len(c.WorkerToken) < MinTokenLen {
 		fe.add("console.worker_token", "must be at least %d bytes", MinTokenLen)
