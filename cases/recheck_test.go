@@ -55,6 +55,7 @@ func TestParseRecheck(t *testing.T) {
 		{"not json", "", `{"type":`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := cases.ParseRecheck(tc.key, []byte(tc.msg))
 			if (err == nil) != tc.ok {
 				t.Fatalf("ParseRecheck: %v, want ok=%v", err, tc.ok)
