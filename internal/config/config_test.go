@@ -277,3 +277,36 @@ func TestRegistryCameraLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleLanguage: console.language defaults to zh-CN and
+// console.time_zone to Asia/Shanghai; an unknown language or zone is
+// refused with its field.
+func TestConsoleLanguage(t *testing.T) {
+	t.Parallel()
+	base := "kafka: {brokers: [127.0.0.1:9092]}\nevidence: {kind: s3, endpoint: 127.0.0.1:9000, access_key: a, secret_key: b}\nconsole: {users_file: /etc/patrol/users"
+	for _, tc := range []struct {
+		extra, lang, tz, err string
+	}{
+		{"", "zh-CN", "Asia/Shanghai", ""},
+		{", language: en, time_zone: Europe/Paris", "en", "Europe/Paris", ""},
+		{", language: browser", "browser", "Asia/Shanghai", ""},
+		{", language: fr", "", "", "console.language"},
+		{", time_zone: Mars/Olympus", "", "", "console.time_zone"},
+	} {
+		p := filepath.Join(t.TempDir(), "console.yaml")
+		if err := os.WriteFile(p, []byte(base+tc.extra+"}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConsole(p)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, want an error naming %s", tc.extra, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.extra, err)
+		case cfg.Console.Language != tc.lang || cfg.Console.TimeZone != tc.tz:
+			t.Errorf("%q: language %q, zone %q", tc.extra, cfg.Console.Language, cfg.Console.TimeZone)
+		}
+	}
+}

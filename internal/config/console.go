@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	_ "time/tzdata" // console.time_zone on an image without a zone database
 )
 
 // Console roles.
@@ -64,10 +65,23 @@ type Console struct {
 	// Map is the map page's tiles and view (consolemap.go; default: no
 	// tiles, a plain grid, the view fitted to the cameras).
 	Map ConsoleMap `yaml:"map"`
-	// TimeZone is the office's IANA time zone, for the statistics' day,
-	// week, month and hour-of-week boundaries (default "Asia/Shanghai").
+	// Language is the pages' language: "zh-CN" (default) or "en"; or
+	// "browser": the browser's Accept-Language picks one of the two
+	// (zh-CN when it names neither). A user's own choice (the switch on
+	// every page, cookie patrol_lang) comes first in every case.
+	Language string `yaml:"language"`
+	// TimeZone is the office's IANA zone: the pages show times in it and
+	// the statistics' days, weeks, months and hours follow it (default
+	// "Asia/Shanghai"; the zone database is built into the binary).
 	TimeZone string `yaml:"time_zone"`
 }
+
+// Console languages (Console.Language).
+const (
+	LangZH      = "zh-CN"   // Chinese, simplified (the default)
+	LangEN      = "en"      // English
+	LangBrowser = "browser" // the browser's Accept-Language, zh-CN or en
+)
 
 func (c *Console) applyDefaults() {
 	if c.Listen == "" {
@@ -88,6 +102,9 @@ func (c *Console) applyDefaults() {
 		c.WorkerURL = "http://{worker}:9108"
 	}
 	c.Map.applyDefaults()
+	if c.Language == "" {
+		c.Language = LangZH
+	}
 	if c.TimeZone == "" {
 		c.TimeZone = "Asia/Shanghai"
 	}
@@ -110,13 +127,18 @@ func (c *Console) validate(fe *fieldErrors) {
 	if !strings.HasPrefix(c.WorkerURL, "http://") && !strings.HasPrefix(c.WorkerURL, "https://") {
 		fe.add("console.worker_url", "must start with http:// or https://")
 	}
+	switch c.Language {
+	case LangZH, LangEN, LangBrowser:
+	default:
+		fe.add("console.language", "unknown language %q (zh-CN, en or browser)", c.Language)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		fe.add("console.time_zone", "%v", err)
+	}
 	if c.WorkerToken != "" && len(c.WorkerToken) < MinTokenLen {
 		fe.add("console.worker_token", "must be at least %d bytes", MinTokenLen)
 	}
 	c.Map.validate(fe)
-	if _, err := time.LoadLocation(c.TimeZone); err != nil {
-		fe.add("console.time_zone", "not a time zone: %v", err)
-	}
 }
 
 // HasRole reports whether user has role (admin has every role).

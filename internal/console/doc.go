@@ -18,5 +18,13 @@
 // never sees a bucket key or a presigned URL. Sessions live in memory: a
 // restart logs everyone out.
 //
+// Every word on the pages comes from one message catalogue (i18n.go,
+// web/i18n/zh-CN.json and en.json; zh-CN first, English second), read
+// with go-i18n (github.com/nicksnyder/go-i18n/v2), chosen because it is
+// maintained, reads plain embedded JSON with each language's plural
+// rules and falls back per message, without the code generator that
+// golang.org/x/text/message needs. Times are shown in
+// console.time_zone (default Asia/Shanghai).
+//
 // The package builds with CGO_ENABLED=0.
 package console

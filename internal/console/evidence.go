@@ -42,17 +42,17 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	if ev.Bucket != s.deps.Evidence.Bucket() {
 		s.log.Warn("console: evidence in another bucket", "bucket", ev.Bucket, "key", ev.Key, "store", s.deps.Evidence.Bucket())
-		http.Error(w, "evidence is in a bucket the console does not read", http.StatusNotFound)
+		http.Error(w, s.msgs(w).t("error.evidence_other_bucket"), http.StatusNotFound)
 		return
 	}
 	obj, err := s.deps.Evidence.Open(r.Context(), ev.Key)
 	if errors.Is(err, evidence.ErrNotFound) {
-		http.Error(w, "evidence not found in the store", http.StatusNotFound)
+		http.Error(w, s.msgs(w).t("error.evidence_not_found"), http.StatusNotFound)
 		return
 	}
 	if err != nil {
 		s.log.Warn("console: evidence", "key", ev.Key, "err", err)
-		http.Error(w, "evidence store unavailable", http.StatusBadGateway)
+		http.Error(w, s.msgs(w).t("error.evidence_unavailable"), http.StatusBadGateway)
 		return
 	}
 	defer obj.Close()

@@ -142,7 +142,7 @@ func TestEvidenceStreaming(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`id="snapshot" src="/evidence/c-ev/snapshot.jpg"`, `id="first-sight" src="/evidence/c-ev/first-sight.jpg"`,
-		`id="confirmation" src="/evidence/c-ev/snapshot-clean.jpg"`, "人民路 1 号 · G-12", "0505", "机动车乱停放", "30 s"} {
+		`id="confirmation" src="/evidence/c-ev/snapshot-clean.jpg"`, "人民路 1 号 · G-12", "0505", "机动车乱停放", "30 秒"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("case page lacks %q", want)
 		}

@@ -49,6 +49,7 @@ func safeNext(next string) string {
 // loginPage serves GET /login with a fresh form token (also set as the
 // patrol_login cookie: the POST must carry both).
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	w = s.withLang(w, r)
 	next := safeNext(r.URL.Query().Get("next"))
 	if s.sessions.get(r) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -72,25 +73,26 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, d loginData) {
 // answers 401; success starts a session (cookie patrol_session), sets the
 // device cookie and redirects to next.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	w = s.withLang(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCookie)
 	form := r.PostFormValue(csrfField)
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
-		s.renderLogin(w, http.StatusForbidden, loginData{Next: next, User: user, Error: "The login form expired: try again."})
+		s.renderLogin(w, http.StatusForbidden, loginData{Next: next, User: user, Error: s.msgs(w).t("login.expired")})
 		return
 	}
 	if len(user) > maxUserName {
 		s.limiter.fail(limitsFor("", clientIP(r), ""))
-		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, Error: "Wrong user name or password."})
+		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, Error: s.msgs(w).t("login.wrong")})
 		return
 	}
 	keys := limitsFor(user, clientIP(r), s.devices.device(r, user))
 	if s.limiter.blocked(keys) {
 		s.log.Warn("console: login refused, too many failures", "user", user, "client", clientIP(r))
 		w.Header().Set("Retry-After", "60")
-		s.renderLogin(w, http.StatusTooManyRequests, loginData{Next: next, User: user, Error: "Too many failed logins: wait a minute."})
+		s.renderLogin(w, http.StatusTooManyRequests, loginData{Next: next, User: user, Error: s.msgs(w).t("login.too_many")})
 		return
 	}
 	if err := s.users.reload(); err != nil {
@@ -99,14 +101,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !s.users.check(user, pass) {
 		s.limiter.fail(keys)
 		s.log.Warn("console: login failed", "user", user, "client", clientIP(r))
-		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, User: user, Error: "Wrong user name or password."})
+		s.renderLogin(w, http.StatusUnauthorized, loginData{Next: next, User: user, Error: s.msgs(w).t("login.wrong")})
 		return
 	}
 	ss, dropped := s.sessions.create(user)
 	if err := s.sessions.persist(r.Context(), ss, dropped); err != nil {
 		s.sessions.end(ss.id)
 		s.log.Error("console: session not recorded in Kafka", "user", user, "err", err)
-		s.renderLogin(w, http.StatusServiceUnavailable, loginData{Next: next, User: user, Error: "The session could not be recorded (Kafka unavailable): try again."})
+		s.renderLogin(w, http.StatusServiceUnavailable, loginData{Next: next, User: user, Error: s.msgs(w).t("login.kafka")})
 		return
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, ss.id, s.cfg.Console.SessionTTL))

@@ -210,7 +210,7 @@ func TestWithoutFleet(t *testing.T) {
 	if got := oper.api(http.MethodPost, "/api/cameras/cam-1/zones", zonesRequest{}, nil); got != http.StatusNotFound {
 		t.Errorf("zone save outside a fleet: %d, want 404", got)
 	}
-	if body, resp := oper.get("/cameras"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "not in the registry") {
+	if body, resp := oper.get("/cameras"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "不在登记表中") {
 		t.Errorf("cameras page: %s", resp.Status)
 	}
 }

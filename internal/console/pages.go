@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"math"
 	"net/http"
 	"strings"
-	"time"
 
-	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
 )
 
@@ -25,6 +22,8 @@ var (
 	staticFS embed.FS
 	//go:embed web/static/login.css
 	loginStyle string
+	//go:embed web/i18n/*.json
+	catalogueFS embed.FS
 )
 
 // pageNames are the pages; each is web/templates/NAME.html with the
@@ -41,31 +40,17 @@ type pageData struct {
 	Data                   any
 }
 
+// funcs are the template functions that do not depend on the language
+// (messages.funcs adds those that do).
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Local().Format("2006-01-02 15:04:05")
-	},
-	"whenp": func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.Local().Format("2006-01-02 15:04:05")
-	},
-	"dwell": dwell,
-	"event": eventName,
-	"pct":   func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
-	"num":   func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"join":  strings.Join,
+	"pct":  func(v float64) string { return fmt.Sprintf("%.0f %%", 100*v) },
+	"num":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"join": strings.Join,
 	"box": func(b [4]float64) string {
 		return fmt.Sprintf("x %.2f y %.2f w %.2f h %.2f", b[0], b[1], b[2], b[3])
 	},
-	"add":           func(a, b int) int { return a + b },
-	"recheckStatus": recheckStatus,
-	"plateText":     plateText,
-	"plateReason":   plateReason,
+	"add":       func(a, b int) int { return a + b },
+	"plateText": plateText,
 	"deref": func(p *float64) float64 {
 		if p == nil {
 			return 0
@@ -74,43 +59,37 @@ var funcs = template.FuncMap{
 	},
 }
 
-// dwell formats seconds for people: "45 s", "5 min 03 s", "1 h 02 min".
-func dwell(s float64) string {
-	d := time.Duration(math.Round(s)) * time.Second
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
-}
-
-// parsePages parses every page with the layout.
-func parsePages() (*template.Template, error) {
-	root := template.New("").Funcs(funcs)
-	if _, err := root.ParseFS(templateFS, "web/templates/layout.html", "web/templates/login.html"); err != nil {
-		return nil, fmt.Errorf("console: templates: %w", err)
-	}
-	for _, name := range pageNames {
-		b, err := templateFS.ReadFile("web/templates/" + name + ".html")
-		if err != nil {
+// parsePages parses every page with the layout once per language, each
+// bound to its language's messages.
+func parsePages(cat map[string]*messages) (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	for lang, m := range cat {
+		root := template.New("").Funcs(funcs).Funcs(m.funcs())
+		if _, err := root.ParseFS(templateFS, "web/templates/layout.html", "web/templates/login.html"); err != nil {
 			return nil, fmt.Errorf("console: templates: %w", err)
 		}
-		if _, err := root.New(name).Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("console: template %s: %w", name, err)
+		for _, name := range pageNames {
+			b, err := templateFS.ReadFile("web/templates/" + name + ".html")
+			if err != nil {
+				return nil, fmt.Errorf("console: templates: %w", err)
+			}
+			if _, err := root.New(name).Parse(string(b)); err != nil {
+				return nil, fmt.Errorf("console: template %s: %w", name, err)
+			}
 		}
+		out[lang] = root
 	}
-	return root, nil
+	return out, nil
 }
 
 // render executes a page into a buffer first, so that a template error
 // answers 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+	m := s.msgs(w)
+	if err := s.pages[m.lang].ExecuteTemplate(&buf, name, data); err != nil {
 		s.log.Error("console: page", "page", name, "err", err)
-		http.Error(w, "page error", http.StatusInternalServerError)
+		http.Error(w, m.t("error.page"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -121,23 +100,36 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 	_, _ = w.Write(buf.Bytes())
 }
 
+// page renders a page of the layout for the session's user, in the
+// language w carries (withLang); title is a message id with its
+// arguments.
+func (s *Server) pageT(w http.ResponseWriter, ss *session, status int, name, titleID string, data any, args ...any) {
+	s.page(w, ss, status, name, s.msgs(w).t(titleID, args...), data)
+}
+
 // page renders a page of the layout for the session's user.
 func (s *Server) page(w http.ResponseWriter, ss *session, status int, name, title string, data any) {
 	cc := &s.cfg.Console
+	m := s.msgs(w)
 	var roles []string
 	for _, r := range []string{config.RoleDispatcher, config.RoleOperator} {
 		if cc.HasRole(ss.user, r) {
-			roles = append(roles, r)
+			roles = append(roles, m.t("role."+r))
 		}
 	}
-	s.render(w, status, name, pageData{Title: title, Page: name, User: ss.user, Roles: strings.Join(roles, ", "),
+	s.render(w, status, name, pageData{Title: title, Page: name, User: ss.user, Roles: strings.Join(roles, m.t("list.sep")),
 		CSRF: ss.csrf, Synced: s.Synced(), CanVerdict: s.allowed(ss.user, dispatcher),
 		CanOperate: s.allowed(ss.user, operator), Data: data})
 }
 
-// errorPage renders a message with status.
-func (s *Server) errorPage(w http.ResponseWriter, ss *session, status int, msg string) {
-	s.page(w, ss, status, "error", http.StatusText(status), msg)
+// errorPage renders message id (with its arguments) with status.
+func (s *Server) errorPage(w http.ResponseWriter, ss *session, status int, id string, args ...any) {
+	m := s.msgs(w)
+	title := http.StatusText(status)
+	if t := fmt.Sprintf("title.error.%d", status); m.has(t) {
+		title = m.t(t)
+	}
+	s.page(w, ss, status, "error", title, m.t(id, args...))
 }
 
 // serveStatic serves the embedded script and style sheet.
@@ -149,21 +141,4 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	sub, _ := fs.Sub(staticFS, "web/static")
 	w.Header().Set("Cache-Control", "no-cache")
 	http.StripPrefix("/static/", http.FileServerFS(sub)).ServeHTTP(w, r)
-}
-
-// eventNames are the case events as the console shows them, Chinese first.
-var eventNames = map[string]string{
-	cases.EventOpened:    "发现 opened",
-	cases.EventUpdated:   "仍在 updated",
-	cases.EventClosed:    "已离开 closed",
-	cases.EventWarning:   "预警 warning",
-	cases.EventWithdrawn: "已整改 withdrawn",
-}
-
-// eventName is a case event as shown (the event itself when unknown).
-func eventName(e string) string {
-	if n, ok := eventNames[e]; ok {
-		return n
-	}
-	return e
 }

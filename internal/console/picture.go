@@ -45,26 +45,28 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 // full-resolution picture. 404 when no worker is known or the worker does
 // not run the camera, 502 when the worker cannot be reached.
 func (s *Server) servePicture(w http.ResponseWriter, r *http.Request) {
+	m := s.msgs(w)
 	id := r.PathValue("id")
 	if config.CheckID(id) != nil {
-		http.Error(w, "bad camera id", http.StatusBadRequest)
+		http.Error(w, m.t("error.bad_camera_id"), http.StatusBadRequest)
 		return
 	}
 	worker, ok := s.store.owner(id)
 	if !ok {
-		http.Error(w, "no worker has reported this camera yet", http.StatusNotFound)
+		http.Error(w, m.t("error.no_worker"), http.StatusNotFound)
 		return
 	}
 	base, err := s.workerURL(worker)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+		s.log.Warn("console: camera picture", "camera", id, "worker", worker, "err", err)
+		http.Error(w, m.t("error.bad_worker"), http.StatusBadGateway)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/cameras/"+url.PathEscape(id)+"/picture.jpg", nil)
 	if err != nil {
-		http.Error(w, "bad worker address", http.StatusBadGateway)
+		http.Error(w, m.t("error.bad_worker"), http.StatusBadGateway)
 		return
 	}
 	if t := s.cfg.Console.WorkerToken; t != "" {
@@ -73,19 +75,19 @@ func (s *Server) servePicture(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.deps.Workers.Do(req)
 	if err != nil {
 		s.log.Warn("console: camera picture", "camera", id, "worker", worker, "err", err)
-		http.Error(w, "worker "+worker+" unreachable", http.StatusBadGateway)
+		http.Error(w, m.t("error.worker_unreachable", "Worker", worker), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
-		http.Error(w, "worker "+worker+" does not run this camera (now)", http.StatusNotFound)
+		http.Error(w, m.t("error.worker_not_running", "Worker", worker), http.StatusNotFound)
 		return
 	case resp.StatusCode != http.StatusOK:
-		http.Error(w, fmt.Sprintf("worker %s: %s", worker, resp.Status), http.StatusBadGateway)
+		http.Error(w, m.t("error.worker_status", "Worker", worker, "Status", resp.Status), http.StatusBadGateway)
 		return
 	case resp.Header.Get("Content-Type") != "image/jpeg":
-		http.Error(w, "worker "+worker+" sent no JPEG", http.StatusBadGateway)
+		http.Error(w, m.t("error.worker_no_jpeg", "Worker", worker), http.StatusBadGateway)
 		return
 	}
 	w.Header().Set("Content-Type", "image/jpeg")

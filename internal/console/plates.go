@@ -77,22 +77,6 @@ func plateText(p *cases.Plate) string {
 	return *p.Text
 }
 
-// plateReasons are the reasons a plate has no text as dispatchers read
-// them, Chinese first.
-var plateReasons = map[string]string{
-	cases.PlateTooSmall:   "过小 too small",
-	cases.PlateOccluded:   "被遮挡 occluded",
-	cases.PlateUnreadable: "无法辨认 unreadable",
-}
-
-// plateReason translates a plate's reason (an unknown one as it came).
-func plateReason(reason string) string {
-	if l, ok := plateReasons[reason]; ok {
-		return l
-	}
-	return reason
-}
-
 // samePlate lists the cases confirmed before it whose plate reads the
 // same text, newest first, at most maxEarlier, and how many there are
 // in all (none when it has no plate text).

@@ -108,19 +108,6 @@ func (s *Store) rechecksOf(caseID string) []RecheckView {
 	return out
 }
 
-// recheckStatus is an answer's status for people, zh-CN first.
-func recheckStatus(status string) string {
-	switch status {
-	case cases.RecheckPresent:
-		return "仍在 present"
-	case cases.RecheckGone:
-		return "已离开 gone"
-	case cases.RecheckUnknown:
-		return "未知 unknown"
-	}
-	return status
-}
-
 // recheckRequest is the body of POST /api/cases/{id}/recheck (empty).
 type recheckRequest struct{}
 

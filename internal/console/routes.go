@@ -25,7 +25,7 @@ const (
 // handler is a route that needs a session.
 type handler func(http.ResponseWriter, *http.Request, *session)
 
-// routes is the console's mux. Only /login, /healthz and the login
+// routes is the console's mux. Only /login, /lang/{lang}, /healthz and the login
 // page's inline style need no session; every other route is wrapped by
 // s.auth.
 func (s *Server) routes() http.Handler {
@@ -33,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("GET /lang/{lang}", s.setLang)
 	mux.Handle("POST /logout", s.auth(anyUser, s.logout))
 	mux.Handle("GET /static/", s.auth(anyUser, func(w http.ResponseWriter, r *http.Request, _ *session) { serveStatic(w, r) }))
 	mux.Handle("GET /{$}", s.auth(anyUser, s.home))
@@ -91,6 +92,7 @@ func securityHeaders(next http.Handler, https bool) http.Handler {
 // /login; without the access, 403.
 func (s *Server) auth(need access, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = s.withLang(w, r)
 		api := strings.HasPrefix(r.URL.Path, "/api/")
 		ss := s.sessions.get(r)
 		if ss != nil && !s.userExists(ss.user) {
@@ -112,7 +114,7 @@ func (s *Server) auth(need access, h handler) http.Handler {
 			if api {
 				apiError(w, http.StatusForbidden, "your roles do not allow this")
 			} else {
-				s.errorPage(w, ss, http.StatusForbidden, "Your roles do not allow this page.")
+				s.errorPage(w, ss, http.StatusForbidden, "error.forbidden_page")
 			}
 			return
 		}
@@ -173,6 +175,6 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, ss *session) {
 	case s.allowed(ss.user, operator):
 		http.Redirect(w, r, "/cameras", http.StatusSeeOther)
 	default:
-		s.errorPage(w, ss, http.StatusForbidden, "You have no role in the console yet: ask an administrator (console.roles).")
+		s.errorPage(w, ss, http.StatusForbidden, "error.no_role")
 	}
 }

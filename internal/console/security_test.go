@@ -101,7 +101,7 @@ func TestAccess(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
-	if body, resp := nobody.get("/queue"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "roles") {
+	if body, resp := nobody.get("/queue"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "角色") {
 		t.Errorf("queue page of a user without roles: %s", resp.Status)
 	}
 

@@ -46,13 +46,14 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 
-	users    *users
-	sessions *sessions
-	limiter  *limiter
-	devices  *deviceSigner
-	store    *Store
-	pages    *template.Template
-	tls      *tls.Config
+	users     *users
+	sessions  *sessions
+	limiter   *limiter
+	devices   *deviceSigner
+	store     *Store
+	pages     map[string]*template.Template // by language
+	catalogue map[string]*messages          // by language
+	tls       *tls.Config
 
 	follow       *follower
 	registry     *ktable.Table
@@ -128,7 +129,14 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	if s.pages, err = parsePages(); err != nil {
+	tz, err := time.LoadLocation(cc.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("%w: console.time_zone: %w", ErrConfig, err)
+	}
+	if s.catalogue, err = loadCatalogue(tz); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePages(s.catalogue); err != nil {
 		return nil, err
 	}
 	// ReadTimeout: a request whose body never arrives (a login held

@@ -104,7 +104,14 @@ func (st *Stats) Span(d time.Duration, handled int) string {
 	if handled == 0 {
 		return "—"
 	}
-	return dwell(d.Seconds())
+	s := int(d.Round(time.Second).Seconds())
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s < 3600:
+		return fmt.Sprintf("%d min %02d s", s/60, s%60)
+	}
+	return fmt.Sprintf("%d h %02d min", s/3600, s/60%60)
 }
 
 // Heat is the class of an hour-of-week cell: h0 (none) to h5 (the most).

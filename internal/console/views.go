@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/patrol-city/patrol/cases"
+	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/publisher/health"
 )
 
@@ -34,12 +35,12 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, ss *session) 
 	d := queueData{Filter: f, Options: s.store.options(), States: []string{cases.EventWarning, cases.EventOpened, cases.EventUpdated, cases.EventClosed, cases.EventWithdrawn}}
 	status := http.StatusOK
 	if err := f.check(); err != nil {
-		d.Error, status = err.Error(), http.StatusBadRequest
+		d.Error, status = s.msgs(w).t("queue.bad_plate", "Plate", f.Plate), http.StatusBadRequest
 	} else {
 		d.Query = template.URL(f.Query())
 		d.Items, d.Total = s.store.Queue(f)
 	}
-	s.page(w, ss, status, "queue", "Queue", d)
+	s.pageT(w, ss, status, "queue", "title.queue", d)
 }
 
 // apiQueue serves GET /api/queue: the same as JSON.
@@ -53,20 +54,11 @@ func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request, _ *session) {
 	writeJSON(w, http.StatusOK, map[string]any{"total": n, "items": items})
 }
 
-// reasonView is a rejection reason with its key and label.
+// reasonView is a rejection reason with its key (its words are the
+// catalogue's reason_long.ID).
 type reasonView struct {
-	Key   int
-	ID    string
-	Label string
-}
-
-// reasonLabels are the reasons as dispatchers read them.
-var reasonLabels = map[string]string{
-	cases.ReasonFalseDetection: "False detection (nothing there, wrong object)",
-	cases.ReasonNotViolation:   "Not a violation",
-	cases.ReasonDuplicate:      "Duplicate of another case",
-	cases.ReasonPermitted:      "Permitted (loading, authorised)",
-	cases.ReasonOther:          "Other (note required)",
+	Key int
+	ID  string
 }
 
 // caseData fills the case page.
@@ -75,7 +67,7 @@ type caseData struct {
 	Query       string
 	Next        string
 	Reasons     []reasonView
-	SuppressFor string
+	SuppressFor float64 // seconds
 }
 
 // casePage serves GET /cases/{id}.
@@ -83,7 +75,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	id := r.PathValue("id")
 	v, ok := s.store.view(id)
 	if !ok {
-		s.errorPage(w, ss, http.StatusNotFound, "No such case (yet): "+id)
+		s.errorPage(w, ss, http.StatusNotFound, "error.no_case", "ID", id)
 		return
 	}
 	q := r.URL.Query()
@@ -99,9 +91,9 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, ss *session) {
 	if q := f.Query(); q != "" {
 		next += "?" + q
 	}
-	d := caseData{CaseView: v, Query: f.Query(), Next: next, SuppressFor: s.cfg.Console.SuppressFor.String()}
+	d := caseData{CaseView: v, Query: f.Query(), Next: next, SuppressFor: s.cfg.Console.SuppressFor.Seconds()}
 	for i, rs := range cases.Reasons {
-		d.Reasons = append(d.Reasons, reasonView{Key: i + 1, ID: rs, Label: reasonLabels[rs]})
+		d.Reasons = append(d.Reasons, reasonView{Key: i + 1, ID: rs})
 	}
 	title := v.Rule.Code + " " + v.Rule.Name + " · " + v.Camera.ID
 	s.page(w, ss, http.StatusOK, "case", title, d)
@@ -119,7 +111,7 @@ func (s *Server) apiCase(w http.ResponseWriter, r *http.Request, _ *session) {
 
 // camerasPage serves GET /cameras.
 func (s *Server) camerasPage(w http.ResponseWriter, _ *http.Request, ss *session) {
-	s.page(w, ss, http.StatusOK, "cameras", "Cameras", s.Cameras())
+	s.pageT(w, ss, http.StatusOK, "cameras", "title.cameras", s.Cameras())
 }
 
 // cameraData fills the camera page and the zone editor.
@@ -144,26 +136,23 @@ func (s *Server) zonesPage(w http.ResponseWriter, r *http.Request, ss *session) 
 
 func (s *Server) cameraView(w http.ResponseWriter, r *http.Request, ss *session, name string) {
 	id := r.PathValue("id")
-	if !checkCameraID(w, id) {
+	if config.CheckID(id) != nil {
+		s.errorPage(w, ss, http.StatusBadRequest, "error.bad_camera_id")
 		return
 	}
 	row, ok := s.cameraRow(id)
 	if !ok {
-		s.errorPage(w, ss, http.StatusNotFound, "No such camera: "+id)
+		s.errorPage(w, ss, http.StatusNotFound, "error.no_camera", "ID", id)
 		return
 	}
 	if name == "zones" && !row.InRegistry {
-		s.errorPage(w, ss, http.StatusNotFound, "Camera "+id+" is not in the registry: its zones are in its worker's configuration file.")
+		s.errorPage(w, ss, http.StatusNotFound, "error.not_in_registry", "ID", id)
 		return
 	}
 	hist := s.store.healthOf(id)
 	slices.Reverse(hist)
 	_, open := s.store.Queue(Filter{Camera: id, Status: statusReview})
-	title := "Camera " + id
-	if name == "zones" {
-		title = "Zones of " + id
-	}
-	s.page(w, ss, http.StatusOK, name, title, cameraData{CameraRow: row, History: hist, Open: open, Now: s.deps.Now()})
+	s.pageT(w, ss, http.StatusOK, name, "title."+name, cameraData{CameraRow: row, History: hist, Open: open, Now: s.deps.Now()}, "ID", id)
 }
 
 // suppressionRow is a suppression with whether it is still in force.
@@ -179,5 +168,5 @@ func (s *Server) suppressionsPage(w http.ResponseWriter, _ *http.Request, ss *se
 	for _, x := range s.Suppressions() {
 		rows = append(rows, suppressionRow{Suppression: x, Active: now.Before(x.Expires)})
 	}
-	s.page(w, ss, http.StatusOK, "suppressions", "Suppressions", rows)
+	s.pageT(w, ss, http.StatusOK, "suppressions", "title.suppressions", rows)
 }

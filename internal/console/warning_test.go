@@ -32,7 +32,11 @@ func TestWarningOnCasePage(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	s.apply(&kgo.Record{Topic: "cases", Value: withWarning(testCase("w1", "cam-1", "z1", cases.EventWarning, 1, t0), t0)})
 	s.apply(&kgo.Record{Topic: "cases", Value: withWarning(testCase("w2", "cam-1", "z1", cases.EventWarning, 1, t0), t0)})
-	pages, err := parsePages()
+	cat, err := loadCatalogue(time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := parsePages(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,17 +46,17 @@ func TestWarningOnCasePage(t *testing.T) {
 			t.Fatalf("no case %s", id)
 		}
 		var buf bytes.Buffer
-		if err := pages.ExecuteTemplate(&buf, "case", pageData{Page: "case", Data: caseData{CaseView: v}}); err != nil {
+		if err := pages[langZH].ExecuteTemplate(&buf, "case", pageData{Page: "case", Data: caseData{CaseView: v}}); err != nil {
 			t.Fatal(err)
 		}
 		return buf.String()
 	}
-	if p := render("w1"); !strings.Contains(p, "预警 warning") || !strings.Contains(p, `id="warning"`) || !strings.Contains(p, "期满仍在则立案") {
+	if p := render("w1"); !strings.Contains(p, ">预警<") || !strings.Contains(p, `id="warning"`) || !strings.Contains(p, "期满仍在则立案") {
 		t.Errorf("warned case page lacks the warning and its window:\n%s", p)
 	}
 	s.apply(&kgo.Record{Topic: "cases", Value: withWarning(testCase("w1", "cam-1", "z1", cases.EventWithdrawn, 2, t0.Add(40*time.Second)), t0)})
 	p := render("w1")
-	if !strings.Contains(p, "已整改 withdrawn") || strings.Contains(p, "期满仍在则立案") || strings.Count(p, "snapshot-") < 2 {
+	if !strings.Contains(p, ">已整改<") || strings.Contains(p, "期满仍在则立案") || strings.Count(p, "snapshot-") < 2 {
 		t.Errorf("withdrawn case page:\n%s", p)
 	}
 	for state, want := range map[string]string{cases.EventWarning: "w2", cases.EventWithdrawn: "w1"} {

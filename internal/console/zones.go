@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -122,12 +121,3 @@ func (s *Server) postZones(w http.ResponseWriter, r *http.Request, ss *session) 
 // redactURL shows a camera address without its password (config.Redact:
 // the user-info as a field, credential-like query values hidden).
 func redactURL(raw string) string { return config.Redact(raw) }
-
-// checkCameraID answers 400 for an id that is not valid.
-func checkCameraID(w http.ResponseWriter, id string) bool {
-	if err := config.CheckID(id); err != nil {
-		http.Error(w, fmt.Sprintf("camera id: %v", err), http.StatusBadRequest)
-		return false
-	}
-	return true
-}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/patrol-city/patrol/internal/testkit/langcheck"
 )
 
 // browser starts headless Chromium; without it the test fails, unless
@@ -121,6 +123,41 @@ func (r *consoleRig) openFromQueue(t *testing.T, bctx context.Context, caseID st
 	}
 	press(t, bctx, kb.Enter)
 	until(t, bctx, 15*time.Second, "case page of "+caseID, `document.body.dataset.ready === 'true' && document.getElementById('case') && document.getElementById('case').dataset.case === `+strconv.Quote(caseID))
+}
+
+// checkShown fails the test when the page shown (as its scripts left
+// it) is not in lang or has a word of another language (langcheck):
+// the rig's data and the ids of its cases aside.
+func (r *consoleRig) checkShown(t *testing.T, bctx context.Context, what, lang string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+	defer cancel()
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if !strings.Contains(page, `<html lang="`+lang+`"`) {
+		t.Errorf("%s: page not in %s", what, lang)
+	}
+	data := slices.Clone(r.data)
+	for _, c := range r.opened(t) {
+		data = append(data, c.CaseID, c.Rule.Name)
+	}
+	for _, x := range r.srv.Suppressions() { // the topic's, of earlier runs too
+		data = append(data, x.CaseID, x.CameraID, x.ZoneID, x.User)
+	}
+	words, err := langcheck.Foreign(page, data...)
+	if err != nil || len(words) > 0 {
+		t.Errorf("%s in %s: words of another language %q (%v)", what, lang, words, err)
+	}
+}
+
+// checkPage opens path and checks it is in lang (checkShown); the map
+// and statistics pages are added with one line each.
+func (r *consoleRig) checkPage(t *testing.T, bctx context.Context, path, lang string) {
+	t.Helper()
+	do(t, bctx, 15*time.Second, path, chromedp.Navigate(r.srv.URL()+path), chromedp.WaitVisible(chromedp.CSS("body[data-ready]")))
+	r.checkShown(t, bctx, path, lang)
 }
 
 // press types each key on the page, as a person on the keyboard.

@@ -68,6 +68,9 @@ type consoleRig struct {
 	verdicts   int64
 	docs       string
 	tiles      *tileServer
+	// data are the words the rig itself puts on the pages (ids, users,
+	// places, addresses): data, not language, for langcheck.
+	data []string
 }
 
 // startConsoleRig registers two cameras that both show the scene
@@ -112,6 +115,10 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 		config.ApplyCameraDefaults(&cams[i])
 	}
 	applyCameras(t, cfg, cams, false)
+	r.data = []string{"kerb", "zone-2", "disp", "oper", cfg.Worker, "0505", "illegal-parking", cfg.Console.TimeZone, "苏ED51712"}
+	for _, c := range cams {
+		r.data = append(r.data, c.ID, c.Name, c.Address, c.Grid, c.URL)
+	}
 	r.casesFrom = topicEnd(t, brokerAddr, cfg.Kafka.CasesTopic)
 	r.verdicts = topicEnd(t, brokerAddr, cfg.Console.VerdictsTopic)
 

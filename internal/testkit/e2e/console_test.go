@@ -15,6 +15,12 @@ import (
 	"github.com/patrol-city/patrol/cases"
 )
 
+// The console's languages, as the pages' html lang attribute names them.
+const (
+	langZH = "zh-CN"
+	langEN = "en"
+)
+
 // TestConsoleBrowser drives the console in a real headless Chromium over
 // a real fleet worker (zones from the registry) watching two simulated
 // cameras, with the real Kafka and MinIO: a dispatcher logs in, finds
@@ -32,7 +38,9 @@ import (
 // camera's picture, drags a point, saves, and the worker applies it; the
 // statistics page shows the two verdicts. Screenshots of the map, the
 // queue, a case, the zone editor and the statistics go to
-// docs/console/.
+// docs/console/. The pages are in Chinese (the default): the queue, a
+// case, the map and the statistics have no English word (langcheck), and
+// the queue switched to English has no Chinese one but data.
 func TestConsoleBrowser(t *testing.T) {
 	parallel(t, loadConsole)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -70,6 +78,7 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: recheck of %s answered on the page %v after the press: %q", since(), a.CaseID, time.Since(asked).Round(100*time.Millisecond), answer)
+	r.checkShown(t, bctx, "case page", langZH)
 	do(t, bctx, 5*time.Second, "the recheck section in view", chromedp.ScrollIntoView(chromedp.CSS("#recheck")))
 	r.screenshot(t, bctx, "recheck")
 	do(t, bctx, 5*time.Second, "back to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
@@ -141,7 +150,14 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	t.Logf("%s: the first car parked again: case %s on A, none on B (suppressed)", since(), a2.CaseID)
 	do(t, bctx, 10*time.Second, "queue", chromedp.Navigate(base+"/queue?status=all"), chromedp.WaitVisible(chromedp.CSS("#queue")))
+	r.checkShown(t, bctx, "queue", langZH)
 	r.screenshot(t, bctx, "queue")
+	// The switch on the page: the same queue in English, then back.
+	do(t, bctx, 10*time.Second, "switch to English", chromedp.Click(chromedp.CSS("#lang-switch")), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #queue`)))
+	r.checkShown(t, bctx, "queue", langEN)
+	r.screenshot(t, bctx, "queue-en")
+	do(t, bctx, 10*time.Second, "switch back to Chinese", chromedp.Click(chromedp.CSS("#lang-switch")), chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-CN"] #queue`)))
+	r.checkPage(t, bctx, "/suppressions", langZH)
 
 	// An operator adds a zone on camera A over its picture, drags a point,
 	// saves; the worker applies it.
@@ -169,7 +185,7 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	r.screenshot(t, bctx, "zones")
 	do(t, bctx, 5*time.Second, "save", chromedp.Click(chromedp.CSS("#save-zones")))
-	until(t, bctx, 15*time.Second, "saved", `document.getElementById('zones-result').textContent.startsWith('Saved')`)
+	until(t, bctx, 15*time.Second, "saved", `document.getElementById('zones-result').classList.contains('saved')`)
 	saved := time.Now()
 	waitFor(t, 20*time.Second, "the worker applying zone-2", func() bool {
 		return strings.Join(r.healthz()[r.camA], ",") == "kerb,zone-2"

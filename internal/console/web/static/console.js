@@ -6,6 +6,14 @@
   'use strict';
   const csrf = document.body.dataset.csrf;
   const status = document.getElementById('status');
+  // The page's messages (the catalogue's js.* and recheck.*, in the
+  // page's language) come in body data-msgs: no inline script.
+  let msgs = {};
+  try { msgs = JSON.parse(document.body.dataset.msgs || '{}'); } catch (e) { /* none */ }
+  // t is message id with {{.Name}} replaced from args.
+  function t(id, args) {
+    return (msgs[id] || id).replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k) => (args && k in args) ? String(args[k]) : '');
+  }
 
   function say(msg, err) {
     status.textContent = msg;
@@ -24,7 +32,7 @@
     if (!r.ok) throw new Error(data.error || (r.status + ' ' + r.statusText));
     return data;
   }
-  window.patrol = {send, say};
+  window.patrol = {send, say, t};
 
   // typing reports whether a key goes to a text field.
   function typing(e) {
@@ -87,30 +95,37 @@
     const wait = document.getElementById('recheck-wait');
     const body = document.querySelector('#rechecks tbody');
     const form = document.getElementById('reject-form');
-    const label = {present: '仍在 present', gone: '已离开 gone', unknown: '未知 unknown'};
-    const when = t => t ? new Date(t).toLocaleString() : '';
+    const label = s => msgs['recheck.' + s] || s;
+    // reason: as the page's recheckReason (the head and known details).
+    const reason = r => {
+      const i = r.indexOf(': ');
+      if (i < 0) return msgs['recheck.reason.' + r] || msgs['recheck.detail.' + r] || r;
+      const head = r.slice(0, i), d = r.slice(i + 2);
+      return (msgs['recheck.reason.' + head] || head) + (msgs.colon || ': ') + (msgs['recheck.detail.' + d] || d);
+    };
+    const when = v => v ? new Date(v).toLocaleString('sv-SE', {timeZone: document.body.dataset.tz || undefined}) : '';
     const api = '/api/cases/' + encodeURIComponent(id);
     function row(v) {
       const tr = document.createElement('tr');
       tr.dataset.request = v.request_id;
-      const cells = [when(v.requested_at) + (v.user ? ' · ' + v.user : ''), '', v.reason || '',
+      const cells = [when(v.requested_at) + (v.user ? ' · ' + v.user : ''), '', reason(v.reason || ''),
         when(v.answered_at) + (v.worker ? ' · ' + v.worker : ''), ''];
       for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.appendChild(td); }
       const st = tr.children[1];
       if (v.status) {
         const span = document.createElement('span');
         span.className = 'recheck-status recheck-' + v.status;
-        span.textContent = label[v.status] || v.status;
+        span.textContent = label(v.status);
         st.appendChild(span);
         if (v.score) st.append(' ' + v.score.toFixed(2));
       } else {
-        st.textContent = '等待 waiting';
+        st.textContent = t('recheck.waiting');
       }
       if (v.picture) {
         const a = document.createElement('a');
         a.href = v.picture; a.target = '_blank'; a.rel = 'noopener';
         const img = document.createElement('img');
-        img.className = 'recheck-pic'; img.src = v.picture; img.alt = 'recheck picture';
+        img.className = 'recheck-pic'; img.src = v.picture; img.alt = t('recheck.picture');
         a.appendChild(img);
         tr.children[4].appendChild(a);
       }
@@ -122,7 +137,7 @@
       busy = true; btn.disabled = true; wait.hidden = false;
       try {
         const d = await send('POST', api + '/recheck', {});
-        say('核查已发送 Recheck sent.');
+        say(t('js.recheck_sent'));
         for (const until = Date.now() + 60000; Date.now() < until;) {
           await new Promise(r => setTimeout(r, 1000));
           const r = await fetch(api + '/rechecks', {credentials: 'same-origin'});
@@ -130,11 +145,11 @@
           const list = await r.json();
           body.replaceChildren(...list.map(row));
           const mine = list.find(v => v.request_id === d.request_id);
-          if (mine && mine.status) { say('核查结果 Recheck: ' + (label[mine.status] || mine.status)); return; }
+          if (mine && mine.status) { say(t('js.recheck_result', {Status: label(mine.status)})); return; }
         }
-        say('60 秒内没有回答 No answer within 60 s.', true);
+        say(t('js.recheck_no_answer'), true);
       } catch (err) {
-        say('核查未发送 Recheck not sent: ' + err.message, true);
+        say(t('js.recheck_not_sent', {Err: err.message}), true);
       } finally {
         busy = false; btn.disabled = false; wait.hidden = true;
       }
@@ -168,10 +183,10 @@
       body.filter = query;
       try {
         const d = await send('POST', '/api/cases/' + encodeURIComponent(id) + '/verdict', body);
-        say(body.verdict === 'confirmed' ? 'Confirmed.' : 'Rejected' + (d.suppression ? ', repeats suppressed.' : '.'));
+        say(t(body.verdict === 'confirmed' ? 'js.confirmed' : d.suppression ? 'js.rejected_suppressed' : 'js.rejected'));
         location.href = d.next;
       } catch (err) {
-        say('Not saved: ' + err.message, true);
+        say(t('js.not_saved', {Err: err.message}), true);
         busy = false;
       }
     }
@@ -188,8 +203,8 @@
     }
     function submitReject() {
       const r = form.querySelector('input[name=reason]:checked');
-      if (!r) { say('Pick a reason first: 1-5.', true); return; }
-      if (r.value === 'other' && !note.value.trim()) { say('Reason "other" needs a note.', true); note.focus(); return; }
+      if (!r) { say(t('js.pick_reason'), true); return; }
+      if (r.value === 'other' && !note.value.trim()) { say(t('js.other_needs_note'), true); note.focus(); return; }
       verdict({verdict: 'rejected', reason: r.value, note: note.value.trim(), suppress: suppress.checked});
     }
     document.getElementById('confirm').addEventListener('click', () => verdict({verdict: 'confirmed'}));
@@ -221,11 +236,11 @@
 
   function suppressions() {
     document.querySelectorAll('button.remove').forEach(b => b.addEventListener('click', async () => {
-      if (!b.dataset.armed) { b.dataset.armed = '1'; b.textContent = 'Really remove?'; return; }
+      if (!b.dataset.armed) { b.dataset.armed = '1'; b.textContent = t('js.really_remove'); return; }
       try {
         await send('DELETE', '/api/suppressions/' + encodeURIComponent(b.dataset.id));
         location.reload();
-      } catch (err) { say('Not removed: ' + err.message, true); }
+      } catch (err) { say(t('js.not_removed', {Err: err.message}), true); }
     }));
   }
 

@@ -119,7 +119,7 @@
       sel = n.zone;
       if (e.altKey || e.button === 2) {
         if (zones[n.zone].polygon.length > 3) zones[n.zone].polygon.splice(n.point, 1);
-        else patrol.say('A zone needs at least 3 points.', true);
+        else patrol.say(patrol.t('js.zone_min_points'), true);
       } else {
         drag = n;
       }
@@ -160,13 +160,13 @@
     try {
       const d = await patrol.send('POST', '/api/cameras/' + encodeURIComponent(cam) + '/zones', {version, zones});
       version = d.version;
-      out.textContent = 'Saved ' + d.zones + ' zone(s) at ' + new Date().toLocaleTimeString() + '.';
+      out.textContent = patrol.t('js.zones_saved_at', {N: d.zones, Time: new Date().toLocaleTimeString()});
       out.className = 'sub saved';
-      patrol.say('Zones saved: the worker applies them within a second.');
+      patrol.say(patrol.t('js.zones_saved'));
     } catch (err) {
       out.textContent = err.message;
       out.className = 'error';
-      patrol.say('Not saved.', true);
+      patrol.say(patrol.t('js.zones_not_saved'), true);
     }
   }
 
@@ -189,7 +189,8 @@
       div.className = 'zone' + (i === sel ? ' sel' : '');
       div.addEventListener('click', () => { if (sel !== i) { sel = i; list(); draw(); } });
       const head = document.createElement('label');
-      head.innerHTML = '<span class="swatch"></span>Zone id ';
+      head.innerHTML = '<span class="swatch"></span>';
+      head.append(patrol.t('js.zone_id') + ' ');
       head.firstChild.style.background = colors[i % colors.length];
       const id = document.createElement('input');
       id.type = 'text';
@@ -210,10 +211,10 @@
       });
       const info = document.createElement('div');
       info.className = 'sub';
-      info.textContent = z.polygon.length + ' points: ' + z.polygon.map(p => p.map(v => v.toFixed(2)).join(',')).join(' ');
+      info.textContent = patrol.t('js.zone_points', {N: z.polygon.length}) + ' ' + z.polygon.map(p => p.map(v => v.toFixed(2)).join(',')).join(' ');
       const rm = document.createElement('button');
       rm.type = 'button';
-      rm.textContent = 'Remove zone';
+      rm.textContent = patrol.t('js.zone_remove');
       rm.addEventListener('click', e => { e.stopPropagation(); zones.splice(i, 1); sel = 0; list(); draw(); });
       div.append(info, rm);
       return div;
@@ -230,7 +231,7 @@
       rules = d.rules;
       version = d.version;
     } catch (err) {
-      patrol.say('Zones not loaded: ' + err.message, true);
+      patrol.say(patrol.t('js.zones_not_loaded', {Err: err.message}), true);
     }
     loaded = true;
     list();
