@@ -69,6 +69,19 @@ func TestCatalogue(t *testing.T) {
 	for _, v := range cases.Reasons {
 		used = append(used, "reason."+v, "reason_long."+v)
 	}
+	for _, v := range []string{periodDay, periodWeek, periodMonth} { // the statistics' closed sets
+		used = append(used, "stats.period."+v)
+	}
+	for _, v := range []string{dimCode, dimCamera, dimGrid, dimRule} {
+		used = append(used, "stats.dim."+v)
+	}
+	for _, v := range []string{sheetSummary, sheetPeriod, sheetDim, sheetCross, sheetPlaces, sheetHours, "0", "1", "2", "3", "4", "5", "6"} {
+		if len(v) == 1 {
+			used = append(used, "stats.day."+v)
+		} else {
+			used = append(used, "stats.sheet."+v)
+		}
+	}
 	for _, v := range []string{cases.VerdictConfirmed, cases.VerdictRejected} {
 		used = append(used, "verdict."+v)
 	}
@@ -134,6 +147,7 @@ func TestPickLang(t *testing.T) {
 func TestPagesInLanguage(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, kafkaAddr(t))
+	cfg.Console.Map.Attribution = "© OpenStreetMap contributors" // configured data, not language
 	r := startConsole(t, cfg, Deps{})
 	cam := config.Camera{ID: "cam-1", Name: "东门", URL: "rtsp://viewer:pw@192.0.2.7:554/main", Address: "人民路 1 号",
 		Zones: []config.Zone{{ID: "kerb", Polygon: [][]float64{{0.1, 0.5}, {0.9, 0.5}, {0.9, 0.9}}, Rules: []string{"illegal-parking"}}}}
@@ -161,16 +175,20 @@ func TestPagesInLanguage(t *testing.T) {
 	// data: what the rig itself names (ids, user, address, the zone),
 	// the example plate in the search field and the id asked for.
 	data := []string{"苏ED51712", "nope", "cam-1", "kerb", "c1", "c2", "w1", "admin", "0505", "人民路 1 号", "东门", "机动车乱停放", "G-12",
-		"rtsp://viewer:xxxxx@192.0.2.7:554/main", "Asia/Shanghai", "illegal-parking"}
+		"rtsp://viewer:xxxxx@192.0.2.7:554/main", "Asia/Shanghai", "illegal-parking", cfg.Console.Map.Attribution, "fortnight"}
 	pages := []string{"/queue", "/queue?status=all", "/cases/c1?status=all", "/cases/c2", "/cameras", "/cameras/cam-1",
-		"/cameras/cam-1/zones", "/suppressions", "/cases/nope"}
+		"/cameras/cam-1/zones", "/suppressions", "/cases/nope", "/map", "/stats", "/stats?period=week&dim=grid",
+		"/stats?period=month&dim=camera", "/stats?period=fortnight"}
 	check := func(c *client, lang string) {
 		t.Helper()
 		for _, p := range pages {
 			page, resp := c.get(p)
 			want := http.StatusOK
-			if p == "/cases/nope" {
+			switch p {
+			case "/cases/nope":
 				want = http.StatusNotFound
+			case "/stats?period=fortnight":
+				want = http.StatusBadRequest
 			}
 			if resp.StatusCode != want {
 				t.Errorf("%s %s: %s", lang, p, resp.Status)

@@ -89,7 +89,7 @@ func (s *Server) mapPage(w http.ResponseWriter, _ *http.Request, ss *session) {
 	if o := m.TileOrigins(); len(o) > 0 {
 		w.Header().Set("Content-Security-Policy", csp+"; img-src 'self' "+strings.Join(o, " "))
 	}
-	s.page(w, ss, http.StatusOK, "map", "地图 Map", struct {
+	s.pageT(w, ss, http.StatusOK, "map", "title.map", struct {
 		Attribution string
 		Tiles       bool
 	}{m.Attribution, len(m.Tiles) > 0})

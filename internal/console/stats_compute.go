@@ -22,6 +22,24 @@ const maxPlaces = 20
 // errStatsQuery is wrapped by the errors of a bad statistics query.
 var errStatsQuery = errors.New("statistics query")
 
+// statsQueryError is a refused query: its English text for logs and the
+// catalogue message (with arguments) the page shows. It is errStatsQuery.
+type statsQueryError struct {
+	msg  string
+	id   string
+	args []any
+}
+
+func (e *statsQueryError) Error() string { return errStatsQuery.Error() + ": " + e.msg }
+
+// Is makes a statsQueryError errStatsQuery.
+func (e *statsQueryError) Is(target error) bool { return target == errStatsQuery }
+
+// queryErr is a refused query: msg in English, message id with args.
+func queryErr(msg, id string, args ...any) error {
+	return &statsQueryError{msg: msg, id: id, args: args}
+}
+
 // statsRow is one row of figures: a period, a dimension value, or both.
 type statsRow struct {
 	Period, Key, Label string
@@ -76,10 +94,10 @@ func computeStats(cs []statsCase, reach statsReach, q url.Values, loc *time.Loca
 		st.Dim = dimCode
 	}
 	if !slices.Contains([]string{periodDay, periodWeek, periodMonth}, st.Period) {
-		return nil, fmt.Errorf("%w: period %q: day, week or month", errStatsQuery, st.Period)
+		return nil, queryErr(fmt.Sprintf("period %q: day, week or month", st.Period), "stats.err.period", "V", st.Period)
 	}
 	if !slices.Contains([]string{dimCode, dimCamera, dimGrid, dimRule}, st.Dim) {
-		return nil, fmt.Errorf("%w: dim %q: code, camera, grid or rule", errStatsQuery, st.Dim)
+		return nil, queryErr(fmt.Sprintf("dim %q: code, camera, grid or rule", st.Dim), "stats.err.dim", "V", st.Dim)
 	}
 	if err := st.statsRange(q.Get("from"), q.Get("to")); err != nil {
 		return nil, err
@@ -204,7 +222,7 @@ func (st *Stats) statsRange(from, to string) error {
 	day := func(s string) (time.Time, error) {
 		t, err := time.ParseInLocation("2006-01-02", s, loc)
 		if err != nil {
-			return t, fmt.Errorf("%w: date %q: want YYYY-MM-DD", errStatsQuery, s)
+			return t, queryErr(fmt.Sprintf("date %q: want YYYY-MM-DD", s), "stats.err.date", "V", s)
 		}
 		return t, nil
 	}
@@ -231,10 +249,11 @@ func (st *Stats) statsRange(from, to string) error {
 	}
 	st.From, st.To = first, last.AddDate(0, 0, 1)
 	if !st.From.Before(st.To) {
-		return fmt.Errorf("%w: from %s is after to %s", errStatsQuery, first.Format(time.DateOnly), last.Format(time.DateOnly))
+		f, l := first.Format(time.DateOnly), last.Format(time.DateOnly)
+		return queryErr(fmt.Sprintf("from %s is after to %s", f, l), "stats.err.order", "From", f, "To", l)
 	}
 	if st.To.Sub(st.From) > maxStatsDays*24*time.Hour {
-		return fmt.Errorf("%w: more than %d days", errStatsQuery, maxStatsDays)
+		return queryErr(fmt.Sprintf("more than %d days", maxStatsDays), "stats.err.days", "N", maxStatsDays)
 	}
 	st.FromDate, st.ToDate = first.Format(time.DateOnly), last.Format(time.DateOnly)
 	return nil

@@ -12,18 +12,17 @@ import (
 	"github.com/patrol-city/patrol/cases"
 )
 
-// allLabel names the totals' rows.
-const allLabel = "合计 all"
-
-// figureHeader names the figure columns of the exports, Chinese first.
-func figureHeader() []string {
-	h := []string{"上报案件量 opened", "核实通过 confirmed", "不予立案 rejected", "待核实 waiting",
-		"上报案件处置数量 handled", "案件上报处置率 share handled", "核实通过率 share confirmed",
-		"核实用时 p50 (s) time to verdict", "核实用时 p95 (s) time to verdict",
-		"预警 warnings", "已整改撤销 withdrawn", "重新裁定 verdict given again",
-		"核查 rechecks", "核查已消失 rechecks gone"}
+// figureHeader names the figure columns of the exports in the
+// request's language.
+func (v *statsView) figureHeader() []string {
+	var h []string
+	for _, id := range []string{"stats.opened", "stats.confirmed", "stats.rejected", "stats.waiting", "stats.handled",
+		"stats.share_handled", "stats.share_confirmed", "stats.p50_s", "stats.p95_s", "stats.warnings",
+		"stats.withdrawn", "stats.changed", "stats.rechecks", "stats.recheck_gone"} {
+		h = append(h, v.m.t(id))
+	}
 	for _, r := range cases.Reasons {
-		h = append(h, "不予立案原因 "+reasonNames[r])
+		h = append(h, v.m.t("stats.reason_col", "Reason", v.ReasonName(r)))
 	}
 	return h
 }
@@ -51,18 +50,20 @@ func figureValues(f *Figures) []any {
 // csv is the export as CSV with a UTF-8 byte order mark (for Excel): a
 // row per period and dimension value with a case, then a row per period
 // over every value, then the range's totals.
-func (st *Stats) csv() ([]byte, error) {
+func (v *statsView) csv() ([]byte, error) {
+	st, all := v.Stats, v.allLabel()
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
 	w := csv.NewWriter(&b)
 	rec := func(period, key, label string, f *Figures) error {
-		row := []string{period, key, label}
+		row := []string{period, key, v.RowLabel(label)}
 		for _, v := range figureValues(f) {
 			row = append(row, fmt.Sprint(v))
 		}
 		return w.Write(row)
 	}
-	if err := w.Write(append([]string{"时段 period (" + st.PeriodName(st.Period) + ")", dimNames[st.Dim], "名称 name"}, figureHeader()...)); err != nil {
+	head := []string{v.m.t("stats.col.period") + " (" + v.PeriodName(st.Period) + ")", v.DimName(st.Dim), v.m.t("stats.name")}
+	if err := w.Write(append(head, v.figureHeader()...)); err != nil {
 		return nil, err
 	}
 	for i := range st.Cross {
@@ -73,32 +74,34 @@ func (st *Stats) csv() ([]byte, error) {
 	}
 	for i := range st.ByPeriod {
 		r := &st.ByPeriod[i]
-		if err := rec(r.Period, allLabel, allLabel, &r.Figures); err != nil {
+		if err := rec(r.Period, all, all, &r.Figures); err != nil {
 			return nil, err
 		}
 	}
-	if err := rec(st.FromDate+" – "+st.ToDate, allLabel, allLabel, &st.Total); err != nil {
+	if err := rec(st.FromDate+" – "+st.ToDate, all, all, &st.Total); err != nil {
 		return nil, err
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
 }
 
-// Sheet names of the XLSX export.
+// Sheets of the XLSX export, named by the catalogue (stats.sheet.*).
 const (
-	sheetSummary = "汇总 summary"
-	sheetPeriod  = "按时段 by period"
-	sheetDim     = "按维度 by dimension"
-	sheetCross   = "明细 period x dimension"
-	sheetPlaces  = "热点 hot spots"
-	sheetHours   = "时段热力 hour of week"
+	sheetSummary = "summary"
+	sheetPeriod  = "period"
+	sheetDim     = "dim"
+	sheetCross   = "cross"
+	sheetPlaces  = "places"
+	sheetHours   = "hours"
 )
 
 // xlsx is the export as an Excel workbook: the summary (range, zone, how
 // far the data reaches back, the totals and the rejection reasons), the
 // figures by period, by dimension value, by both, the hot spots and the
 // hour-of-week table.
-func (st *Stats) xlsx() ([]byte, error) {
+func (v *statsView) xlsx() ([]byte, error) {
+	st, m := v.Stats, v.m
+	sheet := func(id string) string { return m.t("stats.sheet." + id) }
 	f := excelize.NewFile()
 	defer func() { _ = f.Close() }()
 	pct, err := f.NewStyle(&excelize.Style{NumFmt: 10})
@@ -109,12 +112,14 @@ func (st *Stats) xlsx() ([]byte, error) {
 		name string
 		rows [][]any
 	}{
-		{sheetSummary, st.summaryRows()},
-		{sheetPeriod, figureRows([]string{"时段 period"}, st.ByPeriod, func(r *statsRow) []any { return []any{r.Period} })},
-		{sheetDim, figureRows([]string{dimNames[st.Dim], "名称 name"}, st.ByDim, func(r *statsRow) []any { return []any{r.Key, r.Label} })},
-		{sheetCross, figureRows([]string{"时段 period", dimNames[st.Dim], "名称 name"}, st.Cross, func(r *statsRow) []any { return []any{r.Period, r.Key, r.Label} })},
-		{sheetPlaces, st.placeRows()},
-		{sheetHours, st.hourRows()},
+		{sheet(sheetSummary), v.summaryRows()},
+		{sheet(sheetPeriod), v.figureRows([]string{m.t("stats.col.period")}, st.ByPeriod, func(r *statsRow) []any { return []any{r.Period} })},
+		{sheet(sheetDim), v.figureRows([]string{v.DimName(st.Dim), m.t("stats.name")}, st.ByDim,
+			func(r *statsRow) []any { return []any{r.Key, v.RowLabel(r.Label)} })},
+		{sheet(sheetCross), v.figureRows([]string{m.t("stats.col.period"), v.DimName(st.Dim), m.t("stats.name")}, st.Cross,
+			func(r *statsRow) []any { return []any{r.Period, r.Key, v.RowLabel(r.Label)} })},
+		{sheet(sheetPlaces), v.placeRows()},
+		{sheet(sheetHours), v.hourRows()},
 	}
 	for i, sh := range sheets {
 		if i == 0 {
@@ -131,7 +136,7 @@ func (st *Stats) xlsx() ([]byte, error) {
 			}
 		}
 	}
-	for sh, first := range map[string]int{sheetPeriod: 1, sheetDim: 2, sheetCross: 3} {
+	for sh, first := range map[string]int{sheet(sheetPeriod): 1, sheet(sheetDim): 2, sheet(sheetCross): 3} {
 		for _, c := range shareCols {
 			col, _ := excelize.ColumnNumberToName(first + c + 1)
 			if err := f.SetColStyle(sh, col, pct); err != nil {
@@ -147,8 +152,8 @@ func (st *Stats) xlsx() ([]byte, error) {
 }
 
 // figureRows is a header and a row of figures per row of rs.
-func figureRows(head []string, rs []statsRow, lead func(*statsRow) []any) [][]any {
-	out := [][]any{strs(append(head, figureHeader()...))}
+func (v *statsView) figureRows(head []string, rs []statsRow, lead func(*statsRow) []any) [][]any {
+	out := [][]any{strs(append(head, v.figureHeader()...))}
 	for i := range rs {
 		out = append(out, append(lead(&rs[i]), figureValues(&rs[i].Figures)...))
 	}
@@ -156,32 +161,34 @@ func figureRows(head []string, rs []statsRow, lead func(*statsRow) []any) [][]an
 }
 
 // summaryRows are the summary sheet's rows.
-func (st *Stats) summaryRows() [][]any {
+func (v *statsView) summaryRows() [][]any {
+	st, m := v.Stats, v.m
 	out := [][]any{
-		{"统计范围 range", st.FromDate + " – " + st.ToDate},
-		{"时区 time zone", st.Zone.String()},
-		{"统计周期 period", st.PeriodName(st.Period)},
-		{"维度 dimension", st.DimName(st.Dim)},
-		{"数据起点 data reaches back to", st.When(st.Reach.Since)},
-		{"内存上限丢弃的案件 cases dropped by the memory bound", st.Reach.Dropped},
-		{"生成时间 made at", st.When(st.Now)},
+		{m.t("stats.range"), st.FromDate + " – " + st.ToDate},
+		{m.t("stats.zone"), st.Zone.String()},
+		{m.t("stats.period"), v.PeriodName(st.Period)},
+		{m.t("stats.dim"), v.DimName(st.Dim)},
+		{m.t("stats.reach_x"), st.When(st.Reach.Since)},
+		{m.t("stats.dropped_n"), st.Reach.Dropped},
+		{m.t("stats.made_at"), st.When(st.Now)},
 		{},
 	}
-	h, v := figureHeader(), figureValues(&st.Total)
+	h, vals := v.figureHeader(), figureValues(&st.Total)
 	for i := range h {
-		out = append(out, []any{h[i], v[i]})
+		out = append(out, []any{h[i], vals[i]})
 	}
-	out = append(out, []any{}, []any{"不予立案原因 reason", "件数 cases"})
+	out = append(out, []any{}, []any{m.t("stats.reason"), m.t("stats.count")})
 	for _, r := range st.Reasons {
-		out = append(out, []any{st.ReasonName(r.Reason), r.Count})
+		out = append(out, []any{v.ReasonName(r.Reason), r.Count})
 	}
 	return out
 }
 
 // placeRows are the hot spots' rows, every place.
-func (st *Stats) placeRows() [][]any {
-	out := [][]any{{"摄像头 camera", "名称 name", "地址 address", "单元网格 grid", "纬度 latitude", "经度 longitude",
-		"上报案件量 opened", "核实通过 confirmed"}}
+func (v *statsView) placeRows() [][]any {
+	st, m := v.Stats, v.m
+	out := [][]any{{m.t("stats.camera"), m.t("stats.name"), m.t("stats.address"), m.t("stats.grid"), m.t("stats.latitude"),
+		m.t("stats.longitude"), m.t("stats.opened"), m.t("stats.confirmed")}}
 	coord := func(p *float64) any {
 		if p == nil {
 			return ""
@@ -195,13 +202,14 @@ func (st *Stats) placeRows() [][]any {
 }
 
 // hourRows are the hour-of-week table: a row per weekday, a column per hour.
-func (st *Stats) hourRows() [][]any {
-	head := []any{"星期 weekday \\ 时 hour"}
+func (v *statsView) hourRows() [][]any {
+	st := v.Stats
+	head := []any{v.m.t("stats.weekday_hour")}
 	for h := range 24 {
 		head = append(head, strconv.Itoa(h))
 	}
 	out := [][]any{head}
-	for d, name := range st.Days() {
+	for d, name := range v.Days() {
 		row := []any{name}
 		for h := range 24 {
 			row = append(row, st.Hours[d][h])

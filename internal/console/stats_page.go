@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 	_ "time/tzdata" // console.time_zone works in an image without a zone database
-
-	"github.com/patrol-city/patrol/cases"
 )
 
 // stats computes the figures of the request's query.
@@ -26,7 +24,12 @@ func (s *Server) statsError(w http.ResponseWriter, ss *session, err error) {
 	if errors.Is(err, errStatsQuery) {
 		status = http.StatusBadRequest
 	}
-	s.errorPage(w, ss, status, err.Error())
+	var qe *statsQueryError
+	if errors.As(err, &qe) {
+		s.errorPage(w, ss, status, qe.id, qe.args...)
+		return
+	}
+	s.errorPage(w, ss, status, "stats.err.internal", "Err", err.Error())
 }
 
 // statsView is the statistics page's data.
@@ -34,6 +37,7 @@ type statsView struct {
 	*Stats
 	// Query is the request's query string, for the export links.
 	Query string
+	m     *messages
 }
 
 // statsPage handles GET /stats (viewers): the figures of the range by
@@ -44,7 +48,7 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, ss *session) 
 		s.statsError(w, ss, err)
 		return
 	}
-	s.page(w, ss, http.StatusOK, "stats", "统计 Statistics", statsView{Stats: st, Query: r.URL.RawQuery})
+	s.pageT(w, ss, http.StatusOK, "stats", "title.stats", &statsView{Stats: st, Query: r.URL.RawQuery, m: s.msgs(w)})
 }
 
 // statsCSV handles GET /stats.csv (viewers).
@@ -54,7 +58,7 @@ func (s *Server) statsCSV(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.statsError(w, ss, err)
 		return
 	}
-	b, err := st.csv()
+	b, err := (&statsView{Stats: st, m: s.msgs(w)}).csv()
 	if err != nil {
 		s.statsError(w, ss, err)
 		return
@@ -69,7 +73,7 @@ func (s *Server) statsXLSX(w http.ResponseWriter, r *http.Request, ss *session) 
 		s.statsError(w, ss, err)
 		return
 	}
-	b, err := st.xlsx()
+	b, err := (&statsView{Stats: st, m: s.msgs(w)}).xlsx()
 	if err != nil {
 		s.statsError(w, ss, err)
 		return
@@ -99,21 +103,6 @@ func (st *Stats) When(t time.Time) string {
 	return t.In(st.Zone).Format("2006-01-02 15:04")
 }
 
-// Span formats a time to verdict ("—" without one).
-func (st *Stats) Span(d time.Duration, handled int) string {
-	if handled == 0 {
-		return "—"
-	}
-	s := int(d.Round(time.Second).Seconds())
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%d s", s)
-	case s < 3600:
-		return fmt.Sprintf("%d min %02d s", s/60, s%60)
-	}
-	return fmt.Sprintf("%d h %02d min", s/3600, s/60%60)
-}
-
 // Heat is the class of an hour-of-week cell: h0 (none) to h5 (the most).
 func (st *Stats) Heat(n int) string {
 	if n == 0 || st.HourMax == 0 {
@@ -129,38 +118,6 @@ func (st *Stats) Hour() []int {
 		h[i] = i
 	}
 	return h
-}
-
-// Days names the weekdays, Monday first.
-func (st *Stats) Days() []string {
-	return []string{"周一 Mon", "周二 Tue", "周三 Wed", "周四 Thu", "周五 Fri", "周六 Sat", "周日 Sun"}
-}
-
-// periodNames, dimNames and reasonNames are shown Chinese first.
-var (
-	periodNames = map[string]string{periodDay: "按日 by day", periodWeek: "按周 by week", periodMonth: "按月 by month"}
-	dimNames    = map[string]string{dimCode: "事件编码 code", dimCamera: "摄像头 camera", dimGrid: "单元网格 grid", dimRule: "规则 rule"}
-	reasonNames = map[string]string{
-		cases.ReasonFalseDetection: "误报 false detection",
-		cases.ReasonNotViolation:   "不构成违规 not a violation",
-		cases.ReasonDuplicate:      "重复上报 duplicate",
-		cases.ReasonPermitted:      "允许 permitted",
-		cases.ReasonOther:          "其他 other",
-	}
-)
-
-// PeriodName, DimName and ReasonName name a period, dimension and reason.
-func (st *Stats) PeriodName(p string) string { return periodNames[p] }
-
-// DimName names a dimension.
-func (st *Stats) DimName(d string) string { return dimNames[d] }
-
-// ReasonName names a rejection reason (the reason itself when unknown).
-func (st *Stats) ReasonName(r string) string {
-	if n, ok := reasonNames[r]; ok {
-		return n
-	}
-	return r
 }
 
 // Periods and Dims list the choices of the page's form.

@@ -52,7 +52,7 @@ func dimOf(c *statsCase, dim string) (key, label string) {
 		return c.Camera, c.Camera
 	case dimGrid:
 		if c.Grid == "" {
-			return "", "无网格 no grid"
+			return "", "" // the page and exports name it (stats.no_grid)
 		}
 		return c.Grid, c.Grid
 	case dimRule:

@@ -157,6 +157,9 @@ func (r *consoleRig) checkShown(t *testing.T, bctx context.Context, what, lang s
 func (r *consoleRig) checkPage(t *testing.T, bctx context.Context, path, lang string) {
 	t.Helper()
 	do(t, bctx, 15*time.Second, path, chromedp.Navigate(r.srv.URL()+path), chromedp.WaitVisible(chromedp.CSS("body[data-ready]")))
+	if path == "/map" { // its layer comes after the page
+		until(t, bctx, 20*time.Second, "the map's layer", `!!document.querySelector('#map[data-ready]')`)
+	}
 	r.checkShown(t, bctx, path, lang)
 }
 

@@ -126,6 +126,7 @@ func startConsoleRig(t *testing.T, ctx context.Context) *consoleRig {
 	r.w = startWorker(t, ctx, cfg, worker.Deps{Logger: log.With("part", "worker")})
 	cfg.Console.WorkerURL = "http://" + r.w.MetricsAddr()
 	cfg.Console.Map.Tiles, cfg.Console.Map.Attribution = []string{r.tiles.URL + "/{z}/{x}/{y}.png"}, "测试底图 test tiles (httptest)"
+	r.data = append(r.data, cfg.Console.Map.Attribution) // configured data, not language
 	r.srv, err = console.New(cfg, console.Deps{Logger: log.With("part", "console")})
 	if err != nil {
 		t.Fatal(err)

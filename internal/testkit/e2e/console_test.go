@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ func TestConsoleBrowser(t *testing.T) {
 	c := r.waitOpened(t, 30*time.Second, "the first car's case on camera B", r.camB, leftCar)
 	t.Logf("%s: cases %s (A) and %s (B) opened", since(), a.CaseID, c.CaseID)
 	r.checkMap(t, bctx, a)
+	r.checkPage(t, bctx, "/map", langZH) // the pins' titles, the legend, the attribution
 
 	// The queue shows them; the first opens with the keyboard, its clip plays.
 	r.openFromQueue(t, bctx, a.CaseID)
@@ -204,6 +206,11 @@ func TestConsoleBrowser(t *testing.T) {
 		.concat([document.querySelectorAll('#reasons tr[data-reason]').length])`))
 	if err != nil || len(figs) != 5 || figs[0] < 2 || figs[1] != 1 || figs[2] != 1 || figs[3] != 2 || figs[4] != 1 {
 		t.Errorf("statistics: opened, confirmed, rejected, handled, reasons %v (%v), want >= 2, 1, 1, 2, 1", figs, err)
+	}
+	r.checkPage(t, bctx, "/stats", langZH)
+	if p50, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('t-p50').textContent`)); err != nil ||
+		!regexp.MustCompile(`^\d+ (秒|分 \d\d 秒|小时 \d\d 分)$`).MatchString(p50) {
+		t.Errorf("statistics: time to verdict p50 %q (%v), want the catalogue's dwell in Chinese", p50, err)
 	}
 	r.screenshot(t, bctx, "stats")
 	reg, err := chromedp.Run(bctx, chromedp.Evaluate[string](

@@ -7,6 +7,8 @@
 (() => {
   'use strict';
   const el = document.getElementById('map');
+  // t is the page's message (the catalogue's js.map.*, body data-msgs).
+  const t = (id, args) => window.patrol.t(id, args);
   if (!el) return;
   const T = 256, MAXLAT = 85.05112878;
   const tilesPane = el.querySelector('.map-tiles');
@@ -97,7 +99,7 @@
     for (const [code, b] of cells) {
       const c = make('div', 'grid-cell');
       c.dataset.grid = code;
-      c.appendChild(make('span', '', '网格 ' + code));
+      c.appendChild(make('span', '', t('js.map.grid', {Grid: code})));
       const pad = 28;
       put(c, b[0] * S - x0 - pad, b[1] * S - y0 - pad);
       c.style.width = ((b[2] - b[0]) * S + 2 * pad) + 'px';
@@ -115,8 +117,10 @@
     el.dataset.zoom = z;
   }
 
-  const stateNames = {streaming: '在线 streaming', connecting: '连接中 connecting', stalled: '卡顿 stalled', offline: '离线 offline'};
-  const eventNames = {warning: '预警 warning', opened: '发现 opened', updated: '仍在 updated', closed: '已离开 closed'};
+  const stateNames = {streaming: t('js.map.state.streaming'), connecting: t('js.map.state.connecting'), stalled: t('js.map.state.stalled'),
+    offline: t('js.map.state.offline')};
+  const eventNames = {warning: t('js.map.event.warning'), opened: t('js.map.event.opened'), updated: t('js.map.event.updated'),
+    closed: t('js.map.event.closed')};
   function link(href, text) { const a = make('a', '', text); a.href = href; return a; }
 
   function openPop(cam, x, y) {
@@ -124,14 +128,14 @@
     const node = make('div', 'map-pop');
     node.dataset.camera = cam.id;
     node.appendChild(make('strong', '', (cam.name ? cam.name + ' · ' : '') + cam.id));
-    const place = [cam.address, cam.grid ? '网格 ' + cam.grid : ''].filter(Boolean).join(' · ');
+    const place = [cam.address, cam.grid ? t('js.map.grid', {Grid: cam.grid}) : ''].filter(Boolean).join(' · ');
     if (place) node.appendChild(make('div', 'sub', place));
-    node.appendChild(make('div', '', '状态 state: ' + (stateNames[cam.state] || cam.state || '无报告 no report') + (cam.problem ? ' · ' + cam.problem : '')));
+    node.appendChild(make('div', '', t('js.map.state', {State: stateNames[cam.state] || cam.state || t('js.map.no_report')}) + (cam.problem ? ' · ' + cam.problem : '')));
     const ul = make('ul');
     const li = a => { const i = make('li'); i.appendChild(a); ul.appendChild(i); return a; };
-    li(link(cam.queue, cam.open + ' 件待核实 to review'));
-    li(link(cam.link, '摄像头页面 camera page'));
-    if (cam.zones) li(link(cam.zones, '编辑区域 edit zones')).className = 'zones-link';
+    li(link(cam.queue, t('js.map.to_review', {N: cam.open})));
+    li(link(cam.link, t('js.map.camera_page')));
+    if (cam.zones) li(link(cam.zones, t('js.map.edit_zones'))).className = 'zones-link';
     node.appendChild(ul);
     marksPane.appendChild(node);
     pop = {node, x, y};
@@ -150,7 +154,7 @@
       const [x, y] = project(cam.lat, cam.lon);
       const b = make('button', 'cam-mark cam-' + (cam.state || 'none') + (cam.problem ? ' problem' : ''));
       b.type = 'button';
-      b.title = (cam.name || cam.id) + ' · ' + (stateNames[cam.state] || '无报告 no report');
+      b.title = (cam.name || cam.id) + ' · ' + (stateNames[cam.state] || t('js.map.no_report'));
       b.dataset.camera = cam.id;
       b.addEventListener('click', () => openPop(cam, x, y));
       marksPane.appendChild(b);
@@ -173,7 +177,7 @@
         const head = link(c.link, c.code || '?');
         head.className = 'case-head level-' + c.level + (c.state === 'warning' ? ' pin-warning' : c.state === 'closed' ? ' pin-closed' : '');
         head.title = [c.code + ' ' + c.rule, c.severity, eventNames[c.state] || c.state, c.camera_name || c.camera_id,
-          c.address, new Date(c.confirmed_at).toLocaleString('zh-CN')].filter(Boolean).join(' · ');
+          c.address, new Date(c.confirmed_at).toLocaleString('sv-SE', {timeZone: document.body.dataset.tz || undefined})].filter(Boolean).join(' · ');
         put(head, 0, -up);
         pin.append(stem, head);
         marksPane.appendChild(pin);
@@ -190,12 +194,12 @@
       }
     }
     const counts = document.getElementById('map-counts');
-    counts.textContent = layer.cameras.length + ' 个摄像头 cameras · ' + layer.cases_total + ' 件待核实 open cases';
+    counts.textContent = t('js.map.counts', {Cameras: layer.cameras.length, Cases: layer.cases_total});
     const ul = document.getElementById('unplaced');
     ul.textContent = '';
     for (const cam of layer.unplaced_cameras) {
       const li = make('li');
-      li.append(link(cam.link, cam.name || cam.id), document.createTextNode((cam.grid ? ' · 网格 ' + cam.grid : '') + ' · ' + cam.open + ' 件 open'));
+      li.append(link(cam.link, cam.name || cam.id), document.createTextNode((cam.grid ? ' · ' + t('js.map.grid', {Grid: cam.grid}) : '') + ' · ' + t('js.map.open', {N: cam.open})));
       ul.appendChild(li);
     }
     for (const c of layer.unplaced_cases) {
@@ -203,10 +207,10 @@
       li.appendChild(link(c.link, c.code + ' ' + c.rule + ' · ' + (c.camera_name || c.camera_id)));
       ul.appendChild(li);
     }
-    if (!ul.children.length) ul.appendChild(make('li', 'sub', '无 none'));
+    if (!ul.children.length) ul.appendChild(make('li', 'sub', t('js.map.none')));
     const empty = el.querySelector('.map-empty');
     if (empty) empty.remove();
-    if (!marks.length) el.appendChild(make('div', 'map-empty', '还没有带经纬度的摄像头或案件 no camera or case with latitude/longitude yet'));
+    if (!marks.length) el.appendChild(make('div', 'map-empty', t('js.map.empty')));
   }
 
   // fit shows every marker, at the highest zoom that holds them.
@@ -286,7 +290,7 @@
     loaded = true;
     el.dataset.ready = 'true';
   }
-  const fail = err => window.patrol && window.patrol.say('地图图层加载失败 map layer not loaded: ' + err.message, true);
+  const fail = err => window.patrol && window.patrol.say(t('js.map.not_loaded', {Err: err.message}), true);
   load().catch(fail);
   // Open cases come and go: the layer is read again every 20 s (the view stays).
   setInterval(() => { if (!document.hidden && !drag && !pop) load().catch(fail); }, 20000);
