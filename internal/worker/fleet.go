@@ -12,7 +12,6 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
-	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/worker/cluster"
 	"github.com/patrol-city/patrol/internal/worker/metrics"
@@ -31,7 +30,7 @@ const tableTimeout = 60 * time.Second
 type fleet struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	pipe     *pipeline.Pipeline
+	pipe     CameraRunner
 	registry *kafka.Table
 	state    *kafka.Table
 	stateW   *broker.Writer
