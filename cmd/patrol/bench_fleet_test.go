@@ -15,9 +15,11 @@ import (
 // (this test binary as `patrol bench fleet-member`) and 300 stand-in
 // cameras on the test Kafka, 48 registry partitions, max_cameras 96
 // (room for 576). Every camera runs on exactly one worker, none over
-// max_cameras; a SIGKILL moves at least the killed worker's cameras and
-// leaves none unwatched; the rolling restart of the 6 leaves no camera
-// unwatched longer than session_timeout + 10 s, nor at its end.
+// max_cameras, none reported unplaced; a SIGKILL moves exactly the killed
+// worker's cameras and leaves none unwatched; its rejoin moves only its
+// even share back (50); no camera kept by its worker restarts; the
+// rolling restart of the 6 leaves no camera unwatched longer than
+// session_timeout + 10 s, nor at its end.
 func TestBenchFleet(t *testing.T) {
 	t.Parallel()
 	addr := os.Getenv("PATROL_TEST_KAFKA")
@@ -53,7 +55,10 @@ func TestBenchFleet(t *testing.T) {
 		{"no worker over max_cameras", res.OverMax == 0 && res.PerWorkerMax <= 96},
 		{"a camera change takes effect", res.ChangeToEffectS > 0},
 		{"the killed worker had cameras", res.LostWorkerCameras > 0},
-		{"its cameras moved", res.MovedAfterKill >= res.LostWorkerCameras},
+		{"nothing reported unplaced", res.Unplaced == 0},
+		{"its cameras moved, only they", res.MovedAfterKill == res.LostWorkerCameras},
+		{"the rejoin takes back its share only", res.MovedAfterRejoin == 300/6},
+		{"no kept camera restarted", res.RestartsOfKeptCameras == 0},
 		{"none unwatched after the kill", res.UnwatchedAfterKill == 0},
 		{"none unwatched after the rolling restart", res.UnwatchedAfterRolling == 0},
 		{"rolling restart gap within session_timeout + 10 s", res.RollingRestartMaxGapS <= (session + 10*time.Second).Seconds()},

@@ -115,7 +115,7 @@ func cmdFleetMember(ctx context.Context, args []string) error {
 			}
 			st := m.Status()
 			b, _ := json.Marshal(bench.FleetMemberStatus{Generation: st.Generation, Assignments: st.Assignments,
-				Starting: len(st.Starting), OverCapacity: len(st.OverCapacity), Running: s.count(), HeapBytes: heap})
+				Starting: len(st.Starting), OverCapacity: len(st.OverCapacity), Unplaced: len(st.Unplaced), Running: s.count(), HeapBytes: heap})
 			s.line("%s %s", bench.FleetStatus, b)
 		}
 	}()

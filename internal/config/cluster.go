@@ -15,7 +15,8 @@ const (
 // the cameras of its own file.
 type Cluster struct {
 	// Enabled joins the fleet: the worker's cameras are those of the
-	// registry topic's partitions that the consumer group gives it, and
+	// registry that the fleet's placement over the consumer group's live
+	// members gives it, and
 	// cameras: must be empty (default false).
 	Enabled bool `yaml:"enabled"`
 	// Group is the Kafka consumer group of the fleet (default
@@ -28,11 +29,12 @@ type Cluster struct {
 	// camera, key = camera id (default "patrol.casestate.v1").
 	CaseStateTopic string `yaml:"casestate_topic"`
 	// Partitions of the registry and case-state topics when patrol creates
-	// them (default 48): the unit of assignment, so the most workers that
-	// can share the cameras.
+	// them (default 48). Cameras, not partitions, are shared among the
+	// workers, so any number of workers can share them.
 	Partitions int `yaml:"partitions"`
 	// MaxCameras is the most cameras this worker takes (default 0: no
-	// limit); the assignment gives the rest to others.
+	// limit); the placement gives the rest to others, and reports the
+	// cameras no worker has room for (unplaced).
 	MaxCameras int `yaml:"max_cameras"`
 	// SessionTimeout is how long a silent worker keeps its cameras before
 	// the group hands them to the others (default 10s).

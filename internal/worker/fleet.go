@@ -20,10 +20,11 @@ import (
 // tableTimeout bounds reading a fleet topic to its end at start-up.
 const tableTimeout = 60 * time.Second
 
-// fleet runs this worker's share of the registry's cameras: the
-// partitions the group gives it (cluster.Member), the cameras of those
-// partitions (the registry table), started and stopped in the pipeline
-// as either changes. A camera given by a rebalance starts after
+// fleet runs this worker's share of the registry's cameras: the group
+// (cluster.Member) tells the live members and what each runs and can
+// take, and every member places the registry's cameras over them the
+// same way (cluster.Place); the cameras placed here are started and
+// stopped in the pipeline as either changes. A camera given by a rebalance starts after
 // cluster.handover_delay, so that its previous owner has stopped it; a
 // changed camera restarts at once; the open cases of a camera come from
 // the case-state topic, where every owner writes them.
@@ -39,7 +40,9 @@ type fleet struct {
 
 	mu       sync.Mutex
 	assigned map[int]bool
-	running  map[string][]byte // camera id -> registry record running
+	members  []cluster.MemberInfo // the generation's members (nil: none known)
+	owners   cluster.Placement    // the last placement desired computed
+	running  map[string][]byte    // camera id -> registry record running
 	status   metrics.ClusterStatus
 	invalid  map[string]string // camera id -> why its record is refused
 }
@@ -72,7 +75,7 @@ func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fle
 		Brokers: cfg.Kafka.Brokers, Group: cl.Group, Topic: cl.RegistryTopic, Worker: cfg.Worker,
 		MaxCameras: cl.MaxCameras, SessionTimeout: cl.SessionTimeout, HeartbeatInterval: cl.HeartbeatInterval,
 		RebalanceTimeout: cl.RebalanceTimeout, Dialer: sec.Dialer(),
-	}, cluster.Deps{Logger: log, Weight: f.weight, OnAssign: f.onAssign})
+	}, cluster.Deps{Logger: log, Weight: f.weight, OnAssign: f.onAssign, Running: f.runningIDs})
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +106,8 @@ func (f *fleet) ClusterStatus() metrics.ClusterStatus {
 	out.Generation, out.Assignments, out.Partitions = st.Generation, st.Assignments, st.Partitions
 	out.Starting = slices.Clone(out.Starting)
 	out.OverCapacity = slices.Clone(out.OverCapacity)
+	out.Unplaced = slices.Clone(f.owners.Unplaced)
+	out.Members = len(f.members)
 	for id := range f.invalid {
 		out.Invalid = append(out.Invalid, id)
 	}
@@ -128,14 +133,35 @@ func (f *fleet) weight(p int) int {
 	return n
 }
 
+// onAssign takes a new generation: its members place the cameras (a
+// generation the group could not describe keeps the last members; a lost
+// group, none).
 func (f *fleet) onAssign(a cluster.Assignment) {
 	f.mu.Lock()
 	f.assigned = map[int]bool{}
 	for _, p := range a.Partitions {
 		f.assigned[p] = true
 	}
+	switch {
+	case a.Generation < 0:
+		f.members = nil
+	case a.Members != nil:
+		f.members = a.Members
+	}
 	f.mu.Unlock()
 	f.poke()
+}
+
+// runningIDs are the cameras running, told to the group on every join.
+func (f *fleet) runningIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, 0, len(f.running))
+	for id := range f.running {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // run keeps the pipeline's cameras equal to the worker's share until ctx

@@ -62,6 +62,9 @@ type FleetResult struct {
 	// max_cameras.
 	OverCapacity int `json:"over_capacity"`
 	OverMax      int `json:"over_max"`
+	// Unplaced: cameras the workers report that no worker has room for
+	// (the most any worker reports), to compare with Unwatched.
+	Unplaced int `json:"unplaced"`
 	// ChangeToEffectS: one camera changed by apply, to its restart.
 	ChangeToEffectS float64 `json:"change_to_effect_s"`
 	// LostWorkerCameras: cameras of the worker killed with SIGKILL;
@@ -253,6 +256,7 @@ func (r *fleetRun) applyAll(ctx context.Context, reg *kafka.Table) error {
 		}
 		r.res.PerWorkerMax = max(r.res.PerWorkerMax, n)
 		r.res.OverCapacity += st.OverCapacity
+		r.res.Unplaced = max(r.res.Unplaced, st.Unplaced)
 		if n > r.cfg.MaxCameras {
 			r.res.OverMax++
 		}

@@ -32,6 +32,7 @@ type FleetMemberStatus struct {
 	Assignments  int64  `json:"assignments"`
 	Starting     int    `json:"starting"`
 	OverCapacity int    `json:"over_capacity"`
+	Unplaced     int    `json:"unplaced"`
 	Running      int    `json:"running"`
 	HeapBytes    uint64 `json:"heap_bytes"`
 }

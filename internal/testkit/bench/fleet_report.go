@@ -17,6 +17,7 @@ func (r FleetResult) WriteTable(w io.Writer) error {
 	}{
 		{"apply to every camera streaming (s)", r.ApplyToStreamingS},
 		{"cameras unwatched / run twice", fmt.Sprintf("%d / %d", r.Unwatched, r.Duplicated)},
+		{"cameras reported unplaced (no worker has room)", r.Unplaced},
 		{"cameras per worker (min-max)", fmt.Sprintf("%d-%d", r.PerWorkerMin, r.PerWorkerMax)},
 		{"over capacity (owned, not run) / workers over max", fmt.Sprintf("%d / %d", r.OverCapacity, r.OverMax)},
 		{"one camera changed: apply to restart (s)", r.ChangeToEffectS},
