@@ -136,21 +136,18 @@ func camerasApply(ctx context.Context, cfg *config.Config, reg *kafka.Table, cam
 
 // camerasList prints the registry with each camera's worker as the
 // fleet places it (cluster.Place over the group's live members, as every
-// worker computes it): "unplaced" when no worker has room, "-" when no
+// worker computes it): "unplaced" when no worker has room or offers its labels, "-" when no
 // worker is in the group, "?" when the group cannot be described.
 func camerasList(ctx context.Context, cfg *config.Config, reg *kafka.Table) error {
 	all := reg.All()
-	keys := make([]string, 0, len(all))
-	for _, e := range all {
-		keys = append(keys, e.Key)
-	}
+	keys, needs := registry.Placement(all)
 	owner := func(string) string { return "?" }
 	sec, err := kafka.SecurityFor(cfg.Kafka)
 	if err == nil {
 		var members []cluster.MemberInfo
 		members, _, err = cluster.Describe(ctx, cluster.NewClient(cfg.Kafka.Brokers, sec.Dialer()), cfg.Cluster.Group)
 		if err == nil {
-			pl := cluster.Place(members, keys)
+			pl := cluster.PlaceLabelled(members, keys, needs)
 			owner = func(id string) string {
 				switch {
 				case len(members) == 0:
@@ -161,7 +158,7 @@ func camerasList(ctx context.Context, cfg *config.Config, reg *kafka.Table) erro
 				return "unplaced"
 			}
 			if len(members) > 0 && len(pl.Unplaced) > 0 {
-				fmt.Fprintf(os.Stderr, "%d cameras unplaced: no worker of %s has room (cluster.max_cameras)\n", len(pl.Unplaced), cfg.Cluster.Group)
+				fmt.Fprintf(os.Stderr, "%d cameras unplaced: no worker of %s has room (cluster.max_cameras) or offers their labels (requires)\n", len(pl.Unplaced), cfg.Cluster.Group)
 			}
 		}
 	}

@@ -45,6 +45,10 @@ type Cluster struct {
 	// RebalanceTimeout bounds a rebalance: how long the group waits for
 	// every worker to rejoin (default 10s).
 	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
+	// Labels are the placement labels this worker offers, e.g. district:
+	// 高新区, gpu: "true" (default none); a camera that requires labels
+	// runs only on a worker offering all of them.
+	Labels map[string]string `yaml:"labels"`
 	// HandoverDelay is how long a worker waits before it starts a camera
 	// it was just given, so that the previous owner has stopped it (default
 	// 2s; a camera's stop takes well under a second).
@@ -87,6 +91,7 @@ func (c *Cluster) validate(fe *fieldErrors, cameras int) {
 	if c.MaxCameras < 0 {
 		fe.add("cluster.max_cameras", "must not be negative (0: no limit)")
 	}
+	validateLabels(fe, "cluster.labels", c.Labels)
 	if c.HeartbeatInterval*3 > c.SessionTimeout {
 		fe.add("cluster.heartbeat_interval", "must be at most a third of session_timeout")
 	}

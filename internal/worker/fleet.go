@@ -73,7 +73,7 @@ func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fle
 	}
 	f.member, err = cluster.New(cluster.Config{
 		Brokers: cfg.Kafka.Brokers, Group: cl.Group, Topic: cl.RegistryTopic, Worker: cfg.Worker,
-		MaxCameras: cl.MaxCameras, SessionTimeout: cl.SessionTimeout, HeartbeatInterval: cl.HeartbeatInterval,
+		MaxCameras: cl.MaxCameras, Labels: cl.Labels, SessionTimeout: cl.SessionTimeout, HeartbeatInterval: cl.HeartbeatInterval,
 		RebalanceTimeout: cl.RebalanceTimeout, Dialer: sec.Dialer(),
 	}, cluster.Deps{Logger: log, Weight: f.weight, OnAssign: f.onAssign, Running: f.runningIDs})
 	if err != nil {

@@ -19,16 +19,13 @@ import (
 // max_cameras (cameras no worker can take are Placement.Unplaced).
 func (f *fleet) desired() (map[string]config.Camera, map[string][]byte, []string) {
 	all := f.registry.All()
-	keys := make([]string, 0, len(all))
-	for _, e := range all {
-		keys = append(keys, e.Key)
-	}
+	keys, needs := registry.Placement(all)
 	f.mu.Lock()
 	members := f.members
 	f.mu.Unlock()
 	var pl cluster.Placement // no members known yet: nothing placed, nothing reported
 	if members != nil {
-		pl = cluster.Place(members, keys)
+		pl = cluster.PlaceLabelled(members, keys, needs)
 	}
 	f.mu.Lock()
 	changed := !slices.Equal(pl.Unplaced, f.owners.Unplaced)
@@ -190,7 +187,7 @@ func (f *fleet) answers(camera string) (bool, string) {
 		return first == f.cfg.Worker, cases.RecheckNoCamera + ": not in the registry"
 	}
 	if slices.Contains(f.owners.Unplaced, camera) {
-		return first == f.cfg.Worker, cases.RecheckNoCamera + ": not run, no worker has room (cluster.max_cameras)"
+		return first == f.cfg.Worker, cases.RecheckNoCamera + ": not run, no worker has room (cluster.max_cameras) or offers its labels (requires)"
 	}
 	if f.owners.Owner[camera] != f.cfg.Worker {
 		return false, ""

@@ -44,6 +44,21 @@ func Decode(key string, value []byte) (config.Camera, error) {
 	return cam, nil
 }
 
+// Placement returns the camera ids of registry entries and the placement
+// labels each requires (what cluster.PlaceLabelled takes); a record that
+// does not decode requires none.
+func Placement(entries []ktable.Entry) (ids []string, needs map[string]map[string]string) {
+	ids = make([]string, 0, len(entries))
+	needs = map[string]map[string]string{}
+	for _, e := range entries {
+		ids = append(ids, e.Key)
+		if cam, err := Decode(e.Key, e.Value); err == nil && len(cam.Requires) > 0 {
+			needs[e.Key] = cam.Requires
+		}
+	}
+	return ids, needs
+}
+
 // Writer puts and deletes registry records; *broker.Writer implements it
 // (a nil value is a tombstone).
 type Writer interface {

@@ -83,6 +83,7 @@ func (b *batchRegistry) WriteBatch(ctx context.Context, keys []string, values []
 // TestApply applies the same steps through a writer of one record at a
 // time and one that writes batches (one call per step).
 func TestApply(t *testing.T) {
+	t.Parallel()
 	t.Run("one at a time", func(t *testing.T) {
 		t.Parallel()
 		reg := &fakeRegistry{rows: map[string][]byte{}}

@@ -75,7 +75,7 @@ func Describe(ctx context.Context, c *kafka.Client, group string) (members []Mem
 		if json.Unmarshal(gm.MemberMetadata.UserData, &d) != nil || d.Worker == "" {
 			continue
 		}
-		members = append(members, MemberInfo{Worker: d.Worker, MaxCameras: d.MaxCameras, Running: d.Running})
+		members = append(members, MemberInfo{Worker: d.Worker, MaxCameras: d.MaxCameras, Running: d.Running, Labels: d.Labels})
 	}
 	return members, g.GroupState == "Stable", nil
 }

@@ -40,6 +40,8 @@ type Config struct {
 	Worker string
 	// MaxCameras is this worker's capacity (0: no limit).
 	MaxCameras int
+	// Labels are the placement labels this worker offers (default none).
+	Labels map[string]string
 	// SessionTimeout, HeartbeatInterval and RebalanceTimeout are the
 	// group's timings (defaults 10s, 1s, 10s).
 	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
@@ -218,7 +220,7 @@ func (b balancer) UserData() ([]byte, error) {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
 	return json.Marshal(memberData{Worker: b.m.cfg.Worker, MaxCameras: b.m.cfg.MaxCameras, Owned: b.m.owned,
-		Running: b.m.deps.Running()})
+		Running: b.m.deps.Running(), Labels: b.m.cfg.Labels})
 }
 
 func (b balancer) AssignGroups(members []kafka.GroupMember, partitions []kafka.Partition) kafka.GroupMemberAssignments {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"hash/fnv"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -16,6 +17,18 @@ type MemberInfo struct {
 	MaxCameras int `json:"max_cameras,omitempty"`
 	// Running are the cameras it ran when it joined.
 	Running []string `json:"running,omitempty"`
+	// Labels are the placement labels it offers (cluster.labels).
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// offers reports whether m has every label of needs.
+func (m *MemberInfo) offers(needs map[string]string) bool {
+	for k, v := range needs {
+		if m.Labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // Placement is the fleet's cameras over its members: Place's result.
@@ -39,6 +52,13 @@ type Placement struct {
 // Members with the same name (a worker restarted before its old session
 // expired) count once.
 func Place(members []MemberInfo, cameras []string) Placement {
+	return PlaceLabelled(members, cameras, nil)
+}
+
+// PlaceLabelled is Place where a camera with requirements (needs, by
+// camera id: placement labels) goes only to a member offering all of
+// them; one that no member offers them to is unplaced.
+func PlaceLabelled(members []MemberInfo, cameras []string, needs map[string]map[string]string) Placement {
 	out := Placement{Owner: map[string]string{}}
 	byName := map[string]*MemberInfo{}
 	var names []string
@@ -50,6 +70,7 @@ func Place(members []MemberInfo, cameras []string) Placement {
 		}
 		c := m
 		c.Running = slices.Clone(m.Running)
+		c.Labels = maps.Clone(m.Labels)
 		byName[m.Worker] = &c
 		names = append(names, m.Worker)
 	}
@@ -77,7 +98,7 @@ func Place(members []MemberInfo, cameras []string) Placement {
 		run := slices.Clone(byName[n].Running)
 		sort.Strings(run)
 		for _, c := range run {
-			if exists[c] && out.Owner[c] == "" && load[n] < capOf(n) {
+			if exists[c] && out.Owner[c] == "" && load[n] < capOf(n) && byName[n].offers(needs[c]) {
 				out.Owner[c] = n
 				load[n]++
 			}
@@ -89,7 +110,7 @@ func Place(members []MemberInfo, cameras []string) Placement {
 		}
 		best, bestScore := "", uint64(0)
 		for _, n := range names {
-			if load[n] >= capOf(n) {
+			if load[n] >= capOf(n) || !byName[n].offers(needs[c]) {
 				continue
 			}
 			if s := score(c, n); best == "" || s > bestScore {

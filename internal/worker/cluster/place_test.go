@@ -95,3 +95,28 @@ func TestPlace(t *testing.T) {
 		t.Errorf("no members: %d unplaced", len(pl.Unplaced))
 	}
 }
+
+// TestPlaceLabelled: a camera requiring labels goes only to a member
+// offering all of them, also when it ran elsewhere; one no member offers
+// them to is unplaced.
+func TestPlaceLabelled(t *testing.T) {
+	t.Parallel()
+	ms := []MemberInfo{
+		{Worker: "gx", Labels: map[string]string{"district": "高新区", "gpu": "true"}, Running: []string{"plain"}},
+		{Worker: "xs", Labels: map[string]string{"district": "萧山"}, Running: []string{"gpu-gx"}},
+	}
+	needs := map[string]map[string]string{
+		"gpu-gx": {"district": "高新区", "gpu": "true"},
+		"xs":     {"district": "萧山"},
+		"gpu-xs": {"district": "萧山", "gpu": "true"},
+	}
+	pl := PlaceLabelled(ms, []string{"gpu-gx", "xs", "gpu-xs", "plain"}, needs)
+	for cam, want := range map[string]string{"gpu-gx": "gx", "xs": "xs", "plain": "gx", "gpu-xs": ""} {
+		if got := pl.Owner[cam]; got != want {
+			t.Errorf("%s on %q, want %q", cam, got, want)
+		}
+	}
+	if len(pl.Unplaced) != 1 || pl.Unplaced[0] != "gpu-xs" {
+		t.Errorf("unplaced %v, want [gpu-xs]", pl.Unplaced)
+	}
+}

@@ -22,7 +22,8 @@ type ClusterStatus struct {
 	// Members counts the fleet's live workers (the last generation).
 	Members int `json:"members"`
 	// Unplaced are the fleet's cameras that no worker can take (none
-	// has room under its max_cameras); every worker reports the same.
+	// has room under its max_cameras, or none offers its labels); every
+	// worker reports the same.
 	Unplaced []string `json:"unplaced,omitempty"`
 }
 
@@ -40,7 +41,7 @@ var (
 	dFleetCameras = prometheus.NewDesc("patrol_fleet_cameras",
 		"Cameras this worker owns, by state (running, starting, over_capacity, invalid).", []string{"worker", "state"}, nil)
 	dFleetUnplaced = prometheus.NewDesc("patrol_fleet_unplaced_cameras",
-		"The fleet's cameras that no worker has room for (every worker reports the same).", []string{"worker"}, nil)
+		"The fleet's cameras that no worker has room for or offers the labels of (every worker reports the same).", []string{"worker"}, nil)
 	dFleetMembers = prometheus.NewDesc("patrol_fleet_members",
 		"The fleet's live workers in the last group generation.", []string{"worker"}, nil)
 )
