@@ -43,15 +43,19 @@ type fleet struct {
 	members  []cluster.MemberInfo // the generation's members (nil: none known)
 	owners   cluster.Placement    // the last placement desired computed
 	running  map[string][]byte    // camera id -> registry record running
-	status   metrics.ClusterStatus
-	invalid  map[string]string // camera id -> why its record is refused
+	// needs caches each registry record's placement labels by its bytes,
+	// so that a change decodes only the changed records (reconcile's
+	// goroutine only).
+	needs   map[string]recordNeeds
+	status  metrics.ClusterStatus
+	invalid map[string]string // camera id -> why its record is refused
 }
 
 // newFleet opens the fleet's topics; the pipeline is attached later
 // (it needs the case state).
 func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fleet, err error) {
 	f = &fleet{cfg: cfg, log: log, kick: make(chan struct{}, 1), assigned: map[int]bool{},
-		running: map[string][]byte{}, invalid: map[string]string{}}
+		running: map[string][]byte{}, invalid: map[string]string{}, needs: map[string]recordNeeds{}}
 	defer func() {
 		if err != nil {
 			f.close()
