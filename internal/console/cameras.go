@@ -96,7 +96,7 @@ func (s *Server) cameraRow(id string) (CameraRow, bool) {
 		if err != nil {
 			row.Invalid = err.Error()
 		}
-		row.Name, row.Place, row.URL, row.Zones = cam.Name, place(cam), redactURL(cam.URL), cam.Zones
+		row.Name, row.Place, row.URL, row.Zones = cam.Name, place(cam), config.Redact(cam.URL), cam.Zones
 		row.Address, row.Grid, row.Latitude, row.Longitude = cam.Address, cam.Grid, cam.Latitude, cam.Longitude
 	}
 	events := s.store.healthOf(id)

@@ -143,11 +143,10 @@ func (s *sessions) live(id string) *session {
 // (read to its end first when it is not there yet: a login on another
 // console a moment ago).
 func (s *sessions) getLogged(ctx context.Context, id string) *session {
-	rec, inLog := s.log.lookup(id)
 	s.mu.Lock()
 	ss := s.live(id)
 	if ss != nil {
-		if inLog {
+		if s.log.has(id) {
 			ss.seen = true
 		} else if ss.seen {
 			delete(s.byID, id) // logged out on another console
@@ -157,6 +156,7 @@ func (s *sessions) getLogged(ctx context.Context, id string) *session {
 		return ss
 	}
 	s.mu.Unlock()
+	rec, inLog := s.log.lookup(id)
 	if !inLog {
 		if len(id) != 43 {
 			return nil // not an id this console makes: no reading of Kafka

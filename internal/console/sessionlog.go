@@ -94,6 +94,13 @@ func (l *sessionLog) lookup(id string) (sessionRecord, bool) {
 	return r, true
 }
 
+// has reports whether the topic, as read so far, holds session id (no
+// decoding: a session known here only needs its record's presence).
+func (l *sessionLog) has(id string) bool {
+	e, ok := l.table.Get(sessionKey(id))
+	return ok && e.Value != nil
+}
+
 // keysOf returns the topic keys of user's sessions.
 func (l *sessionLog) keysOf(user string) []string {
 	var keys []string

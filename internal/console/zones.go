@@ -117,7 +117,3 @@ func (s *Server) postZones(w http.ResponseWriter, r *http.Request, ss *session) 
 	s.log.Info("console: zones saved", "camera", id, "zones", len(cam.Zones), "user", ss.user)
 	writeJSON(w, http.StatusOK, map[string]any{"camera": id, "version": nver, "zones": len(cam.Zones)})
 }
-
-// redactURL shows a camera address without its password (config.Redact:
-// the user-info as a field, credential-like query values hidden).
-func redactURL(raw string) string { return config.Redact(raw) }
