@@ -22,11 +22,14 @@ benchmarks:
   ingest   CPU and memory of N cameras decoding key frames only vs all frames
   detect   both detector backends side by side on this machine
   plate    the plate reader's milliseconds per vehicle on labelled pictures
+  fleet    W workers' fleet control plane (group, registry, case state) on
+           C stand-in cameras against Kafka: placement, SIGKILL, rolling restart
 
 Run 'patrol bench <benchmark> -h' for its flags.`
 
 // cmdBench runs one of patrol's benchmarks. "sim-synthetic" is the hidden
-// simulator process that "bench ingest" starts.
+// simulator process that "bench ingest" starts, "fleet-member" the
+// worker process that "bench fleet" starts.
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, benchUsage)
@@ -41,6 +44,10 @@ func cmdBench(ctx context.Context, args []string) error {
 		return cmdBenchDetect(ctx, args[1:])
 	case "plate":
 		return cmdBenchPlate(ctx, args[1:])
+	case "fleet":
+		return cmdBenchFleet(ctx, args[1:])
+	case "fleet-member":
+		return cmdFleetMember(ctx, args[1:])
 	case "sim-synthetic":
 		return cmdSimSynthetic(ctx, args[1:])
 	case "-h", "--help", "help":

@@ -15,6 +15,7 @@ import (
 	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
+	"github.com/patrol-city/patrol/internal/worker/cluster"
 )
 
 const camerasUsage = `usage: patrol cameras <apply|list|get> -config worker.yaml [flags]
@@ -60,7 +61,7 @@ func cmdCameras(ctx context.Context, args []string) error {
 	case "apply":
 		return camerasApply(ctx, cfg, reg, cams, *prune)
 	case "list":
-		return camerasList(reg)
+		return camerasList(ctx, cfg, reg)
 	case "get":
 		if fs.NArg() != 1 {
 			return errors.New("get: need one camera id")
@@ -133,16 +134,46 @@ func camerasApply(ctx context.Context, cfg *config.Config, reg *kafka.Table, cam
 	return err
 }
 
-func camerasList(reg *kafka.Table) error {
+// camerasList prints the registry with each camera's worker as the
+// fleet places it (cluster.Place over the group's live members, as every
+// worker computes it): "unplaced" when no worker has room or offers its labels, "-" when no
+// worker is in the group, "?" when the group cannot be described.
+func camerasList(ctx context.Context, cfg *config.Config, reg *kafka.Table) error {
+	all := reg.All()
+	keys, needs := registry.Placement(all)
+	owner := func(string) string { return "?" }
+	sec, err := kafka.SecurityFor(cfg.Kafka)
+	if err == nil {
+		var members []cluster.MemberInfo
+		members, _, err = cluster.Describe(ctx, cluster.NewClient(cfg.Kafka.Brokers, sec.Dialer()), cfg.Cluster.Group)
+		if err == nil {
+			pl := cluster.PlaceLabelled(members, keys, needs)
+			owner = func(id string) string {
+				switch {
+				case len(members) == 0:
+					return "-"
+				case pl.Owner[id] != "":
+					return pl.Owner[id]
+				}
+				return "unplaced"
+			}
+			if len(members) > 0 && len(pl.Unplaced) > 0 {
+				fmt.Fprintf(os.Stderr, "%d cameras unplaced: no worker of %s has room (cluster.max_cameras) or offers their labels (requires)\n", len(pl.Unplaced), cfg.Cluster.Group)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "workers unknown: %v\n", err)
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tZONES\tPARTITION\tURL")
-	for _, e := range reg.All() {
+	fmt.Fprintln(tw, "ID\tNAME\tZONES\tPARTITION\tWORKER\tURL")
+	for _, e := range all {
 		cam, err := registry.Decode(e.Key, e.Value)
 		if err != nil {
-			fmt.Fprintf(tw, "%s\t(bad record: %v)\t\t%d\t\n", e.Key, err, e.Partition)
+			fmt.Fprintf(tw, "%s\t(bad record: %v)\t\t%d\t%s\t\n", e.Key, err, e.Partition, owner(e.Key))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", cam.ID, cam.Name, len(cam.Zones), e.Partition, config.Redact(cam.URL))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", cam.ID, cam.Name, len(cam.Zones), e.Partition, owner(cam.ID), config.Redact(cam.URL))
 	}
 	return tw.Flush()
 }

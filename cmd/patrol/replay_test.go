@@ -17,8 +17,13 @@ import (
 )
 
 // TestMain points the commands at the asset mirror (patrol replay finds
-// the model there), so that the tests can run in parallel.
+// the model there), so that the tests can run in parallel. With
+// PATROL_TEST_MAIN=1 the test binary is patrol itself (the fleet bench's
+// member processes).
 func TestMain(m *testing.M) {
+	if os.Getenv("PATROL_TEST_MAIN") == "1" {
+		os.Exit(run())
+	}
 	if os.Getenv(assets.MirrorEnv) == "" {
 		os.Setenv(assets.MirrorEnv, testenv.Mirror())
 	}

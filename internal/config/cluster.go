@@ -15,7 +15,8 @@ const (
 // the cameras of its own file.
 type Cluster struct {
 	// Enabled joins the fleet: the worker's cameras are those of the
-	// registry topic's partitions that the consumer group gives it, and
+	// registry that the fleet's placement over the consumer group's live
+	// members gives it, and
 	// cameras: must be empty (default false).
 	Enabled bool `yaml:"enabled"`
 	// Group is the Kafka consumer group of the fleet (default
@@ -28,11 +29,12 @@ type Cluster struct {
 	// camera, key = camera id (default "patrol.casestate.v1").
 	CaseStateTopic string `yaml:"casestate_topic"`
 	// Partitions of the registry and case-state topics when patrol creates
-	// them (default 48): the unit of assignment, so the most workers that
-	// can share the cameras.
+	// them (default 48). Cameras, not partitions, are shared among the
+	// workers, so any number of workers can share them.
 	Partitions int `yaml:"partitions"`
 	// MaxCameras is the most cameras this worker takes (default 0: no
-	// limit); the assignment gives the rest to others.
+	// limit); the placement gives the rest to others, and reports the
+	// cameras no worker has room for (unplaced).
 	MaxCameras int `yaml:"max_cameras"`
 	// SessionTimeout is how long a silent worker keeps its cameras before
 	// the group hands them to the others (default 10s).
@@ -43,6 +45,10 @@ type Cluster struct {
 	// RebalanceTimeout bounds a rebalance: how long the group waits for
 	// every worker to rejoin (default 10s).
 	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
+	// Labels are the placement labels this worker offers, e.g. district:
+	// 高新区, gpu: "true" (default none); a camera that requires labels
+	// runs only on a worker offering all of them.
+	Labels map[string]string `yaml:"labels"`
 	// HandoverDelay is how long a worker waits before it starts a camera
 	// it was just given, so that the previous owner has stopped it (default
 	// 2s; a camera's stop takes well under a second).
@@ -85,6 +91,7 @@ func (c *Cluster) validate(fe *fieldErrors, cameras int) {
 	if c.MaxCameras < 0 {
 		fe.add("cluster.max_cameras", "must not be negative (0: no limit)")
 	}
+	validateLabels(fe, "cluster.labels", c.Labels)
 	if c.HeartbeatInterval*3 > c.SessionTimeout {
 		fe.add("cluster.heartbeat_interval", "must be at most a third of session_timeout")
 	}

@@ -154,6 +154,11 @@ type Camera struct {
 	// carried in its cases (optional; both or neither).
 	Latitude  *float64 `yaml:"latitude" json:"latitude,omitempty"`
 	Longitude *float64 `yaml:"longitude" json:"longitude,omitempty"`
+	// Requires are placement labels a fleet worker must offer
+	// (cluster.labels) to run the camera, e.g. district: 高新区 (optional,
+	// at most 16; keys and values 1 to 64 bytes). A camera no live worker
+	// offers them to is reported unplaced.
+	Requires map[string]string `yaml:"requires" json:"requires,omitempty"`
 }
 
 // Zone is a polygon in normalized picture coordinates (0..1, origin top left).

@@ -275,6 +275,7 @@ func validateCameras(fe *fieldErrors, cameras []Camera, ruleIDs map[string]bool)
 		camIDs[cam.ID] = true
 		validateURL(fe, p+".url", cam.URL)
 		validatePlace(fe, p, cam)
+		validateLabels(fe, p+".requires", cam.Requires)
 		if cam.DetectURL != "" {
 			validateURL(fe, p+".detect_url", cam.DetectURL)
 		}
@@ -343,6 +344,19 @@ func validateSeverity(fe *fieldErrors, p string, steps []SeverityStep) {
 		}
 		if i > 0 && s.After <= steps[i-1].After {
 			fe.add(sp+".after", "steps must rise in dwell (%v after %v)", s.After, steps[i-1].After)
+		}
+	}
+}
+
+// validateLabels checks placement labels (camera requires, cluster
+// labels): at most 16, keys and values 1 to 64 bytes.
+func validateLabels(fe *fieldErrors, path string, labels map[string]string) {
+	if len(labels) > 16 {
+		fe.add(path, "at most 16 labels")
+	}
+	for k, v := range labels {
+		if k == "" || len(k) > 64 || v == "" || len(v) > 64 {
+			fe.add(path, "label %q: %q: keys and values must be 1 to 64 bytes", k, v)
 		}
 	}
 }

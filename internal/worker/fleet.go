@@ -12,7 +12,6 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/ktable"
-	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/worker/cluster"
 	"github.com/patrol-city/patrol/internal/worker/metrics"
@@ -21,17 +20,18 @@ import (
 // tableTimeout bounds reading a fleet topic to its end at start-up.
 const tableTimeout = 60 * time.Second
 
-// fleet runs this worker's share of the registry's cameras: the
-// partitions the group gives it (cluster.Member), the cameras of those
-// partitions (the registry table), started and stopped in the pipeline
-// as either changes. A camera given by a rebalance starts after
+// fleet runs this worker's share of the registry's cameras: the group
+// (cluster.Member) tells the live members and what each runs and can
+// take, and every member places the registry's cameras over them the
+// same way (cluster.Place); the cameras placed here are started and
+// stopped in the pipeline as either changes. A camera given by a rebalance starts after
 // cluster.handover_delay, so that its previous owner has stopped it; a
 // changed camera restarts at once; the open cases of a camera come from
 // the case-state topic, where every owner writes them.
 type fleet struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	pipe     *pipeline.Pipeline
+	pipe     CameraRunner
 	registry *kafka.Table
 	state    *kafka.Table
 	stateW   *broker.Writer
@@ -40,16 +40,22 @@ type fleet struct {
 
 	mu       sync.Mutex
 	assigned map[int]bool
-	running  map[string][]byte // camera id -> registry record running
-	status   metrics.ClusterStatus
-	invalid  map[string]string // camera id -> why its record is refused
+	members  []cluster.MemberInfo // the generation's members (nil: none known)
+	owners   cluster.Placement    // the last placement desired computed
+	running  map[string][]byte    // camera id -> registry record running
+	// needs caches each registry record's placement labels by its bytes,
+	// so that a change decodes only the changed records (reconcile's
+	// goroutine only).
+	needs   map[string]recordNeeds
+	status  metrics.ClusterStatus
+	invalid map[string]string // camera id -> why its record is refused
 }
 
 // newFleet opens the fleet's topics; the pipeline is attached later
 // (it needs the case state).
 func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fleet, err error) {
 	f = &fleet{cfg: cfg, log: log, kick: make(chan struct{}, 1), assigned: map[int]bool{},
-		running: map[string][]byte{}, invalid: map[string]string{}}
+		running: map[string][]byte{}, invalid: map[string]string{}, needs: map[string]recordNeeds{}}
 	defer func() {
 		if err != nil {
 			f.close()
@@ -71,9 +77,9 @@ func newFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (f *fle
 	}
 	f.member, err = cluster.New(cluster.Config{
 		Brokers: cfg.Kafka.Brokers, Group: cl.Group, Topic: cl.RegistryTopic, Worker: cfg.Worker,
-		MaxCameras: cl.MaxCameras, SessionTimeout: cl.SessionTimeout, HeartbeatInterval: cl.HeartbeatInterval,
+		MaxCameras: cl.MaxCameras, Labels: cl.Labels, SessionTimeout: cl.SessionTimeout, HeartbeatInterval: cl.HeartbeatInterval,
 		RebalanceTimeout: cl.RebalanceTimeout, Dialer: sec.Dialer(),
-	}, cluster.Deps{Logger: log, Weight: f.weight, OnAssign: f.onAssign})
+	}, cluster.Deps{Logger: log, Weight: f.weight, OnAssign: f.onAssign, Running: f.runningIDs})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +110,8 @@ func (f *fleet) ClusterStatus() metrics.ClusterStatus {
 	out.Generation, out.Assignments, out.Partitions = st.Generation, st.Assignments, st.Partitions
 	out.Starting = slices.Clone(out.Starting)
 	out.OverCapacity = slices.Clone(out.OverCapacity)
+	out.Unplaced = slices.Clone(f.owners.Unplaced)
+	out.Members = len(f.members)
 	for id := range f.invalid {
 		out.Invalid = append(out.Invalid, id)
 	}
@@ -129,14 +137,35 @@ func (f *fleet) weight(p int) int {
 	return n
 }
 
+// onAssign takes a new generation: its members place the cameras (a
+// generation the group could not describe keeps the last members; a lost
+// group, none).
 func (f *fleet) onAssign(a cluster.Assignment) {
 	f.mu.Lock()
 	f.assigned = map[int]bool{}
 	for _, p := range a.Partitions {
 		f.assigned[p] = true
 	}
+	switch {
+	case a.Generation < 0:
+		f.members = nil
+	case a.Members != nil:
+		f.members = a.Members
+	}
 	f.mu.Unlock()
 	f.poke()
+}
+
+// runningIDs are the cameras running, told to the group on every join.
+func (f *fleet) runningIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, 0, len(f.running))
+	for id := range f.running {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // run keeps the pipeline's cameras equal to the worker's share until ctx

@@ -9,20 +9,33 @@ import (
 
 	"github.com/patrol-city/patrol/cases"
 	"github.com/patrol-city/patrol/internal/config"
+	"github.com/patrol-city/patrol/internal/kafka/ktable"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
+	"github.com/patrol-city/patrol/internal/worker/cluster"
 )
 
 // desired returns the cameras this worker should run: the valid records
-// of its partitions, at most max_cameras of them (by id).
+// that the placement over the generation's members gives it. Its third
+// result is always empty: the placement keeps a worker within its
+// max_cameras (cameras no worker can take are Placement.Unplaced).
 func (f *fleet) desired() (map[string]config.Camera, map[string][]byte, []string) {
+	all := f.registry.All()
+	keys, needs := f.placementInput(all)
 	f.mu.Lock()
-	assigned := f.assigned
+	members := f.members
+	f.mu.Unlock()
+	var pl cluster.Placement // no members known yet: nothing placed, nothing reported
+	if members != nil {
+		pl = cluster.PlaceLabelled(members, keys, needs)
+	}
+	f.mu.Lock()
+	changed := !slices.Equal(pl.Unplaced, f.owners.Unplaced)
+	f.owners = pl
 	f.mu.Unlock()
 	cams := map[string]config.Camera{}
 	raw := map[string][]byte{}
-	var ids []string
-	for _, e := range f.registry.All() {
-		if !assigned[int(e.Partition)] {
+	for _, e := range all {
+		if pl.Owner[e.Key] != f.cfg.Worker {
 			continue
 		}
 		cam, err := registry.Decode(e.Key, e.Value)
@@ -44,17 +57,46 @@ func (f *fleet) desired() (map[string]config.Camera, map[string][]byte, []string
 		delete(f.invalid, e.Key)
 		f.mu.Unlock()
 		cams[cam.ID], raw[cam.ID] = cam, e.Value
-		ids = append(ids, cam.ID)
 	}
-	sort.Strings(ids)
-	var over []string
-	if m := f.cfg.Cluster.MaxCameras; m > 0 && len(ids) > m {
-		over = ids[m:]
-		for _, id := range over {
-			delete(cams, id)
+	if changed && len(pl.Unplaced) > 0 {
+		f.log.Warn("fleet over capacity: cameras no worker can take", "cameras", len(pl.Unplaced), "first", pl.Unplaced[0])
+	}
+	return cams, raw, nil
+}
+
+// recordNeeds is a registry record and the placement labels it requires.
+type recordNeeds struct {
+	raw   []byte
+	needs map[string]string
+}
+
+// placementInput is registry.Placement of the registry's entries,
+// decoding only the records that changed since the last call (2.2 s from
+// a camera's change to its restart at 10,000 cameras when every worker
+// decoded them all, patrol bench fleet).
+func (f *fleet) placementInput(all []ktable.Entry) ([]string, map[string]map[string]string) {
+	keys := make([]string, 0, len(all))
+	needs := map[string]map[string]string{}
+	seen := make(map[string]bool, len(all))
+	for _, e := range all {
+		keys = append(keys, e.Key)
+		seen[e.Key] = true
+		d, ok := f.needs[e.Key]
+		if !ok || !bytes.Equal(d.raw, e.Value) {
+			_, n := registry.Placement([]ktable.Entry{e})
+			d = recordNeeds{raw: e.Value, needs: n[e.Key]}
+			f.needs[e.Key] = d
+		}
+		if len(d.needs) > 0 {
+			needs[e.Key] = d.needs
 		}
 	}
-	return cams, raw, over
+	for k := range f.needs {
+		if !seen[k] {
+			delete(f.needs, k)
+		}
+	}
+	return keys, needs
 }
 
 // reconcile stops the cameras no longer owned or changed, restarts the
@@ -161,27 +203,33 @@ func (f *fleet) close() {
 
 // answers tells whether this worker answers re-checks of camera
 // (rechecks): the cameras it runs, and for a camera no worker runs, the
-// owner of the camera's registry partition (partition 0 for a camera not
-// in the registry), with the reason it does not run. A camera of its
-// partitions about to start (the hand-over delay) waits.
+// worker the placement gives it (the first member by name for a camera
+// not in the registry or that no worker can take), with the reason it
+// does not run. A camera placed here and about to start (the hand-over
+// delay) waits.
 func (f *fleet) answers(camera string) (bool, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.running[camera]; ok {
 		return true, ""
 	}
-	e, ok := f.registry.Get(camera)
-	if !ok {
-		return f.assigned[0], cases.RecheckNoCamera + ": not in the registry"
+	first := ""
+	for _, m := range f.members {
+		if first == "" || m.Worker < first {
+			first = m.Worker
+		}
 	}
-	if !f.assigned[int(e.Partition)] {
+	if _, ok := f.registry.Get(camera); !ok {
+		return first == f.cfg.Worker, cases.RecheckNoCamera + ": not in the registry"
+	}
+	if slices.Contains(f.owners.Unplaced, camera) {
+		return first == f.cfg.Worker, cases.RecheckNoCamera + ": not run, no worker has room (cluster.max_cameras) or offers its labels (requires)"
+	}
+	if f.owners.Owner[camera] != f.cfg.Worker {
 		return false, ""
 	}
 	if why, bad := f.invalid[camera]; bad {
 		return true, cases.RecheckNoCamera + ": registry record refused: " + why
-	}
-	if slices.Contains(f.status.OverCapacity, camera) {
-		return true, cases.RecheckNoCamera + ": not run, over cluster.max_cameras"
 	}
 	return false, ""
 }

@@ -44,6 +44,21 @@ func Decode(key string, value []byte) (config.Camera, error) {
 	return cam, nil
 }
 
+// Placement returns the camera ids of registry entries and the placement
+// labels each requires (what cluster.PlaceLabelled takes); a record that
+// does not decode requires none.
+func Placement(entries []ktable.Entry) (ids []string, needs map[string]map[string]string) {
+	ids = make([]string, 0, len(entries))
+	needs = map[string]map[string]string{}
+	for _, e := range entries {
+		ids = append(ids, e.Key)
+		if cam, err := Decode(e.Key, e.Value); err == nil && len(cam.Requires) > 0 {
+			needs[e.Key] = cam.Requires
+		}
+	}
+	return ids, needs
+}
+
 // Writer puts and deletes registry records; *broker.Writer implements it
 // (a nil value is a tombstone).
 type Writer interface {
@@ -60,10 +75,22 @@ type Change struct {
 	Created, Updated, Unchanged, Deleted []string
 }
 
+// BatchWriter writes many registry records in one call (a nil value is
+// a tombstone); *broker.Writer implements it. Apply uses it when its
+// Writer has it: 2,000 cameras one round trip each took 43 s on the
+// test Kafka (patrol bench fleet).
+type BatchWriter interface {
+	WriteBatch(ctx context.Context, keys []string, values [][]byte) error
+}
+
+// applyBatch is how many records Apply writes per call.
+const applyBatch = 500
+
 // Apply makes the registry hold cams: new cameras are created, changed
 // ones updated, identical ones left alone, and with prune the cameras
 // not in cams deleted. cams must have been validated. The reader must be
-// in sync with the topic.
+// in sync with the topic. On an error, the Change lists what was written
+// before the failing write.
 func Apply(ctx context.Context, r Reader, w Writer, cams []config.Camera, prune bool) (Change, error) {
 	var ch Change
 	current := map[string][]byte{}
@@ -71,6 +98,8 @@ func Apply(ctx context.Context, r Reader, w Writer, cams []config.Camera, prune 
 		current[e.Key] = e.Value
 	}
 	want := map[string]bool{}
+	var keys []string
+	var values [][]byte
 	for _, cam := range cams {
 		want[cam.ID] = true
 		v, err := Encode(cam)
@@ -82,26 +111,39 @@ func Apply(ctx context.Context, r Reader, w Writer, cams []config.Camera, prune 
 			ch.Unchanged = append(ch.Unchanged, cam.ID)
 			continue
 		}
-		if err := w.WriteCase(ctx, cam.ID, v); err != nil {
-			return ch, fmt.Errorf("registry: write %s: %w", cam.ID, err)
+		keys, values = append(keys, cam.ID), append(values, v)
+	}
+	if prune {
+		for _, e := range r.All() {
+			if !want[e.Key] {
+				keys, values = append(keys, e.Key), append(values, nil)
+			}
 		}
-		if ok {
-			ch.Updated = append(ch.Updated, cam.ID)
+	}
+	for i := 0; i < len(keys); {
+		n := 1
+		var err error
+		if bw, ok := w.(BatchWriter); ok {
+			n = min(applyBatch, len(keys)-i)
+			err = bw.WriteBatch(ctx, keys[i:i+n], values[i:i+n])
 		} else {
-			ch.Created = append(ch.Created, cam.ID)
+			err = w.WriteCase(ctx, keys[i], values[i])
 		}
-	}
-	if !prune {
-		return ch, nil
-	}
-	for _, e := range r.All() {
-		if want[e.Key] {
-			continue
+		if err != nil {
+			return ch, fmt.Errorf("registry: write %s: %w", keys[i], err)
 		}
-		if err := w.WriteCase(ctx, e.Key, nil); err != nil {
-			return ch, fmt.Errorf("registry: delete %s: %w", e.Key, err)
+		for j := i; j < i+n; j++ {
+			_, existed := current[keys[j]]
+			switch {
+			case values[j] == nil:
+				ch.Deleted = append(ch.Deleted, keys[j])
+			case existed:
+				ch.Updated = append(ch.Updated, keys[j])
+			default:
+				ch.Created = append(ch.Created, keys[j])
+			}
 		}
-		ch.Deleted = append(ch.Deleted, e.Key)
+		i += n
 	}
 	return ch, nil
 }

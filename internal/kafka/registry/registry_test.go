@@ -64,13 +64,47 @@ func (f *fakeRegistry) WriteCase(_ context.Context, key string, value []byte) er
 	return nil
 }
 
+// batchRegistry is a fakeRegistry that also writes in batches.
+type batchRegistry struct {
+	*fakeRegistry
+	batches int
+}
+
+func (b *batchRegistry) WriteBatch(ctx context.Context, keys []string, values [][]byte) error {
+	b.batches++
+	for i := range keys {
+		if err := b.WriteCase(ctx, keys[i], values[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestApply applies the same steps through a writer of one record at a
+// time and one that writes batches (one call per step).
 func TestApply(t *testing.T) {
+	t.Parallel()
+	t.Run("one at a time", func(t *testing.T) {
+		t.Parallel()
+		reg := &fakeRegistry{rows: map[string][]byte{}}
+		testApply(t, reg, reg)
+	})
+	t.Run("batches", func(t *testing.T) {
+		t.Parallel()
+		reg := &batchRegistry{fakeRegistry: &fakeRegistry{rows: map[string][]byte{}}}
+		testApply(t, reg, reg)
+		if reg.batches != 3 {
+			t.Errorf("%d batches written, want 3 (create, update, prune)", reg.batches)
+		}
+	})
+}
+
+func testApply(t *testing.T, reg Reader, w Writer) {
 	cam := func(id, url string) config.Camera {
 		c := config.Camera{ID: id, URL: url}
 		config.ApplyCameraDefaults(&c)
 		return c
 	}
-	reg := &fakeRegistry{rows: map[string][]byte{}}
 	steps := []struct {
 		name  string
 		cams  []config.Camera
@@ -83,7 +117,7 @@ func TestApply(t *testing.T) {
 		{"prune deletes what the file does not list", []config.Camera{cam("a", "rtsp://h/a2")}, true, Change{Unchanged: []string{"a"}, Deleted: []string{"b"}}},
 	}
 	for _, st := range steps {
-		ch, err := Apply(context.Background(), reg, reg, st.cams, st.prune)
+		ch, err := Apply(context.Background(), reg, w, st.cams, st.prune)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +126,15 @@ func TestApply(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", st.name, ch, st.want)
 		}
 	}
-	if _, ok := reg.rows["b"]; ok {
+	if _, ok := rowsOf(reg)["b"]; ok {
 		t.Error("b still in the registry after prune")
 	}
+}
+
+func rowsOf(r Reader) map[string][]byte {
+	rows := map[string][]byte{}
+	for _, e := range r.All() {
+		rows[e.Key] = e.Value
+	}
+	return rows
 }

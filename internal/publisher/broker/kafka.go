@@ -99,6 +99,20 @@ func (k *Writer) WriteCase(ctx context.Context, key string, value []byte) error 
 	return k.write(ctx, kafkago.Message{Key: []byte(key), Value: value})
 }
 
+// WriteBatch writes the records keys[i] = values[i] (a nil value is a
+// tombstone) in one call: kafka-go batches them per partition, acks all,
+// instead of a round trip per record.
+func (k *Writer) WriteBatch(ctx context.Context, keys []string, values [][]byte) error {
+	if len(keys) != len(values) {
+		return errors.New("kafka: WriteBatch: keys and values differ in length")
+	}
+	msgs := make([]kafkago.Message, len(keys))
+	for i := range keys {
+		msgs[i] = kafkago.Message{Key: []byte(keys[i]), Value: values[i]}
+	}
+	return k.write(ctx, msgs...)
+}
+
 // WriteMessage implements MessageWriter: the value with the CloudEvents
 // headers ce_specversion, ce_id, ce_source, ce_type, ce_subject, ce_time
 // (RFC 3339, UTC) and content-type application/json.
@@ -115,8 +129,8 @@ func (k *Writer) WriteMessage(ctx context.Context, m Message) error {
 	}})
 }
 
-func (k *Writer) write(ctx context.Context, m kafkago.Message) error {
-	err := k.w.WriteMessages(ctx, m)
+func (k *Writer) write(ctx context.Context, m ...kafkago.Message) error {
+	err := k.w.WriteMessages(ctx, m...)
 	if err == nil {
 		return nil
 	}

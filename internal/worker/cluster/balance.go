@@ -6,12 +6,16 @@ import (
 )
 
 // memberData is what a worker tells the group when it joins (the
-// JoinGroup user data): its name, its capacity and the partitions it
-// holds, so that the leader can keep them where they are.
+// JoinGroup user data): its name, its capacity, the partitions it holds
+// (so that the leader can keep them where they are), the cameras it
+// runs (so that Place keeps them where they are) and its labels.
 type memberData struct {
-	Worker     string `json:"worker"`
-	MaxCameras int    `json:"max_cameras,omitempty"`
-	Owned      []int  `json:"owned,omitempty"`
+	Worker     string   `json:"worker"`
+	MaxCameras int      `json:"max_cameras,omitempty"`
+	Owned      []int    `json:"owned,omitempty"`
+	Running    []string `json:"running,omitempty"`
+	// Labels are the placement labels the worker offers.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 type member struct {

@@ -1,10 +1,17 @@
 // Package cluster makes a worker a member of the fleet's Kafka consumer
 // group on the camera registry topic: the group's coordinator tracks which
-// workers live (heartbeats, session timeout) and its leader shares the
-// registry's partitions among them with a sticky, capacity-aware
-// balancer (assign). The partitions a worker holds are its cameras. It
+// workers live (heartbeats, session timeout). Each worker tells the group,
+// on every join, its name, max_cameras and the cameras it runs (the
+// JoinGroup user data); after each generation every member describes the
+// group (DescribeGroups) and places the registry's cameras over the live
+// members with Place, the same on every member: no leader decides, and a
+// camera is the unit of assignment, not a partition. The group's leader
+// still shares the registry's partitions (the consumer-group protocol
+// needs an assignment; assign), which no longer decide the cameras. It
 // uses kafka-go's ConsumerGroup for the membership only: the worker reads
-// the registry itself (worker/ktable). It builds with CGO_ENABLED=0.
+// the registry itself (worker/ktable). kafka-go suffices: the members'
+// user data reach every member through DescribeGroups. It builds with
+// CGO_ENABLED=0.
 package cluster
 
 import (
@@ -33,6 +40,8 @@ type Config struct {
 	Worker string
 	// MaxCameras is this worker's capacity (0: no limit).
 	MaxCameras int
+	// Labels are the placement labels this worker offers (default none).
+	Labels map[string]string
 	// SessionTimeout, HeartbeatInterval and RebalanceTimeout are the
 	// group's timings (defaults 10s, 1s, 10s).
 	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
@@ -40,10 +49,14 @@ type Config struct {
 	Dialer *kafka.Dialer
 }
 
-// Assignment is what the group gave this worker.
+// Assignment is what the group gave this worker: the generation, its
+// registry partitions, and the generation's members as the group
+// describes them (nil when the group could not be described stable; the
+// next generation follows). The fleet places cameras over Members (Place).
 type Assignment struct {
 	Generation int32
 	Partitions []int
+	Members    []MemberInfo
 }
 
 // Deps are the member's collaborators.
@@ -58,12 +71,17 @@ type Deps struct {
 	OnAssign func(Assignment)
 	// Now is the clock that times a lost group (default time.Now).
 	Now func() time.Time
+	// Running returns the cameras the worker runs, told to the group on
+	// every join so that the others leave them where they are (default:
+	// none).
+	Running func() []string
 }
 
 // Member is a worker's membership in the fleet's group.
 type Member struct {
-	cfg  Config
-	deps Deps
+	cfg    Config
+	deps   Deps
+	client *kafka.Client // describes the group
 
 	mu    sync.Mutex
 	owned []int
@@ -90,6 +108,9 @@ func New(cfg Config, deps Deps) (*Member, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.Running == nil {
+		deps.Running = func() []string { return nil }
+	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 10 * time.Second
 	}
@@ -99,7 +120,7 @@ func New(cfg Config, deps Deps) (*Member, error) {
 	if cfg.RebalanceTimeout == 0 {
 		cfg.RebalanceTimeout = 10 * time.Second
 	}
-	return &Member{cfg: cfg, deps: deps}, nil
+	return &Member{cfg: cfg, deps: deps, client: NewClient(cfg.Brokers, cfg.Dialer)}, nil
 }
 
 // Run joins the group and reports each assignment until ctx ends, then
@@ -163,8 +184,9 @@ func (m *Member) Run(ctx context.Context) error {
 		m.mu.Unlock()
 		m.generations.Add(1)
 		m.generation.Store(gen.ID)
-		m.deps.Logger.Info("fleet assignment", "generation", gen.ID, "partitions", len(parts))
-		m.deps.OnAssign(Assignment{Generation: gen.ID, Partitions: parts})
+		members := m.describe(ctx)
+		m.deps.Logger.Info("fleet assignment", "generation", gen.ID, "partitions", len(parts), "members", len(members))
+		m.deps.OnAssign(Assignment{Generation: gen.ID, Partitions: parts, Members: members})
 	}
 }
 
@@ -197,7 +219,8 @@ func (balancer) ProtocolName() string { return "patrol-sticky" }
 func (b balancer) UserData() ([]byte, error) {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
-	return json.Marshal(memberData{Worker: b.m.cfg.Worker, MaxCameras: b.m.cfg.MaxCameras, Owned: b.m.owned})
+	return json.Marshal(memberData{Worker: b.m.cfg.Worker, MaxCameras: b.m.cfg.MaxCameras, Owned: b.m.owned,
+		Running: b.m.deps.Running(), Labels: b.m.cfg.Labels})
 }
 
 func (b balancer) AssignGroups(members []kafka.GroupMember, partitions []kafka.Partition) kafka.GroupMemberAssignments {
@@ -216,7 +239,7 @@ func (b balancer) AssignGroups(members []kafka.GroupMember, partitions []kafka.P
 	got, unassigned := assign(ids, data, parts, b.m.deps.Weight)
 	b.m.unassigned.Store(int64(len(unassigned)))
 	if len(unassigned) > 0 {
-		b.m.deps.Logger.Warn("fleet over capacity: partitions without a worker", "partitions", unassigned)
+		b.m.deps.Logger.Debug("partitions without a worker", "partitions", unassigned)
 	}
 	out := kafka.GroupMemberAssignments{}
 	for id, ps := range got {

@@ -19,6 +19,12 @@ type ClusterStatus struct {
 	OverCapacity []string `json:"over_capacity,omitempty"`
 	// Invalid are owned cameras whose registry record is refused.
 	Invalid []string `json:"invalid,omitempty"`
+	// Members counts the fleet's live workers (the last generation).
+	Members int `json:"members"`
+	// Unplaced are the fleet's cameras that no worker can take (none
+	// has room under its max_cameras, or none offers its labels); every
+	// worker reports the same.
+	Unplaced []string `json:"unplaced,omitempty"`
 }
 
 // ClusterSource reports a fleet worker's share; *worker.Worker's fleet
@@ -34,6 +40,10 @@ var (
 		"Assignments (rebalances) this worker received.", []string{"worker"}, nil)
 	dFleetCameras = prometheus.NewDesc("patrol_fleet_cameras",
 		"Cameras this worker owns, by state (running, starting, over_capacity, invalid).", []string{"worker", "state"}, nil)
+	dFleetUnplaced = prometheus.NewDesc("patrol_fleet_unplaced_cameras",
+		"The fleet's cameras that no worker has room for or offers the labels of (every worker reports the same).", []string{"worker"}, nil)
+	dFleetMembers = prometheus.NewDesc("patrol_fleet_members",
+		"The fleet's live workers in the last group generation.", []string{"worker"}, nil)
 )
 
 func (c *collector) collectCluster(ch chan<- prometheus.Metric, cams int) {
@@ -43,6 +53,8 @@ func (c *collector) collectCluster(ch chan<- prometheus.Metric, cams int) {
 	st := c.cluster.ClusterStatus()
 	ch <- prometheus.MustNewConstMetric(dFleetPartitions, prometheus.GaugeValue, float64(len(st.Partitions)), c.worker)
 	ch <- prometheus.MustNewConstMetric(dFleetAssignments, prometheus.CounterValue, float64(st.Assignments), c.worker)
+	ch <- prometheus.MustNewConstMetric(dFleetUnplaced, prometheus.GaugeValue, float64(len(st.Unplaced)), c.worker)
+	ch <- prometheus.MustNewConstMetric(dFleetMembers, prometheus.GaugeValue, float64(st.Members), c.worker)
 	for state, n := range map[string]int{"running": cams, "starting": len(st.Starting),
 		"over_capacity": len(st.OverCapacity), "invalid": len(st.Invalid)} {
 		ch <- prometheus.MustNewConstMetric(dFleetCameras, prometheus.GaugeValue, float64(n), c.worker, state)
