@@ -2,9 +2,11 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
@@ -15,8 +17,10 @@ import (
 	"github.com/patrol-city/patrol/internal/config"
 	"github.com/patrol-city/patrol/internal/kafka"
 	"github.com/patrol-city/patrol/internal/kafka/registry"
+	"github.com/patrol-city/patrol/internal/pipeline"
 	"github.com/patrol-city/patrol/internal/publisher/broker"
 	"github.com/patrol-city/patrol/internal/worker"
+	"github.com/patrol-city/patrol/internal/worker/metrics"
 )
 
 // setRunner is a CameraRunner that remembers what runs.
@@ -170,4 +174,43 @@ func TestFleetLabels(t *testing.T) {
 	if ok, why := settled(); !ok {
 		t.Fatalf("placement did not hold: %s", why)
 	}
+	// /healthz reports the camera no worker can take.
+	ms, err := metrics.New(metrics.Config{Address: "127.0.0.1:0", Worker: "w-a"},
+		metrics.Sources{Cameras: noCameras{}, Cluster: memberStatus{members[0].m}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx, hstop := context.WithCancel(ctx)
+	hdone := make(chan error, 1)
+	go func() { hdone <- ms.Run(hctx) }()
+	defer func() {
+		hstop()
+		if err := <-hdone; err != nil {
+			t.Error(err)
+		}
+	}()
+	<-ms.Ready()
+	resp, err := http.Get("http://" + ms.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var hz struct {
+		Cluster struct {
+			Unplaced []string `json:"unplaced"`
+		} `json:"cluster"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&hz); err != nil || !slices.Equal(hz.Cluster.Unplaced, []string{"c1"}) {
+		t.Fatalf("/healthz cluster.unplaced %v (%v), want [c1]", hz.Cluster.Unplaced, err)
+	}
 }
+
+// noCameras is a metrics source without cameras.
+type noCameras struct{}
+
+func (noCameras) Stats() map[string]pipeline.CameraStats { return nil }
+
+// memberStatus reports a fleet member's share as /healthz does a worker's.
+type memberStatus struct{ m *worker.FleetMember }
+
+func (s memberStatus) ClusterStatus() metrics.ClusterStatus { return s.m.Status() }
