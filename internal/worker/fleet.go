@@ -41,6 +41,8 @@ type fleet struct {
 	mu       sync.Mutex
 	assigned map[int]bool
 	members  []cluster.MemberInfo // the generation's members (nil: none known)
+	ended    <-chan struct{}      // closed when the generation of members ended
+	starting []string             // placed here, waiting for the hand-over delay
 	owners   cluster.Placement    // the last placement desired computed
 	running  map[string][]byte    // camera id -> registry record running
 	// needs caches each registry record's placement labels by its bytes,
@@ -148,24 +150,50 @@ func (f *fleet) onAssign(a cluster.Assignment) {
 	}
 	switch {
 	case a.Generation < 0:
-		f.members = nil
+		f.members, f.ended = nil, nil
 	case a.Members != nil:
-		f.members = a.Members
+		f.members, f.ended = a.Members, a.Ended
 	}
 	f.mu.Unlock()
 	f.poke()
 }
 
-// runningIDs are the cameras running, told to the group on every join.
+// runningIDs are the cameras running or about to start here (placed
+// here, in the hand-over delay), told to the group on every join: a
+// camera a rebalance interrupts on its way in stays here rather than
+// being placed anew elsewhere while this worker starts it.
 func (f *fleet) runningIDs() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ids := make([]string, 0, len(f.running))
+	ids := make([]string, 0, len(f.running)+len(f.starting))
 	for id := range f.running {
 		ids = append(ids, id)
 	}
+	for _, id := range f.starting {
+		if _, ok := f.running[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
 	sort.Strings(ids)
 	return ids
+}
+
+// generationEnded reports whether the generation whose members placed
+// the cameras has ended (a rebalance is under way): its placement may
+// no longer be the fleet's.
+func (f *fleet) generationEnded() bool {
+	f.mu.Lock()
+	ended := f.ended
+	f.mu.Unlock()
+	if ended == nil {
+		return false
+	}
+	select {
+	case <-ended:
+		return true
+	default:
+		return false
+	}
 }
 
 // run keeps the pipeline's cameras equal to the worker's share until ctx

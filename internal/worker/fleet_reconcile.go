@@ -107,14 +107,13 @@ func (f *fleet) reconcile(ctx context.Context) {
 	f.status.OverCapacity = over
 	running := f.running
 	f.mu.Unlock()
-	var restart, start []string
+	var release, restart, start []string
 	for id, rec := range running {
 		want, ok := raw[id]
 		switch {
 		case !ok:
-			f.stop(id, "released")
+			release = append(release, id)
 		case !bytes.Equal(want, rec):
-			f.stop(id, "changed")
 			restart = append(restart, id)
 		}
 	}
@@ -123,25 +122,39 @@ func (f *fleet) reconcile(ctx context.Context) {
 			start = append(start, id)
 		}
 	}
+	sort.Strings(release)
 	sort.Strings(start)
 	sort.Strings(restart)
+	for _, id := range release {
+		f.stop(id, "released")
+	}
 	if len(restart) > 0 {
+		// Still claimed while they restart (a join meanwhile keeps them here).
+		f.setStarting(restart)
+		for _, id := range restart {
+			f.stop(id, "changed")
+		}
 		f.startAll(ctx, restart, cams, raw)
+		f.setStarting(nil)
 	}
 	if len(start) == 0 {
 		return
 	}
-	f.mu.Lock()
-	f.status.Starting = start
-	f.mu.Unlock()
+	f.setStarting(start)
+	defer f.setStarting(nil)
 	select {
 	case <-ctx.Done():
 		return
 	case <-time.After(f.cfg.Cluster.HandoverDelay):
 	}
-	f.mu.Lock()
-	f.status.Starting = nil
-	f.mu.Unlock()
+	// A rebalance began meanwhile: the next generation places these
+	// cameras (here, since this worker claims them on joining) and
+	// pokes a new reconcile. Starting them now could run a camera that
+	// another worker also starts.
+	if f.generationEnded() {
+		f.log.Debug("cameras not started: the fleet is rebalancing", "cameras", len(start))
+		return
+	}
 	// The assignment may have changed meanwhile: start only what is
 	// still ours (a later reconcile handles the rest).
 	cams, raw, _ = f.desired()
@@ -152,6 +165,15 @@ func (f *fleet) reconcile(ctx context.Context) {
 		}
 	}
 	f.startAll(ctx, still, cams, raw)
+}
+
+// setStarting records the cameras placed here and waiting for the
+// hand-over delay (shown by /healthz and claimed on joining).
+func (f *fleet) setStarting(ids []string) {
+	f.mu.Lock()
+	f.starting = ids
+	f.status.Starting = ids
+	f.mu.Unlock()
 }
 
 // startAll reads the case state to its end (the previous owner's last

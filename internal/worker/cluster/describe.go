@@ -9,18 +9,19 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// describeTries bounds how often describe asks for a stable group after
-// a generation (200 ms apart).
-const describeTries = 5
+// describeEvery is how often describe asks again for a stable group.
+const describeEvery = 200 * time.Millisecond
 
-// describe returns the group's members: those of a stable group, or,
-// when the group is already rebalancing again (a rolling restart), the
-// members it lists then (those of the next generation, which all
-// members describe in turn); nil only when the group could not be
-// described at all, or ctx ended.
-func (m *Member) describe(ctx context.Context) []MemberInfo {
-	var last []MemberInfo
-	for range describeTries {
+// describe returns the members of the stable group, asking until the
+// group answers stable; nil when the generation ended first (the group is
+// rebalancing again: the next generation is described) or ctx ended. A
+// member list taken while the group rebalances differs from member to
+// member (each asks at another moment, and members that have not rejoined
+// yet show what they said before): placing by it could stop a camera that
+// stays, or give one camera to two workers.
+func (m *Member) describe(ctx context.Context, ended <-chan struct{}) []MemberInfo {
+	warned := false
+	for {
 		members, stable, err := Describe(ctx, m.client, m.cfg.Group)
 		if ctx.Err() != nil {
 			return nil
@@ -28,18 +29,18 @@ func (m *Member) describe(ctx context.Context) []MemberInfo {
 		if err == nil && stable {
 			return members
 		}
-		if err != nil {
-			m.deps.Logger.Warn("fleet group not described", "group", m.cfg.Group, "err", err)
-		} else {
-			last = members
+		if err != nil && !warned {
+			warned = true
+			m.deps.Logger.Warn("fleet group not described; asking again", "group", m.cfg.Group, "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(200 * time.Millisecond):
+		case <-ended:
+			return nil
+		case <-time.After(describeEvery):
 		}
 	}
-	return last
 }
 
 // NewClient is a Kafka client for Describe on brokers; dialer carries TLS

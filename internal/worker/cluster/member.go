@@ -57,6 +57,11 @@ type Assignment struct {
 	Generation int32
 	Partitions []int
 	Members    []MemberInfo
+	// Ended is closed when the generation ends (a rebalance began, the
+	// group was lost or the member left); nil for a lost group. A worker
+	// starts no camera from a placement whose generation has ended: the
+	// others may already place it anew.
+	Ended <-chan struct{}
 }
 
 // Deps are the member's collaborators.
@@ -174,6 +179,14 @@ func (m *Member) Run(ctx context.Context) error {
 			continue
 		}
 		lostSince, released = time.Time{}, false
+		ended := make(chan struct{})
+		// The group ends the generation for every member within a
+		// heartbeat of a rebalance starting; kafka-go rejoins once this
+		// function has returned.
+		gen.Start(func(gctx context.Context) {
+			<-gctx.Done()
+			close(ended)
+		})
 		var parts []int
 		for _, pa := range gen.Assignments[m.cfg.Topic] {
 			parts = append(parts, pa.ID)
@@ -184,9 +197,9 @@ func (m *Member) Run(ctx context.Context) error {
 		m.mu.Unlock()
 		m.generations.Add(1)
 		m.generation.Store(gen.ID)
-		members := m.describe(ctx)
+		members := m.describe(ctx, ended)
 		m.deps.Logger.Info("fleet assignment", "generation", gen.ID, "partitions", len(parts), "members", len(members))
-		m.deps.OnAssign(Assignment{Generation: gen.ID, Partitions: parts, Members: members})
+		m.deps.OnAssign(Assignment{Generation: gen.ID, Partitions: parts, Members: members, Ended: ended})
 	}
 }
 
