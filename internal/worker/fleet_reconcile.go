@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -105,7 +106,7 @@ func (f *fleet) reconcile(ctx context.Context) {
 	cams, raw, over := f.desired()
 	f.mu.Lock()
 	f.status.OverCapacity = over
-	running := f.running
+	running := maps.Clone(f.running) // f.stop changes f.running
 	f.mu.Unlock()
 	var release, restart, start []string
 	for id, rec := range running {
@@ -159,11 +160,15 @@ func (f *fleet) reconcile(ctx context.Context) {
 	// still ours (a later reconcile handles the rest).
 	cams, raw, _ = f.desired()
 	var still []string
+	f.mu.Lock()
 	for _, id := range start {
-		if _, ok := cams[id]; ok {
+		_, mine := cams[id]
+		_, runs := f.running[id]
+		if mine && !runs {
 			still = append(still, id)
 		}
 	}
+	f.mu.Unlock()
 	f.startAll(ctx, still, cams, raw)
 }
 

@@ -23,17 +23,36 @@ import (
 	"github.com/patrol-city/patrol/internal/worker/metrics"
 )
 
-// setRunner is a CameraRunner that remembers what runs.
+// setRunner is a CameraRunner that remembers what runs, how often each
+// camera was started, and refuses a camera that runs, as the pipeline
+// does.
 type setRunner struct {
-	mu  sync.Mutex
-	ids map[string]bool
+	mu     sync.Mutex
+	ids    map[string]bool
+	starts map[string]int
+	dups   int
 }
 
 func (r *setRunner) AddCamera(c config.Camera) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ids[c.ID] {
+		r.dups++
+		return fmt.Errorf("%w: %s", pipeline.ErrCameraExists, c.ID)
+	}
 	r.ids[c.ID] = true
+	if r.starts == nil {
+		r.starts = map[string]int{}
+	}
+	r.starts[c.ID]++
 	return nil
+}
+
+// counts returns how often id was started and the refused starts.
+func (r *setRunner) counts(id string) (starts, dups int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.starts[id], r.dups
 }
 
 func (r *setRunner) RemoveCamera(id string) error {
@@ -202,6 +221,32 @@ func TestFleetLabels(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&hz); err != nil || !slices.Equal(hz.Cluster.Unplaced, []string{"c1"}) {
 		t.Fatalf("/healthz cluster.unplaced %v (%v), want [c1]", hz.Cluster.Unplaced, err)
+	}
+	// A changed camera restarts once on its worker, and is not started
+	// again when the hand-over delay of the same reconciliation ends (it
+	// was: the restarted camera was also taken for a new one, and the
+	// pipeline refused it, "camera already runs").
+	owner := members[0].run
+	if !slices.Contains(owner.list(), "free1") {
+		owner = members[1].run
+	}
+	cams[6].URL += "-moved"
+	if _, err := registry.Apply(ctx, reg, w, cams, false); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if n, _ := owner.counts("free1"); n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("changed camera free1 not restarted within 30 s")
+		}
+	}
+	time.Sleep(time.Second) // past the hand-over delay (300 ms)
+	for i, m := range members {
+		if n, dups := m.run.counts("free1"); dups != 0 || (m.run == owner && n != 2) {
+			t.Errorf("w%d: free1 started %d times, %d starts of a running camera", i, n, dups)
+		}
 	}
 }
 
