@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"github.com/patrol-city/patrol/internal/media"
@@ -14,8 +15,10 @@ import (
 // of those only as many as the interval needs (every n-th key unit when
 // several GOPs fit in it). With a longer GOP it passes each GOP from its
 // key unit up to the GOP's last sample point and skips the rest until the
-// next key unit. Mode "keyframes" always passes key units only; "all"
-// passes every unit and samples decoded pictures by time.
+// next key unit. The first GOP, whose length is known only at the next
+// key unit, is passed and sampled by time like a long one. Mode
+// "keyframes" always passes key units only; "all" passes every unit and
+// samples decoded pictures by time.
 type sampler struct {
 	interval time.Duration
 	mode     string // auto, keyframes or all
@@ -42,7 +45,7 @@ func (s *sampler) keyOnly() bool {
 	case "all":
 		return false
 	}
-	return s.gop == 0 || s.gop <= s.interval+s.tolerance()
+	return s.gop != 0 && s.gop <= s.interval+s.tolerance()
 }
 
 // keyDue reports whether the key unit at pts is needed: skipping it would
@@ -80,7 +83,16 @@ func (s *sampler) admit(au *media.AccessUnit) (decode, sample bool) {
 			return false, false
 		}
 		s.lastSample, s.sampled = au.PTS, true
-		if !s.keyOnly() {
+		if s.gop == 0 && s.mode != "keyframes" {
+			// The first GOP: its length is known at the next key unit,
+			// so its units are sampled by time until then, like those of
+			// a long GOP (key units alone would leave the start of a
+			// recording or a stream, often several seconds, a single
+			// picture).
+			s.gopOpen = true
+			s.limit = time.Duration(math.MaxInt64)
+			s.nextTarget = s.interval
+		} else if !s.keyOnly() {
 			if k := int64((s.gop - s.tolerance()) / s.interval); k > 0 {
 				s.gopOpen = true
 				s.limit = time.Duration(k)*s.interval + s.tolerance()

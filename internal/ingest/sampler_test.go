@@ -50,7 +50,8 @@ func TestSamplerDecodesByNeed(t *testing.T) {
 				}
 				if dec {
 					decoded++
-					if tc.wantOnlyKeysInGOP && !au.Key {
+					// The first GOP, its length unknown, is sampled by time.
+					if tc.wantOnlyKeysInGOP && !au.Key && i >= tc.gopFrames {
 						t.Fatalf("unit %d: a non-key unit passed with a GOP within the interval", i)
 					}
 				}
@@ -96,5 +97,31 @@ func TestSamplerDropWaitsForKey(t *testing.T) {
 	}
 	if dec, smp := s.admit(&media.AccessUnit{PTS: 150 * frame, Key: true}); !dec || !smp {
 		t.Fatalf("key unit after the wait: decode %v sample %v", dec, smp)
+	}
+}
+
+// TestSamplerFirstGOP: the first GOP, whose length is known only at the
+// next key unit, is sampled by time like a long GOP; it was decoded at its
+// key unit alone, so a recording with a GOP of 4.3 s (the left-object
+// clip) had one picture in its first 4.3 s instead of five, and the bag
+// left later was never found.
+func TestSamplerFirstGOP(t *testing.T) {
+	t.Parallel()
+	frame := time.Second / 30
+	for _, tc := range []struct {
+		mode string
+		want int // sample points in the first GOP
+	}{{"auto", 5}, {"keyframes", 1}} {
+		s := sampler{interval: time.Second, mode: tc.mode}
+		samples := 0
+		for i := range 128 { // 4.27 s, the next key unit at frame 128
+			au := media.AccessUnit{PTS: time.Duration(i) * frame, Key: i == 0}
+			if _, smp := s.admit(&au); smp {
+				samples++
+			}
+		}
+		if samples != tc.want {
+			t.Errorf("%s: %d sample points in the first GOP of 4.27 s at 1 s, want %d", tc.mode, samples, tc.want)
+		}
 	}
 }
