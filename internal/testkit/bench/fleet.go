@@ -141,6 +141,9 @@ func Fleet(ctx context.Context, cfg FleetConfig) (FleetResult, error) {
 		for _, p := range r.procs {
 			_ = p.kill(syscall.SIGKILL, 10*time.Second)
 		}
+		if err := deleteRunTopics(cfg.Brokers, wcfg.Cluster.RegistryTopic, wcfg.Cluster.CaseStateTopic); err != nil {
+			r.log.Warn("run's topics left on the brokers", "err", err)
+		}
 	}()
 	err := r.run(ctx)
 	return r.res, err
