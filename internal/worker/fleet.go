@@ -214,3 +214,25 @@ func (f *fleet) run(ctx context.Context) {
 		f.reconcile(ctx)
 	}
 }
+
+// join runs the reconciliation and the group membership until ctx ends.
+// The returned function waits for the reconciliation to end, then leaves
+// the group (the caller stops its cameras in between, as a stopping
+// worker hands them over) and waits for the membership to end.
+func (f *fleet) join(ctx context.Context) (reconciled <-chan struct{}, leave func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); f.run(ctx) }()
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	left := make(chan struct{})
+	go func() {
+		defer close(left)
+		if err := f.member.Run(mctx); err != nil {
+			f.log.Error("fleet membership ended", "err", err)
+		}
+	}()
+	return done, func() {
+		<-done
+		stop()
+		<-left
+	}
+}

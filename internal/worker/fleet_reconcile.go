@@ -16,10 +16,10 @@ import (
 )
 
 // desired returns the cameras this worker should run: the valid records
-// that the placement over the generation's members gives it. Its third
-// result is always empty: the placement keeps a worker within its
-// max_cameras (cameras no worker can take are Placement.Unplaced).
-func (f *fleet) desired() (map[string]config.Camera, map[string][]byte, []string) {
+// that the placement over the generation's members gives it (the
+// placement keeps a worker within its max_cameras; cameras no worker can
+// take are Placement.Unplaced).
+func (f *fleet) desired() (map[string]config.Camera, map[string][]byte) {
 	all := f.registry.All()
 	keys, needs := f.placementInput(all)
 	f.mu.Lock()
@@ -62,7 +62,7 @@ func (f *fleet) desired() (map[string]config.Camera, map[string][]byte, []string
 	if changed && len(pl.Unplaced) > 0 {
 		f.log.Warn("fleet over capacity: cameras no worker can take", "cameras", len(pl.Unplaced), "first", pl.Unplaced[0])
 	}
-	return cams, raw, nil
+	return cams, raw
 }
 
 // recordNeeds is a registry record and the placement labels it requires.
@@ -103,9 +103,8 @@ func (f *fleet) placementInput(all []ktable.Entry) ([]string, map[string]map[str
 // reconcile stops the cameras no longer owned or changed, restarts the
 // changed ones and starts the new ones after the hand-over delay.
 func (f *fleet) reconcile(ctx context.Context) {
-	cams, raw, over := f.desired()
+	cams, raw := f.desired()
 	f.mu.Lock()
-	f.status.OverCapacity = over
 	running := maps.Clone(f.running) // f.stop changes f.running
 	f.mu.Unlock()
 	var release, restart, start []string
@@ -158,7 +157,7 @@ func (f *fleet) reconcile(ctx context.Context) {
 	}
 	// The assignment may have changed meanwhile: start only what is
 	// still ours (a later reconcile handles the rest).
-	cams, raw, _ = f.desired()
+	cams, raw = f.desired()
 	var still []string
 	f.mu.Lock()
 	for _, id := range start {

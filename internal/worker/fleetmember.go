@@ -48,22 +48,12 @@ func OpenFleetMember(ctx context.Context, cfg *config.Config, cams CameraRunner,
 // calls stopped (the caller stops its cameras there) and only then
 // leaves the group, and returns.
 func (m *FleetMember) Run(ctx context.Context, stopped func()) {
-	done := make(chan struct{})
-	go func() { defer close(done); m.f.run(ctx) }()
-	mctx, leave := context.WithCancel(context.WithoutCancel(ctx))
-	left := make(chan struct{})
-	go func() {
-		defer close(left)
-		if err := m.f.member.Run(mctx); err != nil {
-			m.f.log.Error("fleet membership ended", "err", err)
-		}
-	}()
-	<-done
+	reconciled, leave := m.f.join(ctx)
+	<-reconciled
 	if stopped != nil {
 		stopped()
 	}
 	leave()
-	<-left
 }
 
 // Status is what the member's /healthz would report of the fleet.

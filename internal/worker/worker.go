@@ -205,21 +205,8 @@ func (w *Worker) joinFleet(ctx context.Context) (leave func()) {
 	if w.fleet == nil {
 		return func() {}
 	}
-	reconciled := make(chan struct{})
-	go func() { defer close(reconciled); w.fleet.run(ctx) }()
-	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	left := make(chan struct{})
-	go func() {
-		defer close(left)
-		if err := w.fleet.member.Run(mctx); err != nil {
-			w.log.Error("fleet membership ended", "err", err)
-		}
-	}()
-	return func() {
-		<-reconciled
-		stop()
-		<-left
-	}
+	_, leave = w.fleet.join(ctx)
+	return leave
 }
 
 // closeAll drains and closes the parts in the reverse order of their
